@@ -1,0 +1,74 @@
+"""The root typer app and the CLI's one error boundary."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+
+from wac.cli import output
+from wac.errors import WacError
+
+app = typer.Typer(
+    name="wac",
+    help="Durable workflow-as-code for Python, compatible with Windmill.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Each module registers its commands on ``app`` through a ``register(app)`` function.
+_COMMAND_MODULES = ("script", "job", "worker", "metadata")
+
+
+def _register_all() -> None:
+    for name in _COMMAND_MODULES:
+        module = importlib.import_module(f"wac.cli.{name}")
+        module.register(app)
+
+
+_register_all()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``wac`` console script: runs the app inside the error boundary."""
+    import click
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("WAC_DEBUG"))
+    if "--debug" in args:
+        args.remove("--debug")
+    try:
+        rv = app(args=args, prog_name="wac", standalone_mode=False)
+    except WacError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        output.error(exc.message, exc.hint)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        output.error("interrupted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        output.error("interrupted")
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # the one place an unexpected error is turned into a message
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        output.error(
+            f"unexpected {type(exc).__name__}: {exc}",
+            "this is a bug in wac; run again with --debug for the traceback",
+        )
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)

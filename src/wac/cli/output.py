@@ -1,0 +1,47 @@
+"""Output helpers: stdout carries data, stderr carries everything else."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_err: Console | None = None
+
+
+def stderr_console() -> Console:
+    """The rich console for messages and progress (stderr; honours NO_COLOR and non-TTY)."""
+    global _err
+    if _err is None:
+        from rich.console import Console
+
+        _err = Console(stderr=True, highlight=False, no_color="NO_COLOR" in os.environ)
+    return _err
+
+
+def is_interactive() -> bool:
+    """True when stderr is a terminal, so live progress may be drawn."""
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def emit_json(value: Any) -> None:
+    """Print exactly one JSON document on stdout."""
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def info(message: str) -> None:
+    """A message for the user on stderr."""
+    stderr_console().print(message, markup=False, soft_wrap=True)
+
+
+def error(message: str, hint: str | None = None) -> None:
+    """``error: …`` and optionally ``hint: …`` on stderr."""
+    sys.stderr.write(f"error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+    sys.stderr.flush()

@@ -1,0 +1,128 @@
+"""The one exception tree of wac.
+
+Every error a user can see is a :class:`WacError`. A class's docstring is its default message,
+``hint`` says what to do about it, and ``exit_code`` is what the CLI exits with::
+
+    WacError (1)
+    ├── UsageError (2)                 bad command line or input the user typed
+    │   ├── ArgsError                  -d JSON malformed, not an object, or not matching the schema
+    │   └── PathError                  unknown script path, path escaping the repo
+    ├── ScriptError (1)                the user's script cannot be loaded (syntax, import error)
+    ├── WorkflowFailedError (1)        a job ended in failure
+    ├── NonDeterminismError (1)        a workflow's key sequence changed between rounds
+    ├── MetadataError (1)              wmill-lock.yaml / .script.yaml unreadable, lock resolution failed
+    ├── ConfigError (1)                wmill.yaml or workspace configuration invalid
+    ├── StoreError (5)                 the engine's store cannot be used
+    │   ├── LostClaimError             a round outcome arrived for a claim that is no longer held
+    │   ├── ConflictError              the job is not in a state that allows this (e.g. not suspended)
+    │   └── JobNotFoundError           no job with that id
+    ├── AuthError (3)                  a workspace refused our credentials
+    ├── RejectedError (4)              a workspace rejected the request
+    ├── WorkspaceError (5)             a workspace answered with an error
+    └── NetworkError (7)               a workspace could not be reached
+
+Engine control flow (suspending a round, cancellation) is not here: it derives from
+``BaseException`` and lives in ``wac.sdk`` so a user's ``except Exception`` cannot swallow it.
+"""
+
+from __future__ import annotations
+
+
+class WacError(Exception):
+    """wac failed."""
+
+    exit_code: int = 1
+    hint: str | None = None
+
+    def __init__(self, message: str | None = None, *, hint: str | None = None) -> None:
+        self.message = message or (self.__doc__ or "").strip().splitlines()[0]
+        if hint is not None:
+            self.hint = hint
+        super().__init__(self.message)
+
+
+class UsageError(WacError):
+    """The command was not used correctly."""
+
+    exit_code = 2
+
+
+class ArgsError(UsageError):
+    """The job arguments are not valid."""
+
+    hint = "pass a JSON object, e.g. -d '{\"name\": \"x\"}' or -d @args.json"
+
+
+class PathError(UsageError):
+    """No script at that path."""
+
+
+class ScriptError(WacError):
+    """The script cannot be loaded."""
+
+
+class WorkflowFailedError(WacError):
+    """The workflow failed."""
+
+
+class NonDeterminismError(WacError):
+    """The workflow took a different path on replay."""
+
+    hint = (
+        "workflow bodies must be deterministic: wrap random values, clocks and I/O in step()"
+    )
+
+
+class MetadataError(WacError):
+    """Script metadata could not be read or written."""
+
+
+class ConfigError(WacError):
+    """The configuration is not valid."""
+
+
+class StoreError(WacError):
+    """The engine's store cannot be used."""
+
+    exit_code = 5
+
+
+class LostClaimError(StoreError):
+    """The job is no longer held by this worker."""
+
+
+class ConflictError(StoreError):
+    """The job is not in a state that allows this."""
+
+    exit_code = 1
+
+
+class JobNotFoundError(StoreError):
+    """No such job."""
+
+    exit_code = 1
+    hint = "list jobs with: wac job list"
+
+
+class AuthError(WacError):
+    """The workspace refused the credentials."""
+
+    exit_code = 3
+
+
+class RejectedError(WacError):
+    """The workspace rejected the request."""
+
+    exit_code = 4
+
+
+class WorkspaceError(WacError):
+    """The workspace answered with an error."""
+
+    exit_code = 5
+
+
+class NetworkError(WacError):
+    """The workspace could not be reached."""
+
+    exit_code = 7
