@@ -1,0 +1,124 @@
+"""Showing a run as it goes: a live tree on a TTY, one line per finished item otherwise.
+
+Everything here goes to stderr; the result is printed by the command on stdout.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from wac.cli import output
+from wac.engine.store.base import TERMINAL, Job, Store, TimelineEntry
+
+if TYPE_CHECKING:
+    from rich.tree import Tree
+
+_ICONS = {
+    "done": "✓", "succeeded": "✓", "failed": "✗", "cancelled": "⊘", "running": "▶", "queued": "…",
+    "blocked": "…", "waiting": "▶", "sleeping": "☾", "suspended": "⏸",
+}
+_STYLES = {"failed": "red", "cancelled": "yellow", "done": "green", "succeeded": "green", "suspended": "magenta"}
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+def entry_label(entry: TimelineEntry, now: float) -> str:
+    icon = _ICONS.get(entry.status, "·")
+    end = entry.finished_at if entry.finished_at is not None else None
+    dur = fmt_duration((end - entry.started_at) if end and entry.started_at else None)
+    running = "" if end else (f" {fmt_duration(now - entry.started_at)}" if entry.started_at else "")
+    kind = "" if entry.kind == "task" else f" ({entry.kind})"
+    return f"{icon} {entry.key}{kind}  {entry.status}{' ' + dur if dur else running}"
+
+
+class RunView:
+    """Follows one root job and the jobs under it."""
+
+    def __init__(self, store: Store, root_id: str, *, live: bool, show_logs: bool = True) -> None:
+        self.store = store
+        self.root_id = root_id
+        self.live_mode = live
+        self.show_logs = show_logs
+        self._printed: set[tuple[str, str]] = set()
+        self._live: Any = None
+        self._last_render = 0.0
+
+    def __enter__(self) -> RunView:
+        if self.live_mode:
+            from rich.live import Live
+
+            self._live = Live(console=output.stderr_console(), refresh_per_second=8, transient=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.update(self._tree(), refresh=True)
+            self._live.__exit__(None, None, None)
+            self._live = None
+
+    def update(self, force: bool = False) -> Job:
+        root = self.store.get_job(self.root_id)
+        if self._live is not None:
+            now = time.monotonic()
+            if force or now - self._last_render > 0.1 or root.status in TERMINAL:
+                self._live.update(self._tree())
+                self._last_render = now
+        else:
+            self._print_finished(root)
+        return root
+
+    # ---- line mode
+    def _print_finished(self, job: Job, depth: int = 1) -> None:
+        now = self.store.now()
+        for entry in self.store.timeline(job.id):
+            marker = (job.id, entry.key)
+            if entry.child_job_id and entry.kind in ("script", "flow"):
+                self._print_finished(self.store.get_job(entry.child_job_id), depth + 1)
+            if marker in self._printed or entry.status not in ("done", "failed", "cancelled"):
+                continue
+            self._printed.add(marker)
+            output.info("  " * depth + entry_label(entry, now))
+            if self.show_logs and entry.child_job_id:
+                self._print_logs(entry.child_job_id, depth + 1)
+
+    def _print_logs(self, job_id: str, depth: int) -> None:
+        text = "".join(line.text for line in self.store.read_logs(job_id))
+        for line in text.rstrip("\n").splitlines():
+            output.info("  " * depth + "│ " + line)
+
+    # ---- live tree
+    def _tree(self) -> Tree:
+        from rich.text import Text
+        from rich.tree import Tree
+
+        root = self.store.get_job(self.root_id)
+        now = self.store.now()
+        label = Text(f"{_ICONS.get(root.status, '·')} {root.script_path}  {root.status}",
+                     style=_STYLES.get(root.status, "bold"))
+        tree = Tree(label)
+        self._add_entries(tree, root, now)
+        return tree
+
+    def _add_entries(self, tree: Tree, job: Job, now: float) -> None:
+        from rich.text import Text
+
+        for entry in self.store.timeline(job.id):
+            node = tree.add(Text(entry_label(entry, now), style=_STYLES.get(entry.status, "")))
+            if entry.child_job_id:
+                child = self.store.get_job(entry.child_job_id)
+                if entry.kind in ("script", "flow"):
+                    self._add_entries(node, child, now)
+                if self.show_logs and entry.status in ("done", "failed"):
+                    text = "".join(line.text for line in self.store.read_logs(child.id)).rstrip("\n")
+                    for line in text.splitlines()[-5:]:
+                        node.add(Text("│ " + line, style="dim"))

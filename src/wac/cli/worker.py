@@ -1,0 +1,39 @@
+"""``wac worker``: run workers against the current workspace's store until stopped."""
+
+from __future__ import annotations
+
+import signal
+from typing import List, Optional
+
+import typer
+
+from wac.cli import output
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker)
+
+
+def worker(
+    concurrency: int = typer.Option(4, "--concurrency", "-c", min=1, max=256, help="Rounds run at once."),
+    tag: Optional[List[str]] = typer.Option(None, "--tag", "-t", help="Take only jobs with this tag (repeatable)."),
+    lease: float = typer.Option(10.0, "--lease", min=1.0, help="Seconds a claim lives without a heartbeat."),
+) -> None:
+    """Run jobs of the current workspace (the repo's embedded store) until Ctrl-C."""
+    from wac.engine.local import open_local
+    from wac.engine.worker import Worker, WorkerConfig
+
+    workspace = open_local()
+    tags = frozenset(tag) if tag else frozenset({"default"})
+    w = Worker(workspace.store, workspace.state_dir, WorkerConfig(slots=concurrency, tags=tags, lease_s=lease))
+    signal.signal(signal.SIGTERM, lambda *_: w.request_stop())
+    w.start()
+    output.info(f"worker {w.worker_id} running {concurrency} slot(s), tags {', '.join(sorted(tags))}; Ctrl-C stops")
+    try:
+        w.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        w.stop()
+        workspace.close()
+    output.info(f"worker stopped after {w.rounds_run} round(s)")

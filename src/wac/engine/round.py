@@ -1,0 +1,149 @@
+"""One round of one job, inside the forked round process.
+
+The worker writes the round's spec as the first JSON line on the channel. This process loads the
+bundle's entry file, runs one replay of it through the SDK (or, on request, through the real
+``wmill`` package's ``_run_workflow``) and writes back JSON lines:
+
+- ``{"op": "step", key, value, started_at, duration_ms, failed}``: the ``step()`` fast path; the
+  worker commits it and answers ``{"ok": true}`` before the body goes on;
+- ``{"op": "outcome", "outcome": {...}}``: how the round ended (spec §4.2);
+- ``{"op": "error", "error": {name, message, stack}}``: the round raised.
+
+stdout and stderr of the round go to the log file the worker handed over. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from wac.engine import approvals
+
+
+class _Channel:
+    def __init__(self, fd: int) -> None:
+        self.sock = socket.socket(fileno=fd)
+        self.rfile = self.sock.makefile("rb")
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.sock.sendall(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+
+    def recv(self) -> dict[str, Any]:
+        line = self.rfile.readline()
+        if not line:
+            raise ConnectionError("worker went away")
+        return json.loads(line)  # type: ignore[no-any-return]
+
+
+class ChannelHost:
+    """The engine side of the SDK's RoundHost, seen from inside the round process."""
+
+    def __init__(self, chan: _Channel, spec: dict[str, Any]) -> None:
+        self._chan = chan
+        self._spec = spec
+
+    def commit_step(self, key: str, value: Any, started_at: float, duration_ms: int, failed: bool) -> bool:
+        if not self._spec.get("fast_path", True):
+            return False
+        self._flush()
+        self._chan.send(
+            {"op": "step", "key": key, "value": value, "started_at": started_at,
+             "duration_ms": duration_ms, "failed": failed}
+        )
+        return bool(self._chan.recv().get("ok"))
+
+    def resume_urls(self, approval_key: str, approver: str | None) -> dict[str, str]:
+        token = approvals.approval_token(self._spec["secret"], self._spec["job_id"], approval_key)
+        return approvals.resume_urls(self._spec["workspace"], self._spec["job_id"], approval_key, token, approver)
+
+    @staticmethod
+    def _flush() -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+
+
+def _module_name(entry: str) -> tuple[str, str]:
+    parts = entry[:-3].split("/") if entry.endswith(".py") else entry.split("/")
+    if all(p.isidentifier() for p in parts):
+        return ".".join(parts), ".".join(parts[:-1])
+    return "__wac_main__", ""
+
+
+def _load_main(spec: dict[str, Any]) -> Any:
+    bundle = Path(spec["bundle_dir"])
+    entry = spec["entry"]
+    extra = [str(bundle / spec["mod_dir"]), str(bundle)]
+    if not spec.get("real_wmill"):
+        extra.append(spec["shim_dir"])
+    sys.path[:0] = extra
+    name, package = _module_name(entry)
+    file = bundle / entry
+    mspec = importlib.util.spec_from_file_location(name, file)
+    if mspec is None or mspec.loader is None:
+        raise ImportError(f"cannot load {entry}")
+    module = importlib.util.module_from_spec(mspec)
+    module.__package__ = package
+    sys.modules[name] = module
+    sys.argv = [str(file)]
+    mspec.loader.exec_module(module)
+    main = getattr(module, "main", None)
+    if main is None or not callable(main):
+        raise _NoMainError(f"{entry} has no main function")
+    return main
+
+
+class _NoMainError(Exception):
+    pass
+
+
+def _error_record(exc: BaseException, entry: str) -> dict[str, Any]:
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = f"{entry}:{exc.lineno or 0}:{exc.offset or 0}"
+        message = f"{where}: syntax error: {exc.msg}"
+    else:
+        message = str(exc) or type(exc).__name__
+    stack = "".join(traceback.format_exception(exc))
+    return {"name": type(exc).__name__, "message": message, "stack": stack}
+
+
+def _run(spec: dict[str, Any], chan: _Channel) -> dict[str, Any]:
+    main = _load_main(spec)
+    if spec.get("real_wmill"):
+        from wmill import client as wmill_client  # the real package, for compatibility runs
+
+        return wmill_client._run_workflow(main, spec["checkpoint"], spec["args"])  # type: ignore[no-any-return]
+    from wac.sdk import run_round
+
+    return run_round(main, spec["checkpoint"], spec["args"], ChannelHost(chan, spec))
+
+
+def run_child(chan_fd: int, log_fd: int) -> int:
+    """Run one round; returns the process exit code."""
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    chan = _Channel(chan_fd)
+    spec = chan.recv()
+    os.chdir(spec.get("cwd") or spec["bundle_dir"])
+    os.environ.update(spec.get("env", {}))
+    try:
+        outcome = _run(spec, chan)
+        message: dict[str, Any] = {"op": "outcome", "outcome": outcome}
+        try:
+            payload = json.dumps(message, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"the workflow returned a value that is not JSON-serialisable: {exc}") from None
+    except BaseException as exc:  # SystemExit or KeyboardInterrupt from user code fail the round too
+        payload = json.dumps({"op": "error", "error": _error_record(exc, spec["entry"])}, default=str)
+    ChannelHost._flush()
+    chan.sock.sendall(payload.encode() + b"\n")
+    return 0

@@ -1,0 +1,143 @@
+"""The worker's side of round processes: a zygote to fork from, and a handle per running round."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+SHIM_DIR = str(Path(__file__).resolve().parent.parent / "_shims")
+
+
+class RoundProcess:
+    """One forked round: its channel, its log file, and how to kill it."""
+
+    def __init__(self, pid: int, chan: socket.socket, log: Any) -> None:
+        self.pid = pid
+        self.chan = chan
+        self._rfile = chan.makefile("rb")
+        self._log = log
+        self.killed_because: str | None = None
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.chan.sendall(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+
+    def recv(self, timeout: float | None) -> dict[str, Any] | None:
+        """The next message, ``None`` at EOF; raises ``TimeoutError`` after ``timeout`` seconds."""
+        self.chan.settimeout(timeout)
+        try:
+            line = self._rfile.readline()
+        except (socket.timeout, TimeoutError):
+            raise TimeoutError from None
+        except OSError:
+            return None
+        if not line:
+            return None
+        try:
+            return json.loads(line)  # type: ignore[no-any-return]
+        except ValueError:
+            return None
+
+    def kill(self, because: str) -> None:
+        if self.killed_because is None:
+            self.killed_because = because
+        for target in (-self.pid, self.pid):  # the round's process group, then the round itself
+            try:
+                os.kill(target, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def logs(self) -> str:
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        try:
+            self._rfile.close()
+            self.chan.close()
+        finally:
+            self._log.close()
+
+
+class Zygote:
+    """A warm ``python -m wac.engine.zygote`` that forks round processes on request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+
+    def start(self) -> None:
+        """Start the zygote unless it is already running."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._start_locked()
+
+    def _start_locked(self) -> None:
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ)
+        src = str(Path(__file__).resolve().parent.parent.parent)
+        env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "wac.engine.zygote", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        theirs.close()
+        self._control = ours
+
+    def spawn(self, spec: dict[str, Any]) -> RoundProcess:
+        """Fork a round process and hand it its spec."""
+        ours, theirs = socket.socketpair()
+        log = tempfile.TemporaryFile()
+        try:
+            with self._lock:
+                for attempt in (1, 2):
+                    if self._proc is None or self._proc.poll() is not None:
+                        self._start_locked()
+                    assert self._control is not None
+                    try:
+                        socket.send_fds(self._control, [b"R"], [theirs.fileno(), log.fileno()])
+                        pid = struct.unpack("!i", _recv_exact(self._control, 4))[0]
+                        break
+                    except (OSError, ConnectionError):
+                        self._proc = None  # the zygote died: start another and try once more
+                        if attempt == 2:
+                            raise
+        finally:
+            theirs.close()
+        handle = RoundProcess(pid, ours, log)
+        handle.send(spec)
+        return handle
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._control is not None:
+                self._control.close()
+                self._control = None
+            if self._proc is not None:
+                try:
+                    self._proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+                    self._proc.wait()
+                self._proc = None
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("zygote closed the control socket")
+        data += chunk
+    return data

@@ -1,0 +1,321 @@
+"""Workers: claim a job, run one round of it in a forked process, apply the round's outcome.
+
+A worker has ``slots`` threads, each running at most one round at a time, a heartbeat thread that
+extends leases and kills rounds whose job was cancelled or whose claim was lost, and one zygote to
+fork rounds from. Every outcome becomes exactly one store operation (one transaction).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wac.engine import approvals
+from wac.engine.bundle import materialize, module_dir
+from wac.engine.runner import SHIM_DIR, RoundProcess, Zygote
+from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
+from wac.errors import LostClaimError, WacError
+
+WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace
+_STEP_OPTION_KEYS = {
+    "timeout": "timeout",
+    "tag": "tag",
+    "priority": "priority",
+    "cache_ttl": "cache_ttl",
+    "concurrent_limit": "concurrency_limit",
+    "concurrency_key": "concurrency_key",
+    "concurrency_time_window_s": "concurrency_time_window_s",
+}
+
+
+@dataclass
+class WorkerConfig:
+    slots: int = 1
+    tags: frozenset[str] = frozenset({"*"})
+    lease_s: float = 10.0
+    skip_sleeps: bool = False  # preview --skip-sleeps: sleeps of preview jobs end at once
+    real_wmill: bool = False  # run rounds through the real ``wmill`` package instead of wac's SDK
+    fast_path: bool = True  # step() commits from inside the round
+    workspace: str = "local"
+
+
+def is_failure_marker(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("__wmill_error") is True
+
+
+def child_specs(job: Job, main_entry: str, steps: list[dict[str, Any]]) -> list[ChildSpec]:
+    """Turn the SDK's dispatched step dicts into children of ``job``."""
+    children = []
+    for step in steps:
+        opts = {ours: step[theirs] for theirs, ours in _STEP_OPTION_KEYS.items() if step.get(theirs) is not None}
+        kind = step.get("dispatch_type", "inline")
+        script = str(step.get("script") or step["name"])
+        if kind == "inline":
+            entry, executing, child_kind = job.entry, step["key"], "task"
+        elif script.startswith(("./", "../")):
+            entry = posixpath.normpath(posixpath.join(module_dir(main_entry), script))
+            executing, child_kind = None, "script"
+        else:
+            entry, executing, child_kind = WORKSPACE_ENTRY + script, None, kind
+        children.append(
+            ChildSpec(
+                key=step["key"], name=step["name"], entry=entry, args=dict(step.get("args") or {}),
+                executing_key=executing, options=TaskOptions.from_json(opts),
+                script_path=job.script_path if kind == "inline" else script, kind=child_kind,
+            )
+        )
+    return children
+
+
+def error_record(name: str, message: str, stack: str | None = None) -> dict[str, Any]:
+    record: dict[str, Any] = {"name": name, "message": message}
+    if stack:
+        record["stack"] = stack
+    return record
+
+
+class Worker:
+    def __init__(self, store: Store, state_dir: Path, config: WorkerConfig | None = None) -> None:
+        self.store = store
+        self.state_dir = state_dir
+        self.config = config or WorkerConfig()
+        self.worker_id = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.zygote = Zygote()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._live: dict[str, tuple[Token, RoundProcess | None, float | None]] = {}
+        self._live_lock = threading.Lock()
+        self._last_reap = 0.0
+        self._bundles: dict[str, tuple[frozenset[str], Path]] = {}
+        self.rounds_run = 0
+
+    # ---- lifecycle
+    def start(self) -> None:
+        self.zygote.start()
+        for i in range(self.config.slots):
+            t = threading.Thread(target=self._slot_loop, name=f"wac-slot-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        hb = threading.Thread(target=self._heartbeat_loop, name="wac-heartbeat", daemon=True)
+        hb.start()
+        self._threads.append(hb)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop claiming; kill rounds still running (their jobs stay in the store for any worker)."""
+        self._stop.set()
+        with self._live_lock:
+            for _token, proc, _deadline in self._live.values():
+                if proc is not None:
+                    proc.kill("worker stopping")
+        for t in self._threads:
+            t.join(timeout)
+        self.zygote.stop()
+
+    def request_stop(self) -> None:
+        """Ask the loops to end (safe from a signal handler); ``stop()`` then cleans up."""
+        self._stop.set()
+
+    def wait(self) -> None:
+        while not self._stop.wait(0.5):
+            pass
+
+    # ---- the loops
+    def _slot_loop(self) -> None:
+        tags = self.config.tags
+        while not self._stop.is_set():
+            try:
+                claim = self.store.claim(self.worker_id, tags, self.config.lease_s)
+                if claim is None:
+                    self._idle(tags)
+                    continue
+                self._run_claim(claim)
+            except WacError as exc:  # a store hiccup must not kill the slot; log and go on
+                self._report(f"worker: {exc.message}")
+                self._stop.wait(0.2)
+
+    def _idle(self, tags: frozenset[str]) -> None:
+        now = self.store.now()
+        if now - self._last_reap > 1.0:
+            self._last_reap = now
+            if self.store.reap():
+                return
+        due = self.store.next_due(tags)
+        timeout = 1.0 if due is None else min(1.0, max(0.0, due - now))
+        if timeout > 0:
+            self.store.wait_for_work(tags, timeout)
+
+    def _heartbeat_loop(self) -> None:
+        interval = max(0.05, self.config.lease_s / 3)
+        tick = min(interval, 0.05)
+        last_beat = time.monotonic()
+        while not self._stop.wait(tick):
+            now_mono = time.monotonic()
+            with self._live_lock:
+                live = list(self._live.items())
+            for _job_id, (_token, proc, deadline) in live:
+                if proc is not None and deadline is not None and now_mono > deadline:
+                    proc.kill("timeout")
+            if now_mono - last_beat < interval or not live:
+                continue
+            last_beat = now_mono
+            try:
+                report = self.store.heartbeat([tok for _, (tok, _, _) in live], self.config.lease_s)
+            except WacError:
+                continue
+            for job_id, (_token, proc, _deadline) in live:
+                if proc is None:
+                    continue
+                if job_id in report.cancel_requested:
+                    proc.kill("cancelled")
+                elif job_id in report.lost:
+                    proc.kill("lost")
+
+    # ---- one round
+    def _run_claim(self, claim: Claim) -> None:
+        job, token = claim.job, claim.token
+        self.rounds_run += 1
+        if job.entry.startswith(WORKSPACE_ENTRY):
+            path = job.entry[len(WORKSPACE_ENTRY):]
+            self._apply_error(token, error_record(
+                "NotDeployedError",
+                f"{path} is not deployed in workspace '{self.config.workspace}'; running workspace scripts "
+                "from task_script()/task_flow() needs a workspace (wac sync push)",
+            ), "")
+            return
+        try:
+            files, bundle_dir = self._bundle(job.bundle_hash)
+        except WacError as exc:
+            self._apply_error(token, error_record(type(exc).__name__, exc.message), "")
+            return
+        if job.entry not in files:
+            self._apply_error(token, error_record(
+                "ModuleNotFoundError", f"{job.entry} is not part of the script's code bundle "
+                "(task_script('./x.py') runs a module of the script's __mod folder)"), "")
+            return
+        main_entry = job.entry if job.parent_id is None else self.store.get_job(job.root_id).entry
+        spec = {
+            "job_id": job.id, "bundle_dir": str(bundle_dir), "entry": job.entry,
+            "mod_dir": module_dir(main_entry), "args": job.args, "checkpoint": claim.checkpoint(),
+            "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
+            "secret": self.store.job_secret(job.id), "workspace": self.config.workspace,
+            "cwd": os.getcwd(), "env": {"WM_JOB_ID": "", "WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id},
+        }
+        deadline = time.monotonic() + job.options.timeout if job.options.timeout else None
+        with self._live_lock:
+            self._live[job.id] = (token, None, deadline)
+        try:
+            proc = self.zygote.spawn(spec)
+        except OSError as exc:
+            with self._live_lock:
+                self._live.pop(job.id, None)
+            self._apply_error(token, error_record("WorkerError", f"could not start the round: {exc}"), "")
+            return
+        with self._live_lock:
+            self._live[job.id] = (token, proc, deadline)
+        try:
+            self._converse(job, token, proc, main_entry)
+        finally:
+            with self._live_lock:
+                self._live.pop(job.id, None)
+            proc.close()
+
+    def _converse(self, job: Job, token: Token, proc: RoundProcess, main_entry: str) -> None:
+        while True:
+            msg = proc.recv(None)
+            if msg is None:
+                self._round_died(job, token, proc)
+                return
+            op = msg.get("op")
+            if op == "step":
+                ok = True
+                try:
+                    self.store.checkpoint(
+                        token, msg["key"], msg["value"], requeue=False, failed=bool(msg.get("failed")),
+                        started_at=msg.get("started_at"),
+                    )
+                except LostClaimError:
+                    ok = False
+                    proc.kill("lost")
+                try:
+                    proc.send({"ok": ok})
+                except OSError:
+                    pass
+                continue
+            logs = proc.logs()
+            if op == "outcome":
+                self._apply_outcome(job, token, msg["outcome"], logs, main_entry)
+            else:
+                self._apply_error(token, msg.get("error") or error_record("Error", "round failed"), logs)
+            return
+
+    def _round_died(self, job: Job, token: Token, proc: RoundProcess) -> None:
+        logs = proc.logs()
+        why = proc.killed_because
+        if why == "lost" or why == "worker stopping":
+            return  # another worker owns the job now, or it will after the lease runs out
+        if why == "timeout":
+            err = error_record("TimeoutError", f"{job.name} timed out after {job.options.timeout:g}s")
+        elif why == "cancelled":
+            err = error_record("Cancelled", f"{job.name} was cancelled")
+        else:
+            tail = logs.strip().splitlines()[-1:] or [""]
+            err = error_record("RoundCrashedError", f"the round process of {job.name} exited unexpectedly"
+                               + (f": {tail[0]}" if tail[0] else ""))
+        self._apply_error(token, err, logs)
+
+    def _apply_error(self, token: Token, error: dict[str, Any], logs: str) -> None:
+        try:
+            self.store.fail(token, error, logs=logs)
+        except LostClaimError:
+            pass
+
+    def _apply_outcome(self, job: Job, token: Token, outcome: dict[str, Any], logs: str, main_entry: str) -> None:
+        kind = outcome.get("type")
+        store = self.store
+        try:
+            if kind == "complete":
+                store.complete(token, outcome.get("result"), logs=logs)
+            elif kind == "dispatch":
+                children = child_specs(job, main_entry, outcome.get("steps") or [])
+                store.dispatch(token, children, max_in_flight=outcome.get("max_in_flight"), logs=logs)
+            elif kind == "inline_checkpoint":
+                value = outcome.get("result")
+                store.checkpoint(token, outcome["key"], value, requeue=True,
+                                 failed=is_failure_marker(value), started_at=outcome.get("started_at"), logs=logs)
+            elif kind == "sleep":
+                seconds = float(outcome.get("seconds") or 0)
+                if self.config.skip_sleeps and job.preview:
+                    seconds = 0.0
+                store.sleep(token, outcome["key"], store.now() + seconds, logs=logs)
+            elif kind == "approval":
+                key = outcome["key"]
+                secret = approvals.approval_token(store.job_secret(job.id), job.id, key)
+                timeout = outcome.get("timeout")
+                form = {k: outcome.get(k) for k in ("form", "description", "skin") if outcome.get(k) is not None}
+                store.suspend(token, key, store.now() + float(timeout) if timeout else None,
+                              approvals.token_hash(secret), form or None, logs=logs)
+            else:
+                store.fail(token, error_record("ProtocolError", f"unknown round outcome {kind!r}"), logs=logs)
+        except LostClaimError:
+            pass
+
+    def _bundle(self, bundle_hash: str) -> tuple[frozenset[str], Path]:
+        """The bundle's file names and its directory, materialized once per worker."""
+        cached = self._bundles.get(bundle_hash)
+        if cached is None:
+            files = self.store.get_bundle(bundle_hash)
+            cached = (frozenset(files), materialize(self.state_dir / "bundles", bundle_hash, files))
+            self._bundles[bundle_hash] = cached
+        return cached
+
+    def _report(self, message: str) -> None:
+        import sys
+
+        sys.stderr.write(message + "\n")
+
