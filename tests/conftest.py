@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """An empty repo: its own wmill.yaml, so its embedded store lives at tmp_path/.wac."""
+    (tmp_path / "wmill.yaml").write_text("defaultTs: bun\nincludes:\n  - f/**\n")
+    return tmp_path
+
+
+@pytest.fixture
+def write(repo: Path) -> Callable[[str, str], Path]:
+    """Write a file (dedented) under the repo."""
+
+    def _write(rel: str, text: str) -> Path:
+        path = repo / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+        return path
+
+    return _write
