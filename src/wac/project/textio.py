@@ -1,0 +1,80 @@
+"""Reading text the way the wmill CLI does, and writing files atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from wac.errors import MetadataError
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_OTHER_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
+
+
+class EncodingError(MetadataError):
+    """The file is not UTF-8 text."""
+
+    hint = "save the file as UTF-8 (wmill and wac read scripts as UTF-8 only)"
+
+
+def decode_text(data: bytes, path: str | os.PathLike[str] = "<bytes>") -> str:
+    """Decode file bytes as the CLI does: drop a UTF-8 BOM, refuse UTF-16/32, replace bad bytes.
+
+    Newlines are kept as they are (CRLF stays CRLF), because they are part of every hash.
+    """
+    if data.startswith(_UTF8_BOM):
+        data = data[3:]
+    else:
+        for bom, name in _OTHER_BOMS:
+            if data.startswith(bom):
+                raise EncodingError(f"{path} is {name} encoded")
+    return data.decode("utf-8", errors="replace")
+
+
+def read_text(path: Path) -> str:
+    """Read ``path`` as text with :func:`decode_text`; an unreadable file is a MetadataError."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MetadataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return decode_text(data, path)
+
+
+def atomic_write(path: Path, text: str | bytes) -> None:
+    """Write ``path`` through a temporary file in the same folder and ``os.replace``."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def create_exclusive(path: Path, text: str) -> bool:
+    """Create ``path`` with ``text`` unless it exists (as the CLI's ``wx`` flag). True if created."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(text.encode("utf-8"))
+    return True
