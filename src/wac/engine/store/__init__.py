@@ -1,0 +1,88 @@
+"""The engine's persistence: the :class:`Store` protocol and its backends.
+
+``open_store(url)`` is the one way in::
+
+    store = open_store("sqlite:////abs/path/.wac/wac.db")   # the embedded default
+    job_id = store.submit(JobSpec(...))
+"""
+
+from __future__ import annotations
+
+import os
+
+from wac.engine.store._sqlite_reads import ANY_TAG
+from wac.engine.store.base import (
+    STATES,
+    TERMINAL,
+    ChildSpec,
+    Claim,
+    HeartbeatReport,
+    Job,
+    JobSpec,
+    LogLine,
+    Step,
+    Store,
+    TaskOptions,
+    TimelineEntry,
+    Token,
+)
+from wac.errors import StoreError
+
+__all__ = [
+    "ANY_TAG",
+    "STATES",
+    "TERMINAL",
+    "ChildSpec",
+    "Claim",
+    "HeartbeatReport",
+    "Job",
+    "JobSpec",
+    "LogLine",
+    "Step",
+    "Store",
+    "TaskOptions",
+    "TimelineEntry",
+    "Token",
+    "open_store",
+]
+
+
+def open_store(url: str) -> Store:
+    """Open (creating and migrating if needed) the store at ``url``.
+
+    Args:
+        url: ``sqlite:///abs/path/wac.db`` — the file and its parent directories are created.
+
+    Raises:
+        StoreError: the URL is not supported or the store cannot be opened.
+    """
+    if url.startswith("sqlite://"):
+        path = url[len("sqlite://"):]
+        if not path.startswith("/") or path == "/":
+            raise StoreError(
+                f"a sqlite store URL needs an absolute file path: {url!r}",
+                hint="write it as sqlite:///abs/path/wac.db (three slashes, then the path)",
+            )
+        from wac.engine.store.sqlite import SqliteStore
+
+        parent = os.path.dirname(path)
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the store directory {parent}: {exc.strerror}",
+                hint="check the path and its permissions",
+            ) from exc
+        store = SqliteStore(path)
+        store.migrate()
+        return store
+    if url.startswith(("postgresql://", "postgres://")):
+        raise StoreError(
+            "PostgreSQL stores are not supported yet",
+            hint="use the embedded store: sqlite:///abs/path/wac.db",
+        )
+    scheme = url.split("://", 1)[0] if "://" in url else url
+    raise StoreError(
+        f"unknown store URL scheme {scheme!r}",
+        hint="use sqlite:///abs/path/wac.db",
+    )

@@ -1,0 +1,246 @@
+"""SQLite plumbing for :mod:`wac.engine.store.sqlite`: connections, write transactions, migrations.
+
+One connection per thread (and per process: a forked child opens its own). Writers take the
+write lock up front with ``BEGIN IMMEDIATE`` so a transaction never has to upgrade a read lock;
+SQLITE_BUSY is retried here, so "database is locked" never reaches a user.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from importlib import resources
+from typing import TypeVar
+
+from wac.errors import StoreError
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 30_000
+#: How long a writer keeps retrying a busy database before giving up with a StoreError.
+RETRY_BUDGET_S = 300.0
+_BUSY_CODES = {5, 6, 261, 517}  # SQLITE_BUSY, SQLITE_LOCKED, BUSY_RECOVERY, BUSY_SNAPSHOT
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for the transient "database is locked/busy" errors worth retrying."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code in _BUSY_CODES:
+        return True
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class Waker:
+    """In-process wake-ups for one database file, shared by every store opened on it.
+
+    ``work`` counts commits that can make a job runnable; ``change`` counts every commit.
+    Other processes are seen through ``PRAGMA data_version`` instead (G5: hints only).
+    """
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.work = 0
+        self.change = 0
+
+    def notify(self, work: bool) -> None:
+        with self.cond:
+            self.change += 1
+            if work:
+                self.work += 1
+            self.cond.notify_all()
+
+
+_WAKERS: dict[str, Waker] = {}
+_WAKERS_LOCK = threading.Lock()
+
+
+def waker_for(path: str) -> Waker:
+    with _WAKERS_LOCK:
+        return _WAKERS.setdefault(path, Waker())
+
+
+class ConnectionPool:
+    """Thread-local connections to one database file, with a retrying write transaction."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[tuple[int, sqlite3.Connection]] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def get(self) -> sqlite3.Connection:
+        pid = os.getpid()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == pid:
+            return conn
+        if self._closed:
+            raise StoreError("the store is closed")
+        conn = self._connect()
+        self._local.conn = conn
+        self._local.pid = pid
+        with self._lock:
+            self._all.append((pid, conn))
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=256,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot open the store at {self.path}: {exc}",
+                hint="check that the directory exists and is writable",
+            ) from exc
+        pragmas = (
+            f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA foreign_keys=ON",
+        )
+        for pragma in pragmas:
+            self._retry(lambda p=pragma: conn.execute(p).fetchall())
+        return conn
+
+    def _retry(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` until it stops failing with a busy error (bounded by RETRY_BUDGET_S)."""
+        give_up = time.monotonic() + RETRY_BUDGET_S
+        delay = 0.0005
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc) or time.monotonic() > give_up:
+                    raise _store_error(exc, self.path) from exc
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.05)
+
+    def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` in one ``BEGIN IMMEDIATE`` transaction (G1), retrying on busy."""
+        conn = self.get()
+        give_up = time.monotonic() + RETRY_BUDGET_S
+        delay = 0.0005
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    out = fn(conn)
+                    conn.execute("COMMIT")
+                    return out
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc) or time.monotonic() > give_up:
+                    raise _store_error(exc, self.path) from exc
+            except sqlite3.Error as exc:
+                raise _store_error(exc, self.path) from exc
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 0.05)
+
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` in one read transaction (a consistent snapshot)."""
+        conn = self.get()
+
+        def run() -> T:
+            conn.execute("BEGIN")
+            try:
+                return fn(conn)
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+
+        try:
+            return self._retry(run)
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from exc
+
+    def close(self) -> None:
+        self._closed = True
+        pid = os.getpid()
+        with self._lock:
+            conns, self._all = self._all, []
+        for owner, conn in conns:
+            if owner == pid:
+                conn.close()
+        self._local = threading.local()
+
+
+def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
+    if is_busy(exc):
+        return StoreError(
+            f"the store at {path} stayed locked for {RETRY_BUDGET_S:.0f} s",
+            hint="another process holds a long write transaction; stop it and retry",
+        )
+    return StoreError(f"store error ({path}): {exc}")
+
+
+def _migration_files() -> list[tuple[int, str, str]]:
+    """``(version, name, sql)`` of every numbered migration shipped as package data, in order."""
+    out = []
+    folder = resources.files("wac.engine.store").joinpath("migrations")
+    for item in folder.iterdir():
+        name = item.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            out.append((int(name[:4]), name, item.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a script into complete statements (executescript would commit implicitly)."""
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip() and not all(ln.strip().startswith("--") for ln in buf.strip().splitlines()):
+        raise StoreError("a migration ends with an incomplete SQL statement")
+    return out
+
+
+def migrate(pool: ConnectionPool) -> int:
+    """Apply every migration newer than ``PRAGMA user_version``, one transaction each.
+
+    Idempotent and safe to race from many processes: the version is re-read under the write lock.
+    Returns the schema version.
+    """
+    files = _migration_files()
+    latest = files[-1][0] if files else 0
+    conn = pool.get()
+    current = int(pool._retry(lambda: conn.execute("PRAGMA user_version").fetchone()[0]))
+    if current > latest:
+        raise StoreError(
+            f"the store at {pool.path} has schema version {current}, newer than this wac ({latest})",
+            hint="upgrade wac",
+        )
+    for version, name, sql in files:
+        if version <= current:
+            continue
+
+        def apply(c: sqlite3.Connection, version: int = version, sql: str = sql) -> None:
+            if int(c.execute("PRAGMA user_version").fetchone()[0]) >= version:
+                return
+            for stmt in _statements(sql):
+                c.execute(stmt)
+            c.execute(f"PRAGMA user_version = {version:d}")
+
+        try:
+            pool.write(apply)
+        except StoreError as exc:
+            raise StoreError(f"migration {name} failed: {exc.message}") from exc
+    return latest

@@ -1,0 +1,305 @@
+"""Reads, logs, bundles, waking and pruning of the SQLite store (a mixin of ``SqliteStore``)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any
+
+from wac.engine.store._sqlite_conn import ConnectionPool, Waker
+from wac.engine.store._sqlite_rows import (
+    JOB_COLUMNS, STEP_COLUMNS, dumps, loads, row_to_job, row_to_step,
+)
+from wac.engine.store.base import TERMINAL, Job, LogLine, Step, TimelineEntry
+from wac.errors import JobNotFoundError, StoreError
+
+#: The tag set that matches every job (``wac worker`` without ``--tag`` in a local store).
+ANY_TAG: frozenset[str] = frozenset({"*"})
+
+# A queued candidate may run if it has no concurrency key, already holds its slot, or its key
+# has fewer than `limit` live slots (with a time window: live or started inside the window).
+SLOT_FREE = (
+    "(j.conc_key IS NULL"
+    " OR EXISTS (SELECT 1 FROM concurrency_slots s WHERE s.job_id = j.id)"
+    " OR (SELECT count(*) FROM concurrency_slots s WHERE s.key = j.conc_key AND (s.live = 1"
+    " OR (j.conc_window IS NOT NULL AND s.started_at > :now - j.conc_window))) < j.conc_limit)"
+)
+# When a window-limited key is full, the earliest moment one of its starts leaves the window.
+_WINDOW_FREES = (
+    "(SELECT min(s.started_at) FROM concurrency_slots s WHERE s.key = j.conc_key AND s.live = 0"
+    " AND s.started_at > :now - j.conc_window) + j.conc_window"
+)
+
+
+def tag_filter(tags: frozenset[str]) -> tuple[str, dict[str, str]]:
+    """SQL (`` AND j.tag IN (…)``, or nothing for :data:`ANY_TAG`) and its named parameters."""
+    if "*" in tags:
+        return "", {}
+    if not tags:
+        return " AND 0", {}
+    params = {f"t{i}": t for i, t in enumerate(sorted(tags))}
+    return f" AND j.tag IN ({', '.join(':' + k for k in params)})", params
+
+
+_TIMELINE_STATUS = {
+    "queued": "queued", "blocked": "blocked", "running": "running", "waiting": "running",
+    "suspended": "waiting", "cancelled": "cancelled", "failed": "failed", "succeeded": "done",
+}
+
+
+class SqliteReads:
+    """Everything of :class:`SqliteStore` that is not a round outcome."""
+
+    path: str
+    _pool: ConnectionPool
+    _waker: Waker
+    _poll: float
+
+    def now(self) -> float:
+        raise NotImplementedError
+
+    def _write(self, fn: Callable[[sqlite3.Connection], Any], *, work: bool) -> Any:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ bundles
+    def put_bundle(self, bundle_hash: str, files: dict[str, str]) -> None:
+        text = dumps(files, "bundle")
+
+        def txn(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO bundles (hash, files, created_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (hash) DO NOTHING",
+                (bundle_hash, text, self.now()),
+            )
+
+        self._pool.write(txn)
+
+    def get_bundle(self, bundle_hash: str) -> dict[str, str]:
+        row = self._pool.read(
+            lambda c: c.execute("SELECT files FROM bundles WHERE hash = ?", (bundle_hash,)).fetchone()
+        )
+        if row is None:
+            raise StoreError(f"no code bundle {bundle_hash[:12]} in the store")
+        files: dict[str, str] = loads(row[0])
+        return files
+
+    # ------------------------------------------------------------------ logs
+    def _log_txn(self, conn: sqlite3.Connection, job_id: str, text: str, now: float) -> None:
+        if text:
+            conn.execute(
+                "INSERT INTO logs (job_id, seq, ts, text) SELECT ?, coalesce(max(seq), 0) + 1, ?, ?"
+                " FROM logs WHERE job_id = ?",
+                (job_id, now, text, job_id),
+            )
+
+    def append_log(self, job_id: str, text: str) -> None:
+        def txn(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone() is None:
+                raise JobNotFoundError(f"no job {job_id}")
+            self._log_txn(conn, job_id, text, self.now())
+
+        self._write(txn, work=False)
+
+    def read_logs(self, job_id: str, after_seq: int = 0) -> list[LogLine]:
+        rows = self._pool.read(
+            lambda c: c.execute(
+                "SELECT seq, ts, text FROM logs WHERE job_id = ? AND seq > ? ORDER BY seq",
+                (job_id, after_seq),
+            ).fetchall()
+        )
+        return [LogLine(job_id, seq, ts, text) for seq, ts, text in rows]
+
+    # ------------------------------------------------------------------ jobs and steps
+    def get_job(self, job_id: str) -> Job:
+        row = self._pool.read(
+            lambda c: c.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        )
+        if row is None:
+            raise JobNotFoundError(f"no job {job_id}")
+        return row_to_job(row)
+
+    def list_jobs(
+        self, *, root_only: bool = True, status: str | None = None, limit: int = 50
+    ) -> list[Job]:
+        where, params = [], []
+        if root_only:
+            where.append("parent_id IS NULL")
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        sql = f"SELECT {JOB_COLUMNS} FROM jobs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        rows = self._pool.read(lambda c: c.execute(sql, (*params, limit)).fetchall())
+        return [row_to_job(r) for r in rows]
+
+    def children(self, job_id: str) -> list[Job]:
+        rows = self._pool.read(
+            lambda c: c.execute(
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE parent_id = ? ORDER BY seq", (job_id,)
+            ).fetchall()
+        )
+        return [row_to_job(r) for r in rows]
+
+    def get_steps(self, job_id: str) -> list[Step]:
+        rows = self._pool.read(
+            lambda c: c.execute(
+                f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? ORDER BY seq", (job_id,)
+            ).fetchall()
+        )
+        return [row_to_step(r) for r in rows]
+
+    def job_secret(self, job_id: str) -> str:
+        row = self._pool.read(
+            lambda c: c.execute("SELECT secret FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        )
+        if row is None:
+            raise JobNotFoundError(f"no job {job_id}")
+        return str(row[0])
+
+    def timeline(self, job_id: str) -> list[TimelineEntry]:
+        """The job's steps in order, each with the state of the child that computes it."""
+
+        def read(c: sqlite3.Connection) -> tuple[Any, list[Any]]:
+            exists = c.execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            rows = c.execute(
+                "SELECT s.key, s.kind, s.done, s.failed, s.started_at, s.finished_at,"
+                " s.child_job_id, j.status, j.started_at, j.finished_at FROM steps s"
+                " LEFT JOIN jobs j ON j.id = s.child_job_id WHERE s.job_id = ? ORDER BY s.seq",
+                (job_id,),
+            ).fetchall()
+            return exists, rows
+
+        exists, rows = self._pool.read(read)
+        if exists is None:
+            raise JobNotFoundError(f"no job {job_id}")
+        out = []
+        for key, kind, done, failed, started, finished, child, cstatus, cstart, cend in rows:
+            if done:
+                status = "cancelled" if cstatus == "cancelled" else ("failed" if failed else "done")
+            elif cstatus is not None:
+                status = _TIMELINE_STATUS.get(cstatus, cstatus)
+            else:
+                status = "waiting"
+            out.append(
+                TimelineEntry(
+                    key=key, kind=kind, status=status,
+                    started_at=cstart if cstart is not None else started,
+                    finished_at=finished if finished is not None else cend,
+                    child_job_id=child,
+                )
+            )
+        return out
+
+    def prune(self, before: float) -> int:
+        """Delete finished workflow trees whose root finished before ``before``; returns roots.
+
+        Also drops expired cache entries. Bundles are kept (deployed scripts may use them).
+        """
+
+        def txn(conn: sqlite3.Connection) -> int:
+            roots = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM jobs r WHERE parent_id IS NULL AND finished_at < ?"
+                    " AND status IN ('succeeded', 'failed', 'cancelled') AND NOT EXISTS"
+                    " (SELECT 1 FROM jobs d WHERE d.root_id = r.id"
+                    " AND d.status NOT IN ('succeeded', 'failed', 'cancelled'))",
+                    (before,),
+                ).fetchall()
+            ]
+            for root in roots:
+                conn.execute(
+                    "DELETE FROM concurrency_slots WHERE job_id IN"
+                    " (SELECT id FROM jobs WHERE root_id = ?)",
+                    (root,),
+                )
+                conn.execute("DELETE FROM jobs WHERE root_id = ? AND parent_id IS NOT NULL", (root,))
+                conn.execute("DELETE FROM jobs WHERE id = ?", (root,))
+            conn.execute("DELETE FROM cache WHERE expires_at <= ?", (self.now(),))
+            return len(roots)
+
+        n: int = self._write(txn, work=False)
+        return n
+
+    # ------------------------------------------------------------------ waking (G5)
+    def next_due(self, tags: frozenset[str]) -> float | None:
+        """Earliest moment something may need a worker with these tags: queued work coming
+        due (or a concurrency window freeing), an approval timing out, a lease expiring."""
+        where, params = tag_filter(tags)
+        sql = (
+            "SELECT min(d) FROM ("
+            f" SELECT min(CASE WHEN {SLOT_FREE} THEN j.scheduled_at WHEN j.conc_window IS NOT NULL"
+            f" THEN max(j.scheduled_at, {_WINDOW_FREES}) END) AS d"
+            f" FROM jobs j WHERE j.status = 'queued'{where}"
+            " UNION ALL SELECT min(timeout_at) FROM approvals WHERE resolved_at IS NULL"
+            " UNION ALL SELECT min(lease_until) FROM jobs WHERE status = 'running')"
+        )
+        all_params = {"now": self.now(), **params}
+        row = self._pool.read(lambda c: c.execute(sql, all_params).fetchone())
+        return None if row[0] is None else float(row[0])
+
+    def _data_version(self) -> int:
+        conn = self._pool.get()
+        return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _baseline(self) -> tuple[int, int, int]:
+        """What "nothing happened yet" looks like: waker counters and ``PRAGMA data_version``."""
+        waker = self._waker
+        with waker.cond:
+            work, change = waker.work, waker.change
+        return work, change, self._data_version()
+
+    def _remember_baseline(self) -> None:
+        """Taken by claim() just before it looks for work, so a commit that lands between a
+        fruitless claim and the following wait_for_work still wakes that wait."""
+        self._pool._local.baseline = self._baseline()
+
+    def _wait(self, index: int, deadline: float, base: tuple[int, int, int]) -> None:
+        """Block until waker counter ``index`` (0 work, 1 change) moves past ``base``, another
+        connection commits, or ``deadline`` (monotonic) passes."""
+        waker = self._waker
+
+        def moved() -> bool:
+            return (waker.work, waker.change)[index] != base[index]
+
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            with waker.cond:
+                if waker.cond.wait_for(moved, timeout=min(left, self._poll)):
+                    return
+            if self._data_version() != base[2]:
+                return
+
+    def wait_for_work(self, tags: frozenset[str], timeout: float) -> None:
+        """Return when a job with these tags may be runnable (hint), at ``next_due`` at the
+        latest, or after ``timeout`` seconds."""
+        base = getattr(self._pool._local, "baseline", None) or self._baseline()
+        self._pool._local.baseline = None
+        wait = timeout
+        due = self.next_due(tags)
+        if due is not None:
+            wait = min(wait, due - self.now())
+        if wait <= 0:
+            return
+        self._wait(0, time.monotonic() + wait, base)
+
+    def wait_for_change(self, job_id: str, timeout: float) -> None:
+        """Return after any commit that may have changed ``job_id`` (hint), or ``timeout``."""
+        if timeout > 0:
+            self._wait(1, time.monotonic() + timeout, self._baseline())
+
+    def wait_for_result(self, job_id: str, timeout: float) -> Job:
+        """Block until the job is terminal or ``timeout`` passes; returns its latest state."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.get_job(job_id)
+            left = deadline - time.monotonic()
+            if job.status in TERMINAL or left <= 0:
+                return job
+            self.wait_for_change(job_id, min(left, 1.0))
+
