@@ -1,0 +1,147 @@
+"""Durability under SIGKILL and load: real `wac worker` processes on one SQLite store."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.clirun import SRC
+from tests.engine.enginerun import submit, workspace
+
+CRASH_WORKFLOW = """
+    import time
+    from wac import parallel, sleep, step, task, workflow
+
+    SIDE = {side!r}
+
+    def effect(name, value):
+        with open(SIDE, "a") as f:
+            f.write(name + "\\n")
+        return value
+
+    @task
+    def work(i: int) -> int:
+        time.sleep(0.03)
+        return i * i
+
+    @task
+    def combine(a: int, b: int) -> int:
+        time.sleep(0.02)
+        return a + b
+
+    @workflow
+    async def main(rounds: int = 4):
+        total = 0
+        for r in range(rounds):
+            s = await step(f"s{{r}}", lambda: effect(f"s{{r}}", r * 100))
+            squares = await parallel([1, 2, 3], work)
+            total = await combine(total, s + sum(squares))
+            t = await step(f"t{{r}}", lambda: effect(f"t{{r}}", 1))
+            total += t
+            if r % 2 == 1:
+                await sleep(1)
+        return total
+"""
+
+
+def _start_worker(repo: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(SRC), "NO_COLOR": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-c", "from wac.cli.app import main; main()", "worker", "--lease", "1", "-c", "3"],
+        cwd=repo, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+def _progress(store, job_id: str) -> tuple:
+    """A fingerprint of everything committed so far for the run."""
+    steps = tuple((s.key, s.done) for s in store.get_steps(job_id))
+    kids = tuple(sorted((c.id, c.status) for c in store.children(job_id)))
+    return steps + kids
+
+
+def test_sigkill_at_twenty_points_loses_nothing_and_never_reruns_a_step(repo, write):
+    side = repo / "side_effects.txt"
+    write("f/crash/wf.py", CRASH_WORKFLOW.format(side=str(side)))
+    rng = random.Random(1234)
+    kills: set[tuple] = set()
+    with workspace(repo) as ws:
+        job_id = submit(ws, "f/crash/wf.py", {"rounds": 4})
+        deadline = time.monotonic() + 240
+        while ws.store.get_job(job_id).status not in ("succeeded", "failed") and time.monotonic() < deadline:
+            proc = _start_worker(repo)
+            before = _progress(ws.store, job_id)
+            # wait for the next committed change, then kill at a random instant shortly after it
+            while time.monotonic() < deadline and ws.store.get_job(job_id).status not in ("succeeded", "failed"):
+                now = _progress(ws.store, job_id)
+                if now != before:
+                    break
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, 0.03))
+            kills.add(_progress(ws.store, job_id))
+            proc.send_signal(signal.SIGKILL)
+            _out, err = proc.communicate(timeout=10)
+            assert b"database is locked" not in err
+            if len(kills) >= 24:
+                break
+        # finish the run with one last worker that is left alone
+        proc = _start_worker(repo)
+        try:
+            job = ws.store.wait_for_result(job_id, 120)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=20)
+    assert len(kills) >= 20, f"only {len(kills)} distinct kill points"
+    assert job.status == "succeeded", job.error
+    expected = 0
+    for r in range(4):
+        expected = expected + r * 100 + 14 + 1
+    assert job.result == expected
+    lines = side.read_text().split()
+    assert sorted(lines) == sorted({f"{p}{r}" for p in "st" for r in range(4)}), lines
+
+
+def test_four_worker_processes_finish_200_fan_out_workflows_without_losing_a_result(repo, write):
+    write("f/load/fan.py", """
+        from wac import task, workflow
+        import asyncio
+
+        @task
+        def leaf(i: int, j: int) -> int:
+            return i * 100 + j
+
+        @workflow
+        async def main(i: int):
+            values = await asyncio.gather(*[leaf(i, j) for j in range(10)])
+            return sum(values)
+    """)
+    env = {**os.environ, "PYTHONPATH": str(SRC), "NO_COLOR": "1"}
+    with workspace(repo) as ws:
+        ids = [submit(ws, "f/load/fan.py", {"i": i}) for i in range(200)]
+        procs = [
+            subprocess.Popen([sys.executable, "-c", "from wac.cli.app import main; main()", "worker", "-c", "2"],
+                             cwd=repo, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+            for _ in range(4)
+        ]
+        try:
+            jobs = [ws.store.wait_for_result(job_id, 240) for job_id in ids]
+        finally:
+            errs = []
+            for p in procs:
+                p.send_signal(signal.SIGINT)
+            for p in procs:
+                _out, err = p.communicate(timeout=30)
+                errs.append(err.decode())
+    assert all("database is locked" not in e for e in errs), errs
+    assert [j.status for j in jobs] == ["succeeded"] * 200
+    assert [j.result for j in jobs] == [sum(i * 100 + j for j in range(10)) for i in range(200)]
+    # every child result landed in its parent
+    with workspace(repo) as ws2:
+        for job in jobs:
+            steps = ws2.store.get_steps(job.id)
+            assert len(steps) == 10 and all(s.done for s in steps)
