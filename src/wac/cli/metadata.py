@@ -2,15 +2,235 @@
 
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
 import typer
+
+from wac.cli import output
+
+if TYPE_CHECKING:
+    from wac.metadata.generate import GenerateResult
+    from wac.metadata.plan import Plan, PlanItem
+    from wac.project.config import RepoConfig
+
+EM_DASH = "\u2014"
+
+
+def _patterns(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for value in values or []:
+        out += [p.strip() for p in value.split(",") if p.strip()]
+    return out
+
+
+def _setup(
+    folder: str | None, includes: list[str] | None, excludes: list[str] | None
+) -> tuple[Path, RepoConfig, str | None]:
+    from wac.project.config import find_repo_root, load_config
+
+    root = find_repo_root()
+    config = load_config(root).with_overrides(_patterns(includes), _patterns(excludes))
+    if folder:
+        candidate = (Path.cwd() / folder).resolve()
+        try:
+            folder = candidate.relative_to(root).as_posix() if candidate.exists() else folder
+        except ValueError:
+            pass
+    return root, config, folder
+
+
+def render_plan(plan: Plan) -> str:
+    """The human listing of stale items (the wmill CLI's format)."""
+    if not plan.items:
+        return "All metadata up-to-date\n"
+    lines = [f"Found {len(plan.items)} item(s) with stale metadata:"]
+    groups: list[tuple[str, list[PlanItem]]] = [
+        ("Workspace dependencies", plan.dependencies),
+        ("Scripts", plan.scripts),
+    ]
+    for title, items in groups:
+        if items:
+            lines.append(f"  {title} ({len(items)}):")
+            lines += [f"    ~ {i.local_path} {EM_DASH} {i.reason}" for i in items]
+    return "\n".join(lines) + "\n"
+
+
+def _print_warnings(plan: Plan) -> None:
+    for path, reason in plan.skipped:
+        output.error(f"skipping {path}: {reason}")
+    for warning in plan.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+
+
+def _summary(result: GenerateResult) -> str:
+    n = len(result.updated)
+    deps = f", {result.dependencies_recorded} dependency file(s)" if result.dependencies_recorded else ""
+    return (
+        f"Regenerated {n} script{'s' if n != 1 else ''}, {result.locks_written} "
+        f"lock{'s' if result.locks_written != 1 else ''}{deps} in {result.seconds:.1f}s"
+    )
+
+
+def generate_metadata(
+    ctx: typer.Context,
+    folder: Optional[str] = typer.Argument(None, help="Only items in this folder (or importing into it)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List stale items and why; write nothing."),
+    check: bool = typer.Option(False, "--check", help="Like --dry-run, but exit 1 when anything is stale (CI)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the plan (and result) as one JSON document."),
+    lock_only: bool = typer.Option(False, "--lock-only", help="Only regenerate locks."),
+    schema_only: bool = typer.Option(False, "--schema-only", help="Only regenerate schemas."),
+    strict: bool = typer.Option(
+        False, "--strict-folder-boundaries", help="Skip importers outside FOLDER (warns about each)."
+    ),
+    includes: Optional[list[str]] = typer.Option(None, "-i", "--includes", help="Glob(s), replace wmill.yaml includes."),
+    excludes: Optional[list[str]] = typer.Option(None, "-e", "--excludes", help="Glob(s), replace wmill.yaml excludes."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    parallel: int = typer.Option(4, "--parallel", min=1, help="Lock resolutions run at once."),
+    index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index for uv (env WAC_INDEX_URL)."),
+    find_links: Optional[list[str]] = typer.Option(
+        None, "--find-links", help="Extra wheel folder/URL for uv (env WAC_FIND_LINKS)."
+    ),
+    no_index: bool = typer.Option(False, "--no-index", help="Resolve from --find-links only (offline)."),
+    python_version: Optional[str] = typer.Option(
+        None, "--python-version", help="Python version locks target (default 3.12, env WAC_PYTHON_VERSION)."
+    ),
+) -> None:
+    """Regenerate stale .script.yaml schemas, .script.lock locks and wmill-lock.yaml hashes."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from wac.errors import UsageError
+    from wac.metadata.generate import GenerateOptions, generate
+    from wac.metadata.locks import LockResolver
+    from wac.metadata.plan import plan as make_plan
+
+    if lock_only and schema_only:
+        raise UsageError("--lock-only and --schema-only cannot be combined", hint="pick one")
+    if strict and not folder:
+        raise UsageError("--strict-folder-boundaries needs a FOLDER", hint="e.g. wac generate-metadata f/shared --strict-folder-boundaries")
+    root, config, folder = _setup(folder, includes, excludes)
+    the_plan = make_plan(root, config, folder=folder, strict_folder_boundaries=strict)
+    _print_warnings(the_plan)
+    doc: dict[str, Any] = {"plan": the_plan.to_json()}
+    if dry_run or check or not the_plan.items:
+        if json_out:
+            output.emit_json(doc)
+        else:
+            sys.stdout.write(render_plan(the_plan))
+            sys.stdout.flush()
+        if check and the_plan.items:
+            raise typer.Exit(1)
+        return
+    if not json_out:
+        sys.stdout.write(render_plan(the_plan))
+        sys.stdout.flush()
+    if not yes and sys.stdin.isatty() and not json_out:
+        if not typer.confirm("Update metadata?", default=True, err=True):
+            raise typer.Exit(1)
+    resolver = LockResolver.from_env(python_version, index_url, find_links or (), no_index)
+    options = GenerateOptions(lock_only=lock_only, schema_only=schema_only, parallel=parallel, resolver=resolver)
+    result = _run_with_progress(root, the_plan, options)
+    for line in result.diagnostics:
+        sys.stderr.write(line + "\n")
+    for warning in result.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    if result.lockfile_created:
+        output.info("wmill-lock.yaml created")
+    for path, message in result.failed:
+        sys.stderr.write(f"  {path}: {message}\n")
+    if json_out:
+        doc["result"] = {
+            "updated": result.updated,
+            "failed": [{"path": p, "error": m} for p, m in result.failed],
+            "locks_written": result.locks_written,
+            "seconds": round(result.seconds, 3),
+        }
+        output.emit_json(doc)
+    if result.failed:
+        output.info(f"{_summary(result)}; {len(result.failed)} failed")
+        raise typer.Exit(1)
+    output.info(_summary(result))
+
+
+def _run_with_progress(root: Path, the_plan: Plan, options: Any) -> GenerateResult:
+    from wac.metadata.generate import generate
+
+    total = len(the_plan.scripts)
+    if output.is_interactive() and total:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            console=output.stderr_console(), transient=True,
+        ) as bar:
+            task = bar.add_task("resolving", total=total)
+
+            def tick(i: int, n: int, item: PlanItem) -> None:
+                bar.update(task, completed=i, description=item.local_path)
+
+            return generate(root, the_plan, options, tick)
+    width = len(f"[{total}/{total}]")
+
+    def line(i: int, n: int, item: PlanItem) -> None:
+        sys.stderr.write(f"{f'[{i}/{n}]':<{width}} script {item.local_path}\n")
+
+    return generate(root, the_plan, options, line)
+
+
+def rehash_command(
+    folder: Optional[str] = typer.Argument(None, help="Only scripts in this folder."),
+    includes: Optional[list[str]] = typer.Option(None, "-i", "--includes", help="Glob(s), replace wmill.yaml includes."),
+    excludes: Optional[list[str]] = typer.Option(None, "-e", "--excludes", help="Glob(s), replace wmill.yaml excludes."),
+    json_out: bool = typer.Option(False, "--json", help="Print what was rehashed as one JSON document."),
+) -> None:
+    """Re-record every script's hashes in wmill-lock.yaml from disk (no schema, no lock)."""
+    from wac.metadata.rehash import rehash
+
+    started = time.perf_counter()
+    root, config, folder = _setup(folder, includes, excludes)
+    result = rehash(root, config, folder)
+    for path in result.created:
+        output.info(f"Creating script metadata file for {path}")
+    if result.lockfile_created:
+        output.info("wmill-lock.yaml created")
+    for path, reason in result.skipped:
+        output.error(f"skipping {path}: {reason}")
+    if json_out:
+        output.emit_json(
+            {"rehashed": result.rehashed, "created": result.created,
+             "skipped": [{"path": p, "reason": r} for p, r in result.skipped]}
+        )
+    n = len(result.rehashed)
+    output.info(f"Rehashed {n} script{'s' if n != 1 else ''} from disk in {time.perf_counter() - started:.2f}s")
+
+
+def _group_class() -> type:
+    from typer.core import TyperGroup
+
+    class FolderOrSubcommandGroup(TyperGroup):
+        """A group whose callback takes an optional FOLDER, yet ``rehash`` is still a subcommand."""
+
+        def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+            if args and args[0] in self.commands:
+                super().parse_args(ctx, [])
+                ctx._protected_args, ctx.args = args[:1], args[1:]
+                return list(ctx.args)
+            return list(super().parse_args(ctx, args))
+
+    return FolderOrSubcommandGroup
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``generate-metadata`` group (with ``rehash``) to the root app."""
     group = typer.Typer(
+        cls=_group_class(),
         name="generate-metadata",
         help="Regenerate stale .script.yaml schemas, .script.lock locks and wmill-lock.yaml hashes.",
         invoke_without_command=True,
         no_args_is_help=False,
     )
+    group.callback(invoke_without_command=True)(generate_metadata)
+    group.command("rehash")(rehash_command)
     app.add_typer(group, name="generate-metadata")

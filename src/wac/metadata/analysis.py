@@ -1,0 +1,59 @@
+"""Running the parser over many files, in a process pool when there are many."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+# Below this many files a pool costs more than it saves.
+POOL_THRESHOLD = 48
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What generate-metadata needs from the parser for one file."""
+
+    schema: dict[str, Any] | None
+    has_preprocessor: bool
+    requirements: tuple[str, ...]
+    workspace_imports: tuple[str, ...]
+    errors: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+Job = tuple[str, str, str]  # (source, local path, remote path)
+
+
+def analyze(job: Job) -> Analysis:
+    """Parse one file with :func:`wac.parser.parse_script`."""
+    from wac.parser import parse_script
+
+    source, path, remote = job
+    info = parse_script(source, path, remote_path=remote)
+    errors = tuple(str(d) for d in info.diagnostics if getattr(d, "severity", "error") == "error")
+    warnings = tuple(str(d) for d in info.diagnostics if getattr(d, "severity", "error") != "error")
+    return Analysis(
+        schema=info.schema,
+        has_preprocessor=bool(info.has_preprocessor),
+        requirements=tuple(info.requirements),
+        workspace_imports=tuple(info.workspace_imports),
+        errors=errors,
+        warnings=warnings,
+    )
+
+
+def analyze_many(jobs: list[Job], workers: int | None = None) -> list[Analysis]:
+    """:func:`analyze` each job, in order; a process pool is used for large batches."""
+    if len(jobs) < POOL_THRESHOLD:
+        return [analyze(job) for job in jobs]
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1:
+        return [analyze(job) for job in jobs]
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    chunk = max(1, len(jobs) // (workers * 4))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return list(pool.map(analyze, jobs, chunksize=chunk))

@@ -1,0 +1,262 @@
+"""The staleness plan of generate-metadata: one pure function feeds ``--dry-run`` and real runs.
+
+A script is *directly* stale when its recomputed hash differs from wmill-lock.yaml (``content
+changed``); staleness then flows to importers along workspace-import edges, transitively
+(``depends on f/x/y``), and from a changed ``dependencies/*.requirements.in`` to the Python
+scripts that use it. Nothing here writes to disk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from wac.errors import WacError
+from wac.metadata.scope import in_folder, normalize_folder
+from wac.metadata.state import ScriptState, load_state
+from wac.project.collation import sort_key
+from wac.project.config import RepoConfig
+from wac.project.discovery import ScriptRef, discover
+from wac.project.hashing import dependency_file_hash
+from wac.project.lockfile import Lockfile, load_lockfile
+from wac.project.textio import read_text
+
+CONTENT_CHANGED = "content changed"
+DEPENDENCIES_DIR = "dependencies"
+
+# Only files matching this can import a workspace script (Windmill's own loader test).
+_MAY_IMPORT_WORKSPACE = re.compile(r"^[ \t]*(?:from|import)[ \t]+(?:\.|[fu]\.)", re.M)
+_REQ_ANNOTATION = re.compile(r"^#\s?(extra_)?requirements:(.*)$", re.M)
+
+ImportsFn = Callable[[ScriptRef, str], tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One stale item."""
+
+    kind: Literal["script", "dependency"]
+    local_path: str
+    remote_path: str
+    reason: str
+    stale_modules: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The item as in ``--json``."""
+        return {
+            "kind": self.kind,
+            "path": self.local_path,
+            "remote_path": self.remote_path,
+            "reason": self.reason,
+            "stale_modules": list(self.stale_modules),
+        }
+
+
+@dataclass
+class Plan:
+    """Stale items (dependency files first, then scripts, each sorted) and what was seen."""
+
+    items: list[PlanItem]
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    scanned: int = 0
+    states: dict[str, ScriptState] = field(default_factory=dict)
+    dependency_hashes: dict[str, str] = field(default_factory=dict)
+    lockfile: Lockfile | None = None
+    missing_metadata: list[str] = field(default_factory=list)
+
+    @property
+    def scripts(self) -> list[PlanItem]:
+        """The stale scripts."""
+        return [i for i in self.items if i.kind == "script"]
+
+    @property
+    def dependencies(self) -> list[PlanItem]:
+        """The stale workspace dependency files."""
+        return [i for i in self.items if i.kind == "dependency"]
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan as one JSON document."""
+        return {
+            "stale": [i.to_json() for i in self.items],
+            "warnings": list(self.warnings),
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "scanned": self.scanned,
+            "missing_metadata": list(self.missing_metadata),
+        }
+
+
+def dependency_files(root: Path) -> dict[str, str]:
+    """``{local path: content}`` of the top-level Python files of ``dependencies/``."""
+    folder = root / DEPENDENCIES_DIR
+    if not folder.is_dir():
+        return {}
+    out = {}
+    for path in sorted(folder.iterdir(), key=lambda p: sort_key(p.name)):
+        if path.is_file() and path.name.endswith("requirements.in"):
+            out[f"{DEPENDENCIES_DIR}/{path.name}"] = read_text(path)
+    return out
+
+
+def dependency_files_of(text: str) -> tuple[str, ...]:
+    """The ``dependencies/`` files a Python script uses, from its requirement annotations.
+
+    No annotation: the unnamed ``requirements.in``. ``# requirements:`` (manual list) uses none,
+    ``# requirements: a, b`` uses ``a.requirements.in`` and ``b.requirements.in``;
+    ``# extra_requirements: a`` adds named files to the unnamed one.
+    """
+    manual = False
+    named: list[str] = []
+    for match in _REQ_ANNOTATION.finditer(text):
+        extra, rest = match.group(1), match.group(2).strip()
+        if not extra:
+            manual = True
+        named += [n.strip() for n in rest.split(",") if n.strip()]
+    files = [] if manual else [f"{DEPENDENCIES_DIR}/requirements.in"]
+    files += [f"{DEPENDENCIES_DIR}/{n}.requirements.in" for n in named]
+    return tuple(files)
+
+
+def parser_imports(ref: ScriptRef, text: str) -> tuple[str, ...]:
+    """Workspace imports of a Python script, from :mod:`wac.parser`."""
+    from wac.parser import parse_script
+
+    info = parse_script(text, ref.local_path, remote_path=ref.remote_path)
+    return tuple(info.workspace_imports)
+
+
+def plan(
+    root: Path,
+    config: RepoConfig,
+    folder: str | None = None,
+    strict_folder_boundaries: bool = False,
+    imports_of: ImportsFn | None = None,
+    lockfile: Lockfile | None = None,
+) -> Plan:
+    """Compute what generate-metadata would regenerate, and why. Reads the repo, writes nothing.
+
+    Args:
+        root: the repo root.
+        config: wmill.yaml settings (with -i/-e already applied).
+        folder: keep only items in this folder, or importing into it (transitively).
+        strict_folder_boundaries: keep only items inside ``folder``; warn about importers outside.
+        imports_of: workspace-import extractor (default: the parser), injectable for tests.
+        lockfile: an already loaded wmill-lock.yaml.
+    """
+    imports_of = imports_of or parser_imports
+    lock = lockfile or load_lockfile(root)
+    found = discover(root, config)
+    result = Plan(items=[], skipped=list(found.skipped), scanned=len(found.scripts), lockfile=lock)
+
+    by_remote: dict[str, ScriptRef] = {}
+    reasons: dict[str, str] = {}
+    stale_modules: dict[str, tuple[str, ...]] = {}
+    for ref in found.scripts:
+        try:
+            state = load_state(ref)
+        except WacError as exc:
+            result.skipped.append((ref.local_path, exc.message))
+            continue
+        by_remote[ref.remote_path] = ref
+        result.states[ref.remote_path] = state
+        if not state.metadata_exists:
+            result.missing_metadata.append(state.metadata_path.relative_to(root).as_posix())
+        if lock.get(state.key) != state.entries[state.key]:
+            reasons[ref.remote_path] = CONTENT_CHANGED
+            stale_modules[ref.remote_path] = tuple(
+                key.split("+", 1)[1]
+                for key, value in state.entries.items()
+                if not key.endswith("+__script_hash") and "+" in key and lock.get(key) != value
+            )
+
+    deps = dependency_files(root)
+    stale_deps = []
+    for path, text in deps.items():
+        value = dependency_file_hash(text, path)
+        result.dependency_hashes[path] = value
+        if lock.get(path) != value:
+            stale_deps.append(path)
+
+    # Edges are only needed when something is stale; only files that can import are parsed.
+    importers: dict[str, set[str]] = {}
+    forward: dict[str, set[str]] = {}
+    dep_users: dict[str, set[str]] = {}
+    if reasons or stale_deps or folder:
+        for remote, state in result.states.items():
+            if state.ref.language != "python3":
+                continue
+            for dep in dependency_files_of(state.main_text):
+                dep_users.setdefault(dep, set()).add(remote)
+            if not _MAY_IMPORT_WORKSPACE.search(state.main_text):
+                continue
+            try:
+                targets = imports_of(state.ref, state.main_text)
+            except WacError:
+                continue
+            for target in targets:
+                if target in by_remote and target != remote:
+                    importers.setdefault(target, set()).add(remote)
+                    forward.setdefault(remote, set()).add(target)
+
+    queue: deque[str] = deque(sorted(reasons, key=sort_key))
+    for dep in stale_deps:
+        for user in sorted(dep_users.get(dep, ()), key=sort_key):
+            if user not in reasons:
+                reasons[user] = f"depends on {dep}"
+                queue.append(user)
+    while queue:
+        current = queue.popleft()
+        for importer in sorted(importers.get(current, ()), key=sort_key):
+            if importer not in reasons:
+                reasons[importer] = f"depends on {current}"
+                queue.append(importer)
+
+    keep = set(reasons)
+    if folder and normalize_folder(folder):
+        inside = {r for r in by_remote if in_folder(r, by_remote[r].local_path, folder)}
+        reaches = _reaching(inside, importers)
+        keep = {r for r in reasons if r in inside}
+        for remote in reasons:
+            if remote in inside:
+                continue
+            if remote in reaches:
+                if strict_folder_boundaries:
+                    result.warnings.append(
+                        f"{by_remote[remote].local_path} depends on something inside "
+                        f'"{normalize_folder(folder)}" but is outside it — skipped due to '
+                        "--strict-folder-boundaries. Next generate-metadata will not detect it as stale."
+                    )
+                else:
+                    keep.add(remote)
+
+    for path in stale_deps:
+        result.items.append(PlanItem("dependency", path, path, CONTENT_CHANGED))
+    for remote in sorted(keep, key=lambda r: sort_key(by_remote[r].local_path)):
+        result.items.append(
+            PlanItem(
+                "script",
+                by_remote[remote].local_path,
+                remote,
+                reasons[remote],
+                stale_modules.get(remote, ()),
+            )
+        )
+    result.warnings.sort(key=sort_key)
+    return result
+
+
+def _reaching(targets: set[str], importers: dict[str, set[str]]) -> set[str]:
+    """Every script that imports one of ``targets``, transitively."""
+    seen: set[str] = set()
+    queue = deque(targets)
+    while queue:
+        current = queue.popleft()
+        for importer in importers.get(current, ()):
+            if importer not in seen:
+                seen.add(importer)
+                queue.append(importer)
+    return seen
