@@ -1,0 +1,175 @@
+"""What one keyed call does in a round: replay, dispatch, run (child mode) or park.
+
+Task calls allocate their keys when called (so ``asyncio.gather(a(), b())`` dispatches both at
+once); the coroutine they return decides when awaited. A stored failure marker raises
+:class:`TaskError` when the call is awaited.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from wac.sdk.context import _in_task_body
+from wac.sdk.failures import is_marker, task_error_from_marker
+from wac.sdk.jsonvalue import NotJsonSerializableError, to_json
+from wac.sdk.outcomes import StepComplete, StepFailure, Suspend, log
+from wac.sdk.retry import delay_seconds, max_retries
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Callable, Coroutine
+
+    from wac.sdk.context import RoundState
+
+# Task options copied into a dispatched step, in wmill's order (``concurrent_limit`` is wmill's
+# wire name for ``concurrency_limit``).
+OPTION_KEYS = (
+    "timeout",
+    "tag",
+    "cache_ttl",
+    "priority",
+    "concurrent_limit",
+    "concurrency_key",
+    "concurrency_time_window_s",
+)
+
+
+def next_step(
+    state: RoundState,
+    name: str,
+    script: str,
+    func: Callable[..., Any] | None,
+    dispatch_type: str,
+    options: dict[str, Any] | None,
+    args: dict[str, Any],
+) -> Coroutine[Any, Any, Any]:
+    """A task call inside a workflow round: the awaitable that replays, dispatches or runs it."""
+    retry = (options or {}).get("retry") or {}
+    retries = max_retries(retry)
+    # All attempts' keys are claimed up front, named off the first attempt's key, so a later
+    # allocation never shifts the keys of the calls beside it.
+    base_key = state.keys.alloc(name or script or "step")
+    attempt_keys = [base_key]
+    backoff_keys: list[str] = []
+    for i in range(retries):
+        backoff_keys.append(state.keys.alloc(f"{base_key}#retry{i + 2}", reserved=True))
+        attempt_keys.append(state.keys.alloc(f"{base_key}#{i + 2}", reserved=True))
+
+    attempt = 0
+    while True:
+        key = attempt_keys[attempt]
+        if key in state.completed:
+            value = state.completed[key]
+            if is_marker(value):
+                if attempt < retries:
+                    _retry_backoff(state, backoff_keys[attempt], base_key, retry, attempt)
+                    attempt += 1
+                    continue
+                error = task_error_from_marker(value, f"Task '{name}' failed")
+                return state.track(_raise_when_awaited(state, base_key, error))
+            return state.track(_replayed(state, base_key, value))
+        if state.child:
+            if key == state.executing_key and func is not None:
+                return state.track(_executing_call(state, base_key, key, func, args))
+            return state.track(_parked(state, base_key))
+        log(f"\n--- WAC: {key} ---")
+        info: dict[str, Any] = {
+            "name": name or key,
+            "script": script or key,
+            "args": to_json(args, f"task '{key}'", "was called with arguments"),
+            "key": key,
+            "dispatch_type": dispatch_type,
+        }
+        for option in OPTION_KEYS:
+            if options and options.get(option) is not None:
+                info[option] = options[option]
+        state.pending.append(info)
+        return state.track(_pending(state, base_key))
+
+
+def _retry_backoff(state: RoundState, key: str, base_key: str, retry: dict[str, Any], attempt: int) -> None:
+    """Sleep durably between two attempts, raising where it stands (also for unawaited calls)."""
+    seconds = delay_seconds(retry, attempt)
+    if seconds < 1 or key in state.completed or state.child:
+        return
+    log(f"\n--- WAC: sleep({key}, {seconds}s) before retrying {base_key} ---")
+    raise Suspend({"type": "sleep", "key": key, "seconds": seconds})
+
+
+async def _replayed(state: RoundState, key: str, value: Any) -> Any:
+    state.keys.awaited(key)
+    return value
+
+
+async def _raise_when_awaited(state: RoundState, key: str, error: BaseException) -> Any:
+    state.keys.awaited(key)
+    raise error
+
+
+async def _pending(state: RoundState, key: str) -> Any:
+    state.keys.awaited(key)
+    raise Suspend(state.take_dispatch())
+
+
+def _executing_call(
+    state: RoundState, base_key: str, key: str, func: Callable[..., Any], args: dict[str, Any]
+) -> Coroutine[Any, Any, Any]:
+    state.exec_call = (key, func, args)
+    if state.exec_ready is not None and not state.exec_ready.done():
+        state.exec_ready.set_result(None)
+    return _join_exec(state, base_key)
+
+
+async def _join_exec(state: RoundState, key: str) -> Any:
+    state.keys.awaited(key)
+    return await exec_task(state)
+
+
+def exec_task(state: RoundState) -> asyncio.Future[Any]:
+    """The one task running the executing key's function (started by whoever awaits first)."""
+    import asyncio
+
+    if state.exec_task is None:
+        assert state.exec_call is not None
+        state.exec_task = asyncio.ensure_future(_run_task_body(*state.exec_call))
+    return state.exec_task
+
+
+async def _run_task_body(key: str, func: Callable[..., Any], args: dict[str, Any]) -> Any:
+    import inspect
+
+    token = _in_task_body.set("async" if inspect.iscoroutinefunction(func) else "sync")
+    try:
+        result = func(**args)
+        if inspect.isawaitable(result):
+            result = await result
+    except Exception as exc:
+        raise StepFailure(exc) from None
+    finally:
+        _in_task_body.reset(token)
+    try:
+        value = to_json(result, f"task '{key}'")
+    except NotJsonSerializableError as exc:
+        raise StepFailure(exc) from None
+    raise StepComplete(value)
+
+
+async def _parked(state: RoundState, key: str) -> Any:
+    state.keys.awaited(key)
+    return await park(state)
+
+
+async def park(state: RoundState) -> Any:
+    """Child mode, a call this child does not run: wait for the executing call instead.
+
+    ``wmill`` awaits forever here, which deadlocks ``x = a(); y = b(); await x; await y`` in the
+    child of ``b``. Joining the executing call (once it has been made) finishes the round instead.
+    """
+    import asyncio
+
+    while True:
+        if state.exec_call is not None:
+            return await exec_task(state)
+        if state.exec_ready is None or state.exec_ready.done():
+            state.exec_ready = asyncio.get_running_loop().create_future()
+        await state.exec_ready

@@ -1,0 +1,84 @@
+"""The entry point the engine's round process calls: :func:`run_round`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from wac.errors import NonDeterminismError
+from wac.sdk import determinism
+from wac.sdk.context import RoundState, _round
+from wac.sdk.jsonvalue import to_json
+from wac.sdk.outcomes import StepComplete, StepFailure, Suspend
+from wac.sdk.replay import exec_task
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from wac.sdk.host import RoundHost
+
+
+def run_round(
+    main: Callable[..., Any],
+    checkpoint: dict[str, Any],
+    args: dict[str, Any],
+    host: RoundHost | None = None,
+) -> dict[str, Any]:
+    """Run one replay of ``main`` against ``checkpoint`` and say how the round ended.
+
+    Args:
+        main: The workflow function (async or sync, decorated with ``@workflow`` or not).
+        checkpoint: ``{"completed_steps": {key: value}, "_key_order": [...], "_executing_key"?}``.
+        args: The job's arguments, passed as keyword arguments.
+        host: The engine's :class:`~wac.sdk.host.RoundHost` (``step()`` fast path, resume URLs).
+
+    Returns:
+        One of ``{"type": "complete", "result"}``, ``{"type": "dispatch", "mode", "steps"[,
+        "max_in_flight"]}``, ``{"type": "inline_checkpoint", "key", "result", "started_at",
+        "duration_ms"}``, ``{"type": "sleep", "key", "seconds"}``, ``{"type": "approval", "key",
+        "timeout", "form", "skin", "description"}`` — the dicts of ``wmill``'s ``_run_workflow``.
+
+    Raises:
+        The exception escaping the body; in child mode the executed task's own exception;
+        :class:`~wac.errors.NonDeterminismError` when the keys contradict ``_key_order``.
+    """
+    import asyncio
+
+    state = RoundState(checkpoint if isinstance(checkpoint, dict) else {}, host)
+    outcome, failure = asyncio.run(_run(main, state, dict(args or {})))
+    if failure is not None:
+        raise failure
+    determinism.check(state)
+    return outcome
+
+
+async def _run(
+    main: Callable[..., Any], state: RoundState, args: dict[str, Any]
+) -> tuple[dict[str, Any], BaseException | None]:
+    import inspect
+
+    token = _round.set(state)
+    try:
+        try:
+            result = main(**args)
+            if inspect.isawaitable(result):
+                result = await result
+            if state.child:
+                if state.exec_call is None:
+                    raise NonDeterminismError(
+                        f"workflow is not deterministic: the child round for '{state.executing_key}' "
+                        "ended without calling it"
+                    )
+                await exec_task(state)  # an executing call the body never awaited
+            if state.pending:
+                return state.take_dispatch(), None
+            name = getattr(main, "__name__", "main")
+            return {"type": "complete", "result": to_json(result, f"workflow '{name}'")}, None
+        except Suspend as signal:
+            return signal.outcome, None
+        except StepComplete as signal:
+            return {"type": "complete", "result": signal.value}, None
+        except StepFailure as signal:
+            return {}, signal.exc
+    finally:
+        state.close_unawaited()
+        _round.reset(token)
