@@ -1,0 +1,51 @@
+"""A ``wmill`` package for scripts run on the wac engine.
+
+The engine puts ``src/wac/_shims`` first on ``sys.path`` inside a round process, so a script
+written with ``from wmill import task, workflow`` runs unchanged on wac's SDK. Other wmill
+functions exist but raise ``WmillNotSupportedError`` (a ``NotImplementedError``) when called.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wmill import client
+from wmill.client import (
+    TaskError,
+    WmillNotSupportedError,
+    get_approval_urls,
+    get_resume_urls,
+    parallel,
+    sleep,
+    step,
+    task,
+    task_flow,
+    task_script,
+    wait_for_approval,
+    workflow,
+)
+
+__wac_shim__ = True
+
+
+def __getattr__(name: str) -> Any:
+    if name in client.UNSUPPORTED:
+        return getattr(client, name)
+    raise AttributeError(f"module 'wmill' has no attribute {name!r}")
+
+
+__all__ = [
+    "TaskError",
+    "WmillNotSupportedError",
+    "client",
+    "get_approval_urls",
+    "get_resume_urls",
+    "parallel",
+    "sleep",
+    "step",
+    "task",
+    "task_flow",
+    "task_script",
+    "wait_for_approval",
+    "workflow",
+]
