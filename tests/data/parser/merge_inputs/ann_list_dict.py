@@ -1,0 +1,2 @@
+def main(a: list[dict]):
+    return a

@@ -1,0 +1,5 @@
+from datetime import datetime
+
+
+def main(a: datetime, b=None):
+    return a
