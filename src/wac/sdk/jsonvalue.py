@@ -44,7 +44,7 @@ def _default(obj: Any) -> Any:
     raise _Unsupported(type(obj).__name__)
 
 
-def encode(value: Any, subject: str, verb: str = "returned a value") -> str:
+def encode(value: Any, subject: str, verb: str = "returned a value that is") -> str:
     """``value`` as JSON text, or :class:`NotJsonSerializableError` naming ``subject``."""
     import json
 
@@ -54,10 +54,10 @@ def encode(value: Any, subject: str, verb: str = "returned a value") -> str:
         detail = f"object of type {exc.type_name}"
     except (TypeError, ValueError, RecursionError) as exc:
         detail = str(exc) or type(exc).__name__
-    raise NotJsonSerializableError(f"{subject} {verb} that is not JSON-serialisable: {detail}")
+    raise NotJsonSerializableError(f"{subject} {verb} not JSON-serialisable: {detail}")
 
 
-def to_json(value: Any, subject: str, verb: str = "returned a value") -> Any:
+def to_json(value: Any, subject: str, verb: str = "returned a value that is") -> Any:
     """The JSON round trip of ``value``: exactly what a replay of its checkpoint reads."""
     if value is None or type(value) in (str, int, float, bool):
         return value

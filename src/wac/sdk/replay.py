@@ -76,7 +76,7 @@ def next_step(
         info: dict[str, Any] = {
             "name": name or key,
             "script": script or key,
-            "args": to_json(args, f"task '{key}'", "was called with arguments"),
+            "args": to_json(args, f"task '{key}'", "was called with arguments that are"),
             "key": key,
             "dispatch_type": dispatch_type,
         }
