@@ -90,6 +90,12 @@ class ScriptRef:
         return f"{self.remote_path}.script.lock"
 
 
+def is_entry_name(name: str) -> bool:
+    """True for ``script.<ext>``, the entry point of a folder-layout script."""
+    ext = script_extension(name)
+    return ext is not None and name[: -len(ext)] == "script"
+
+
 def _is_module_name(name: str) -> bool:
     return not name.endswith(".lock") and language_of(name) is not None
 
@@ -152,7 +158,7 @@ def make_ref(repo_root: Path, main_file: Path, default_ts: str = "bun") -> Scrip
     if language is None or ext is None:
         return None
     parent = main_file.parent
-    if parent.name.endswith(MOD_SUFFIX) and name.startswith("script."):
+    if parent.name.endswith(MOD_SUFFIX) and is_entry_name(name):
         module_dir = parent
         remote = local[: -len(name) - 1 - len(MOD_SUFFIX)]
         layout: Layout = "folder"
@@ -210,9 +216,8 @@ def _walk_files(repo_root: Path) -> Iterator[tuple[str, Path, bool]]:
                     continue
                 if name.endswith(MOD_SUFFIX):
                     for sub in sorted(os.scandir(entry.path), key=lambda e: e.name):
-                        if sub.name.startswith("script.") and sub.is_file():
-                            if script_extension(sub.name) is not None:
-                                yield f"{prefix}{name}/{sub.name}", Path(sub.path), True
+                        if is_entry_name(sub.name) and sub.is_file():
+                            yield f"{prefix}{name}/{sub.name}", Path(sub.path), True
                     continue
                 yield from walk(Path(entry.path), f"{prefix}{name}/")
             else:
@@ -260,7 +265,7 @@ def resolve_script(repo_root: Path, path_or_remote: str | Path) -> ScriptRef:
     for cand in candidates:
         if cand.is_dir() and cand.name.endswith(MOD_SUFFIX):
             for entry in sorted(cand.iterdir()):
-                if entry.name.startswith("script.") and script_extension(entry.name):
+                if is_entry_name(entry.name):
                     cand = entry
                     break
         if not cand.is_file():
@@ -272,7 +277,7 @@ def resolve_script(repo_root: Path, path_or_remote: str | Path) -> ScriptRef:
             raise PathEscapeError(f"{raw} is outside the repo {root}") from None
         parts = full.relative_to(root).parts
         mod_parts = [p for p in parts[:-1] if p.endswith(MOD_SUFFIX)]
-        is_entry = full.parent.name.endswith(MOD_SUFFIX) and full.name.startswith("script.")
+        is_entry = full.parent.name.endswith(MOD_SUFFIX) and is_entry_name(full.name)
         if mod_parts and not is_entry:
             raise PathError(
                 f"{raw} is a module of a script, not a script",
@@ -295,7 +300,7 @@ def resolve_script(repo_root: Path, path_or_remote: str | Path) -> ScriptRef:
         mod = base.with_name(base.name + MOD_SUFFIX)
         if mod.is_dir():
             for entry in sorted(mod.iterdir(), key=lambda p: (p.suffix != ".py", p.name)):
-                if entry.name.startswith("script.") and script_extension(entry.name):
+                if is_entry_name(entry.name):
                     ref = make_ref(root, entry)
                     if ref is not None:
                         return ref
