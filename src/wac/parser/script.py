@@ -130,7 +130,7 @@ def parse_script(
         tasks=scan_wf.tasks,
         requirements=requirements,
         workspace_imports=scan_imp.workspace,
-        diagnostics=tuple(sorted(set(diagnostics), key=lambda d: (d.line, d.col, d.code))),
+        diagnostics=_ordered(diagnostics),
         args=signature.args if signature is not None else (),
         is_async=signature.is_async if signature is not None else False,
     )
@@ -153,10 +153,21 @@ def _signature(text: str, path: str, lazy: _Lazy) -> tuple[Signature | None, lis
         msg = diag.message + " (in the signature of main; no schema can be inferred)"
         return None, [make(path, diag.line, diag.col, "WAC001", msg)]
     signature = read_signature(fn, text, lazy.classes)
-    diags = [
-        make(path, line, 1, "WAC202",
-             f"parameter '{name}' of main is positional-only or keyword-only: "
-             "it is left out of the schema and cannot be passed by wmill")
-        for name in signature.dropped
-    ]
+    diags = []
+    if signature.dropped:
+        names = ", ".join(f"'{name}'" for name in signature.dropped)
+        diags.append(make(path, line, 1, "WAC202",
+                          f"positional-only / keyword-only parameters of main ({names}) are "
+                          "left out of the schema: wmill never passes them"))
     return signature, diags
+
+
+def _ordered(diagnostics: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """Sorted by position, one per (line, col, code): the most specific message wins."""
+    best: dict[tuple[int, int, str], Diagnostic] = {}
+    for diag in diagnostics:
+        key = (diag.line, diag.col, diag.code)
+        if key not in best or len(diag.message) > len(best[key].message):
+            best[key] = diag
+    kept = [d for d in diagnostics if best[(d.line, d.col, d.code)] is d]
+    return tuple(sorted(kept, key=lambda d: (d.line, d.col)))

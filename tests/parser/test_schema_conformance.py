@@ -1,0 +1,106 @@
+"""The schema for every corpus script equals what the real wmill CLI wrote, except the
+documented deviations (docs/compat-parser.md), whose correct value is asserted instead."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from tests.parser.helpers import CORPUS, assert_same_key_order, corpus_source, load_json
+
+from wac.parser import parse_script
+
+SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _schema(properties: dict, required: list) -> dict:
+    return {"$schema": SCHEMA_URL, "type": "object", "properties": properties,
+            "required": required}
+
+
+def _str(default=None):
+    return {"type": "string", "description": "", "default": default, "originalType": "string"}
+
+
+def _int(default=None):
+    return {"type": "integer", "description": "", "default": default}
+
+
+# name -> (why wac differs, the schema wac writes)
+DEVIATIONS = {
+    "paren_in_signature_comment": (
+        "wmill counts parentheses naively, so a ')' in a comment inside the signature makes "
+        "the whole schema empty; wac tokenizes the signature",
+        _schema({"a": _int(), "b": _str("x")}, ["a"]),
+    ),
+    "posonly": (
+        "wmill loses every regular parameter's default when a positional-only parameter has "
+        "a default (unsigned index wrap-around), making 'c' required",
+        _schema({"c": _int(2)}, []),
+    ),
+    "all_kinds": (
+        "same positional-only default bug: 'a' keeps its default \"a\" in wac",
+        _schema({"a": _str("a")}, []),
+    ),
+    "enum_with_broken_helper": (
+        "a syntax error in an unrelated helper hides every enum from wmill; wac parses the "
+        "rest of the file and still finds Color",
+        _schema({"x": {"type": "string", "description": "", "default": None, "enum": ["red"],
+                       "originalType": "enum"}}, ["x"]),
+    ),
+    "syntax_error_signature": (
+        "wmill replaces the schema with an empty one (dropping user-edited properties); wac "
+        "returns None plus a WAC001 diagnostic so the caller can keep the old schema",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CORPUS)
+def test_schema_matches_the_real_wmill_output_for_corpus_script(name: str) -> None:
+    info = parse_script(corpus_source(name), f"{name}.py", remote_path=f"f/oracle/{name}")
+    if name in DEVIATIONS:
+        expected = DEVIATIONS[name][1]
+    else:
+        expected = load_json("expected_schema", f"{name}.json")
+    assert info.schema == expected
+    if expected is not None:
+        assert_same_key_order(info.schema, expected)
+
+
+def test_every_deviation_really_differs_from_wmill() -> None:
+    for name, (_, ours) in DEVIATIONS.items():
+        assert ours != load_json("expected_schema", f"{name}.json"), name
+
+
+def test_schema_with_syntax_error_in_signature_comes_with_a_wac001_diagnostic() -> None:
+    info = parse_script(corpus_source("syntax_error_signature"), "s.py")
+    assert info.schema is None
+    assert [(d.code, d.line) for d in info.diagnostics] == [("WAC001", 1)]
+    assert "signature of main" in info.diagnostics[0].message
+
+
+# merge_inputs/<case>.old.json regenerated from this source gives expected_schema_merge/<case>
+MERGE_SOURCES = {
+    "ann_int__type_changed": ("corpus", "ann_int.py"),
+    "ann_list_dict__items_preserved": ("merge_inputs", "ann_list_dict.py"),
+    "ann_str__desc_enum_kept": ("corpus", "ann_str.py"),
+    "ann_str__plain_str_format_kept": ("corpus", "ann_str.py"),
+    "dataclass_param__nested_old_props": ("corpus", "dataclass_param.py"),
+    "dt_datetime_from_import__date_format_kept": ("merge_inputs", "dt_datetime_from_import.py"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MERGE_SOURCES))
+def test_schema_regenerated_over_an_existing_one_keeps_what_wmill_keeps(case: str) -> None:
+    from tests.parser.helpers import DATA
+
+    folder, filename = MERGE_SOURCES[case]
+    info = parse_script((DATA / folder / filename).read_bytes(), filename)
+    old = load_json("merge_inputs", f"{case}.old.json")
+    pristine = copy.deepcopy(old)
+    merged = info.regenerate_schema(old)
+    expected = load_json("expected_schema_merge", f"{case}.json")
+    assert merged == expected
+    assert_same_key_order(merged, expected)
+    assert old == pristine
