@@ -52,8 +52,13 @@ class Driver:
         if key not in self.order:
             self.order.append(key)
 
-    def run_child(self, key: str) -> None:
+    def run_child(self, step: dict[str, Any]) -> None:
+        key = step["key"]
         self.children.append(key)
+        if step.get("dispatch_type", "inline") != "inline":
+            # another script or flow: the engine runs that, not this body
+            self.record(key, {"ran": step["script"], "args": step["args"]})
+            return
         try:
             out = self.run(self.main, self.checkpoint(key), dict(self.args))
         except Exception as exc:
@@ -70,7 +75,7 @@ class Driver:
             for step in out["steps"]:
                 self.order.append(step["key"]) if step["key"] not in self.order else None
             for step in out["steps"]:
-                self.run_child(step["key"])
+                self.run_child(step)
         elif kind == "inline_checkpoint":
             self.record(out["key"], out["result"])
         elif kind == "sleep":
