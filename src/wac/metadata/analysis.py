@@ -22,6 +22,11 @@ class Analysis:
     errors: tuple[str, ...]
     warnings: tuple[str, ...]
 
+    @property
+    def failed(self) -> bool:
+        """True when no schema could be inferred because the code does not parse."""
+        return self.schema is None and bool(self.errors)
+
 
 Job = tuple[str, str, str]  # (source, local path, remote path)
 

@@ -72,7 +72,10 @@ def generate(root: Path, plan: Plan, options: GenerateOptions, progress: Progres
     outcomes = [_Outcome(item=i, state=plan.states[i.remote_path]) for i in items]
     analyses = _analyze(plan, outcomes, options)
     for outcome in outcomes:
-        _infer_schema(outcome, analyses, options, result)
+        try:
+            _infer_schema(outcome, analyses, options, result)
+        except WacError as exc:
+            outcome.error = exc.message
     if not options.schema_only:
         _resolve_locks(root, plan, outcomes, analyses, options)
     total = len(outcomes)
@@ -167,9 +170,8 @@ def _infer_schema(
         outcome.metadata = meta
         return
     analysis = analyses[("main", outcome.item.remote_path)]
-    result.diagnostics.extend(analysis.warnings)
-    if analysis.errors:
-        result.diagnostics.extend(analysis.errors)
+    result.diagnostics.extend(analysis.errors + analysis.warnings)
+    if analysis.failed:
         outcome.error = "cannot be parsed to infer the schema; previous schema kept: " + analysis.errors[0]
         return
     outcome.metadata = update_metadata(meta, analysis.schema, analysis.has_preprocessor)
