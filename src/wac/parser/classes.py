@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from wac.parser.types import STR, UNKNOWN, Typ, annotation_typ, dotted_name, name_typ
+from wac.parser.types import (
+    STR,
+    UNKNOWN,
+    Typ,
+    annotation_typ,
+    dotted_name,
+    name_typ,
+    string_value,
+)
 
 _ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"})
 _MODEL_BASES = frozenset({"BaseModel", "pydantic.BaseModel"})
@@ -68,10 +76,9 @@ def _enum_members(cls: cst.ClassDef) -> dict[str, str]:
         target = small.targets[0].target
         if not isinstance(target, cst.Name) or target.value.startswith("_"):
             continue
-        if isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
-            value = small.value.evaluated_value
-            if isinstance(value, str):
-                members.setdefault(target.value, value)
+        value = string_value(small.value)
+        if isinstance(value, str):
+            members.setdefault(target.value, value)
     return members
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import libcst as cst
 
-from wac.parser.types import STR, UNKNOWN, Typ
+from wac.parser.types import STR, UNKNOWN, Typ, string_value
 
 FUNCTION_CALL = "<function call>"
 _NO_DEFAULT = object()
@@ -31,19 +32,16 @@ def _convert(node: cst.BaseExpression, enums: Mapping[str, Mapping[str, str]]) -
         return _CONSTANTS[node.value] if node.value in _CONSTANTS else _NO_DEFAULT
     if isinstance(node, cst.Integer):
         number = int(node.evaluated_value)
-        return float(number) if number > _U64_MAX else number
+        return _json_float(number) if number > _U64_MAX else number
     if isinstance(node, cst.Float):
-        return float(node.evaluated_value)
+        return _json_float(node.evaluated_value)
     if isinstance(node, cst.Imaginary):
         return [0.0, complex(node.evaluated_value).imag]
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        try:
-            text = node.evaluated_value
-        except Exception:  # mixed bytes/str concatenation and other invalid literals
+        text = string_value(node)
+        if text is None:
             return _NO_DEFAULT
-        if isinstance(text, bytes):
-            return list(text)
-        return text if isinstance(text, str) else _NO_DEFAULT
+        return list(text) if isinstance(text, bytes) else text
     if isinstance(node, cst.Ellipsis):
         return "..."
     if isinstance(node, cst.List):
@@ -74,6 +72,15 @@ def _convert(node: cst.BaseExpression, enums: Mapping[str, Mapping[str, str]]) -
             return members[node.attr.value]
         return node.attr.value
     return _NO_DEFAULT
+
+
+def _json_float(number: float | int) -> float | None:
+    """JSON has no infinity: a literal too large for a double becomes null, as in wmill."""
+    try:
+        value = float(number)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def infer_typ(value: Any) -> Typ:

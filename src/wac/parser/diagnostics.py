@@ -12,6 +12,7 @@ WARNING = "warning"
 
 # code -> (severity, short title). The message of a diagnostic says the specifics.
 CODES: dict[str, tuple[str, str]] = {
+    "WAC000": (ERROR, "internal parser error"),
     "WAC001": (ERROR, "syntax error"),
     "WAC002": (ERROR, "source cannot be decoded"),
     "WAC003": (WARNING, "invalid UTF-8 replaced"),
@@ -26,7 +27,6 @@ CODES: dict[str, tuple[str, str]] = {
     "WAC109": (ERROR, "invalid task_script / task_flow path"),
     "WAC110": (WARNING, "@workflow on a function other than main"),
     "WAC111": (ERROR, "more than one @workflow"),
-    "WAC112": (WARNING, "workflow primitive used outside a workflow"),
     "WAC201": (WARNING, "main is not seen by the wmill signature parser"),
     "WAC202": (WARNING, "parameter of main left out of the schema"),
 }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from wac.parser.source import PARSE_ERRORS
 from wac.parser.types import dotted_name
 
 _PIN = re.compile(r"^\s*#\s*(pin|repin):\s+(\S+)")
@@ -65,18 +66,20 @@ def _statements_before_main(module: cst.Module, text: str) -> list[cst.BaseState
         lines = lines[:-1]
     try:
         return list(cst.parse_module("".join(lines)).body)
-    except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):
+    except PARSE_ERRORS:
         return list(module.body)
 
 
 def _is_wmill_main(stmt: cst.BaseStatement) -> bool:
     if not isinstance(stmt, cst.FunctionDef) or stmt.name.value != "main":
         return False
-    if stmt.asynchronous is not None and stmt.asynchronous.whitespace_after.value != " ":
-        return False
-    return (stmt.whitespace_after_def.value == " " and
-            stmt.whitespace_before_params.value == "" and
-            not isinstance(stmt.whitespace_after_def, cst.ParenthesizedWhitespace))
+    spaces = [stmt.whitespace_after_def, stmt.whitespace_before_params]
+    expected = [" ", ""]
+    if stmt.asynchronous is not None:
+        spaces.append(stmt.asynchronous.whitespace_after)
+        expected.append(" ")
+    return all(isinstance(ws, cst.SimpleWhitespace) and ws.value == want
+               for ws, want in zip(spaces, expected))
 
 
 def scan_imports(module: cst.Module, text: str, remote_path: str | None) -> ImportScan:

@@ -100,6 +100,15 @@ def parse_script(
     """
     if detail not in ("full", "metadata", "schema"):
         raise ValueError(f"detail must be 'full', 'metadata' or 'schema', not {detail!r}")
+    try:
+        return _parse(source, path, remote_path, detail)
+    except Exception as exc:  # a parser bug must not take generate-metadata down with it
+        message = f"internal parser error ({type(exc).__name__}: {exc}); please report it"
+        diag = make(path, 1, 1, "WAC000", message)
+        return ScriptInfo(None, False, False, False, (), (), (), (diag,))
+
+
+def _parse(source: str | bytes, path: str, remote_path: str | None, detail: str) -> ScriptInfo:
     text, diagnostics = src.decode(source, path)
     if text is None:
         return ScriptInfo(None, False, False, False, (), (), (), tuple(diagnostics))

@@ -13,6 +13,7 @@ import libcst as cst
 
 from wac.parser.classes import Classes, TypeResolver
 from wac.parser.defaults import FUNCTION_CALL, convert_default, infer_typ
+from wac.parser.source import PARSE_ERRORS
 from wac.parser.types import STR, UNKNOWN, Typ, annotation_typ
 
 
@@ -44,7 +45,7 @@ def parse_signature(sig_source: str) -> cst.FunctionDef | None:
     """The FunctionDef of ``def main(...)`` source cut by :func:`source.cut_signature`."""
     try:
         stmt = cst.parse_statement(sig_source + ": return\n")
-    except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):
+    except PARSE_ERRORS:
         return None
     return stmt if isinstance(stmt, cst.FunctionDef) else None
 
@@ -97,7 +98,7 @@ def _docstring_args(fn: cst.FunctionDef, text: str) -> dict[str, str]:
     body = text[start:]
     try:
         module = cst.parse_module(_body_head(body))
-    except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):
+    except PARSE_ERRORS:
         return {}
     func = module.body[0] if module.body else None
     doc = func.get_docstring(clean=False) if isinstance(func, cst.FunctionDef) else None

@@ -22,6 +22,9 @@ _BOMS = (
     (b"\xff\xfe", "UTF-16"),
     (b"\xfe\xff", "UTF-16"),
 )
+# everything libcst raises on bad input (CSTValidationError: e.g. "a" b"b" concatenation)
+PARSE_ERRORS = (cst.ParserSyntaxError, cst.CSTValidationError, RecursionError, MemoryError,
+                ValueError)
 _MAIN_LINE = re.compile(r"^(?:async )?def main\(", re.MULTILINE)
 
 
@@ -100,14 +103,14 @@ def parse_module(text: str, path: str) -> tuple[cst.Module | None, list[Diagnost
         return cst.parse_module(text), []
     except cst.ParserSyntaxError as exc:
         diag = syntax_error(text, path, (exc.editor_line, exc.editor_column))
-    except (RecursionError, MemoryError, ValueError) as exc:
-        return None, [make(path, 1, 1, "WAC001", f"syntax error: {exc}")]
+    except PARSE_ERRORS:
+        diag = syntax_error(text, path)
     repaired = _blank_broken_blocks(text)
     if repaired is None:
         return None, [diag]
     try:
         return cst.parse_module(repaired), [diag]
-    except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):
+    except PARSE_ERRORS:
         return None, [diag]
 
 
@@ -145,7 +148,7 @@ def _blank_broken_blocks(text: str) -> str | None:
         try:
             cst.parse_module(chunk)
             out.append(chunk)
-        except (cst.ParserSyntaxError, RecursionError, MemoryError, ValueError):
+        except PARSE_ERRORS:
             changed = True
             out.extend(_newline_of(line) for line in lines[first:end])
     return "".join(out) if changed else None

@@ -67,6 +67,17 @@ def _dotted_typ(dotted: str) -> Typ:
     return ("resource", dotted)
 
 
+def string_value(node: cst.BaseExpression) -> str | bytes | None:
+    """Value of a string literal (None for f-strings, invalid escapes, str+bytes mixes)."""
+    if not isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        return None
+    try:
+        value = node.evaluated_value
+    except Exception:  # libcst evaluates with literal_eval: any error means "not a literal"
+        return None
+    return value if isinstance(value, (str, bytes)) else None
+
+
 def _literal_values(sub: cst.Subscript) -> Typ:
     # wmill reads a single member as a non-tuple slice and gives up on it: kept for compat.
     if len(sub.slice) < 2:
@@ -74,10 +85,8 @@ def _literal_values(sub: cst.Subscript) -> Typ:
     values: list[str] = []
     for element in sub.slice:
         index = element.slice
-        if isinstance(index, cst.Index) and isinstance(
-            index.value, (cst.SimpleString, cst.ConcatenatedString)
-        ):
-            value = index.value.evaluated_value
+        if isinstance(index, cst.Index):
+            value = string_value(index.value)
             if isinstance(value, str):
                 values.append(value)
     return ("str", tuple(values)) if values else STR

@@ -15,6 +15,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 
 from wac.parser.diagnostics import Diagnostic, make
+from wac.parser.types import string_value
 
 PRIMITIVES = frozenset({"workflow", "task", "step", "sleep", "wait_for_approval", "parallel",
                         "task_script", "task_flow"})
@@ -62,10 +63,7 @@ def literal(node: cst.BaseExpression) -> Any:
     if isinstance(node, (cst.Integer, cst.Float)):
         return node.evaluated_value
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        try:
-            value = node.evaluated_value
-        except Exception:  # invalid literal mixes
-            return _NOT_LITERAL
+        value = string_value(node)
         return value if isinstance(value, str) else _NOT_LITERAL
     if isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
         return {"None": None, "True": True, "False": False}[node.value]
