@@ -49,7 +49,7 @@ def build_schema(args: Iterable[Arg], old: Mapping[str, Any] | None = None) -> d
         apply_typ(arg.typ, prop)
         if arg.otyp and "[" in arg.otyp and "|" in arg.otyp:
             prop["originalType"] = arg.otyp
-        prop["default"] = arg.default
+        prop["default"] = js_numbers(arg.default)
         properties[arg.name] = prop
         if not arg.has_default and arg.name not in required:
             required.append(arg.name)
@@ -57,6 +57,21 @@ def build_schema(args: Iterable[Arg], old: Mapping[str, Any] | None = None) -> d
     schema["required"] = required
     result: dict[str, Any] = sort_mappings(schema)
     return result
+
+
+def js_numbers(value: Any) -> Any:
+    """``value`` with integral floats as ints, as the CLI (JavaScript numbers) writes them.
+
+    ``1.0`` becomes ``1`` and ``[0.0, 1.0]`` ``[0, 1]``; floats from 1e21 up stay floats
+    because JavaScript prints them in exponent form (``1.2345678901234568e+29``).
+    """
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, list):
+        return [js_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: js_numbers(v) for k, v in value.items()}
+    return value
 
 
 def _object_properties(props: Iterable[tuple[str, Typ]], old: Any) -> dict[str, Any]:

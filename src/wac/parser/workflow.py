@@ -29,6 +29,7 @@ _RETRY_KEYS = frozenset({"attempts", "delay", "multiplier", "max_delay"})
 _WORKSPACE_PATH = re.compile(r"^[ufg](/[^/]+){2,}$")
 _MARKERS = ("workflow", "task", "step", "sleep", "approval", "parallel")
 _NOT_LITERAL = object()
+_SDK_NAME = re.compile(r"\b(?:wac|wmill)\b")  # no SDK import possible without these words
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,10 @@ def literal(node: cst.BaseExpression) -> Any:
 def scan_workflow(module: cst.Module, text: str, path: str) -> WorkflowScan:
     """Find workflows, tasks and misuse in a parsed module.
 
-    Fast path: a module whose text mentions none of the primitives is not analysed.
+    Fast path: a module whose text mentions none of the primitives, or neither ``wac`` nor
+    ``wmill``, is not analysed (no name in it can resolve to the SDK).
     """
-    if not any(marker in text for marker in _MARKERS):
+    if not any(marker in text for marker in _MARKERS) or not _SDK_NAME.search(text):
         return WorkflowScan(False, (), ())
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     visitor = _Visitor(path)
