@@ -212,6 +212,8 @@ def _group_class() -> type:
     class FolderOrSubcommandGroup(TyperGroup):
         """A group whose callback takes an optional FOLDER, yet ``rehash`` is still a subcommand."""
 
+        allow_interspersed_args = True  # `wac generate-metadata f/x --dry-run` must work
+
         def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
             if args and args[0] in self.commands:
                 super().parse_args(ctx, [])

@@ -57,8 +57,11 @@ def analyze_many(jobs: list[Job], workers: int | None = None) -> list[Analysis]:
     if workers <= 1:
         return [analyze(job) for job in jobs]
     import multiprocessing
+    import threading
 
-    ctx = multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
+    # fork is the cheapest start and safe while this process runs a single thread
+    method = "fork" if os.name == "posix" and threading.active_count() == 1 else "spawn"
+    ctx = multiprocessing.get_context(method)
     chunk = max(1, len(jobs) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         return list(pool.map(analyze, jobs, chunksize=chunk))
