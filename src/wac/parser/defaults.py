@@ -45,7 +45,7 @@ def _convert(node: cst.BaseExpression, enums: Mapping[str, Mapping[str, str]]) -
     if isinstance(node, cst.Ellipsis):
         return "..."
     if isinstance(node, cst.List):
-        items = []
+        items: list[Any] = []
         for element in node.elements:
             if isinstance(element, cst.StarredElement):
                 items.append(None)
@@ -55,11 +55,11 @@ def _convert(node: cst.BaseExpression, enums: Mapping[str, Mapping[str, str]]) -
         return items
     if isinstance(node, cst.Dict):
         out: dict[str, Any] = {}
-        for element in node.elements:
-            if not isinstance(element, cst.DictElement):
+        for entry in node.elements:
+            if not isinstance(entry, cst.DictElement):
                 continue
-            key = _convert(element.key, enums)
-            value = _convert(element.value, enums)
+            key = _convert(entry.key, enums)
+            value = _convert(entry.value, enums)
             key = key if isinstance(key, str) else "no_key"
             out.pop(key, None)  # last duplicate wins
             out[key] = None if value is _NO_DEFAULT else value

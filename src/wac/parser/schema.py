@@ -126,7 +126,8 @@ def _new_fields(typ: Typ, old: Mapping[str, Any]) -> dict[str, Any]:
 
 def _list_fields(item: Typ, old: Mapping[str, Any]) -> dict[str, Any]:
     new: dict[str, Any] = {"type": "array"}
-    old_items = old.get("items") if isinstance(old.get("items"), dict) else {}
+    raw_items = old.get("items")
+    old_items: dict[str, Any] = raw_items if isinstance(raw_items, dict) else {}
     if item in ("int", "float"):
         new.update(items={"type": "number"}, originalType="number[]")
     elif item == "bytes":
@@ -135,7 +136,7 @@ def _list_fields(item: Typ, old: Mapping[str, Any]) -> dict[str, Any]:
         if item[1]:
             new.update(items={"type": "string", "enum": list(item[1])}, originalType="enum[]")
         else:
-            items = {"type": "string"}
+            items: dict[str, Any] = {"type": "string"}
             if old_items.get("enum") is not None:
                 items["enum"] = old_items["enum"]
             new.update(items=items, originalType="string[]")

@@ -65,7 +65,8 @@ def validate_args(schema: Mapping[str, Any], args: Mapping[str, Any]) -> list[st
 
 def _problem(prop: Mapping[str, Any], value: Any) -> str | None:
     expected = prop.get("type")
-    fmt = prop.get("format") if isinstance(prop.get("format"), str) else ""
+    raw_format = prop.get("format")
+    fmt = raw_format if isinstance(raw_format, str) else ""
     if expected == "integer":
         ok = (isinstance(value, int) and not isinstance(value, bool)) or (
             isinstance(value, float) and math.isfinite(value) and value.is_integer())
