@@ -171,9 +171,9 @@ def test_bad_task_options_are_reported(decorator: str, code: str) -> None:
 @pytest.mark.parametrize(
     ("call", "code"),
     [
-        ("step('a/b', f)", "WAC108"),
+        ("wait_for_approval(key='a/b')", "WAC108"),
         ("step('', f)", "WAC108"),
-        ("sleep(5, key='x.y')", "WAC108"),
+        ("sleep(5, key='..')", "WAC108"),
         ("task_script('extract.py')", "WAC109"),
         ("task_flow('./flow.py')", "WAC109"),
         ("task_script(PATH)", "WAC102"),
@@ -181,7 +181,8 @@ def test_bad_task_options_are_reported(decorator: str, code: str) -> None:
 )
 def test_bad_keys_and_paths_are_reported(call: str, code: str) -> None:
     source = (
-        "from wac import workflow, step, sleep, task_script, task_flow\nPATH = 'f/a/b'\n\n"
+        "from wac import workflow, step, sleep, task_script, task_flow, wait_for_approval\n"
+        "PATH = 'f/a/b'\n\n"
         f"@workflow\nasync def main():\n    await {call}\n"
     )
     assert codes(parse_script(source)) == [(code, 6)]

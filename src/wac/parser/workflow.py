@@ -270,8 +270,8 @@ class _Visitor(cst.CSTVisitor):
                          "come from names, so a name that changes between replays breaks "
                          "resumption")
             value = None
-        else:
-            self._check_key(arg.value, value, f"{kind} name")
+        elif not value.strip():
+            self._report(arg.value, "WAC108", f"{kind} name must not be empty")
         if record:
             self.tasks.append(TaskInfo(kind, value, line, col))
 
@@ -285,9 +285,10 @@ class _Visitor(cst.CSTVisitor):
                     self._report(arg.value, "WAC102", f"{kind} key is not a string literal")
 
     def _check_key(self, node: cst.CSTNode, value: str, what: str) -> None:
-        if not value or any(c in value for c in "/\\") or value in (".", "..") or "." in value:
-            self._report(node, "WAC108", f"invalid {what} {value!r}: keys must be non-empty "
-                         "and contain no '/', '\\' or '.'")
+        # the SDK's rule: a key travels as one URL path segment
+        if not value.strip() or value.strip() in (".", "..") or "/" in value or "\\" in value:
+            self._report(node, "WAC108", f"invalid {what} {value!r}: a key must be non-empty, "
+                         "not '.' or '..', and contain no '/' or '\\'")
 
 
 def _option_problem(name: str, value: Any) -> str | None:
