@@ -107,3 +107,32 @@ def test_schema_regenerated_over_an_existing_one_keeps_what_wmill_keeps(case: st
     assert merged == expected
     assert_same_key_order(merged, expected)
     assert old == pristine
+
+
+def test_syntax_error_in_a_pydantic_file_still_gives_the_schema_with_its_model() -> None:
+    source = (
+        "from pydantic import BaseModel\n\nclass User(BaseModel):\n    name: str\n\n"
+        "def helper(:\n    pass\n\ndef main(user: User, n: int = 1):\n    return user\n"
+    )
+    info = parse_script(source, "s.py")
+    assert info.schema["properties"]["user"]["format"] == "resource-User"
+    assert info.schema["properties"]["user"]["properties"] == {
+        "name": {"type": "string", "description": "", "originalType": "string"}}
+    assert info.schema["required"] == ["user"]
+    assert [d.code for d in info.diagnostics] == ["WAC001"]
+
+
+def test_docstring_type_with_brackets_and_pipe_becomes_original_type() -> None:
+    source = ('def main(a, b: str = "x", c=2):\n    """Do it.\n\n    Args:\n'
+              '        a: list[int] | None style text\n        b (str): plain text\n'
+              '        c: [in brackets] only\n\n    Returns:\n        x: y | [z]\n    """\n'
+              '    return a\n')
+    props = parse_script(source).schema["properties"]
+    assert props["a"]["originalType"] == "list[int] | None style text"
+    assert props["b"]["originalType"] == "string"
+    assert "originalType" not in props["c"]
+
+
+def test_async_main_docstring_is_ignored_like_wmill() -> None:
+    source = ('async def main(a):\n    """\n    Args:\n        a: list[int] | None\n    """\n')
+    assert "originalType" not in parse_script(source).schema["properties"]["a"]

@@ -13,7 +13,7 @@ import libcst as cst
 
 from wac.parser.classes import Classes, TypeResolver
 from wac.parser.defaults import FUNCTION_CALL, convert_default, infer_typ
-from wac.parser.source import PARSE_ERRORS
+from wac.parser.source import PARSE_ERRORS, find_main
 from wac.parser.types import STR, UNKNOWN, Typ, annotation_typ
 
 
@@ -91,10 +91,12 @@ def _resolver(
 
 def _docstring_args(fn: cst.FunctionDef, text: str) -> dict[str, str]:
     """Google-style ``Args:`` descriptions of a plain (not async) main, as wmill reads them."""
-    if fn.asynchronous is not None or not isinstance(fn.body, cst.IndentedBlock):
+    if fn.asynchronous is not None:
         return {}
     # fn was parsed from the signature only: find the docstring in the file text instead
-    start = text.find("def main(")
+    start = find_main(text)
+    if start is None:
+        return {}
     body = text[start:]
     try:
         module = cst.parse_module(_body_head(body))
