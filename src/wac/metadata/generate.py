@@ -128,11 +128,11 @@ def _analyze(plan: Plan, outcomes: list[_Outcome], options: GenerateOptions) -> 
         done: dict[tuple[str, str], Analysis] = {}
         while pending:
             batch = {k: jobs[k] for k in pending if k not in done}
-            for key, analysis in zip(batch, analyze_many(list(batch.values()))):
-                done[key] = analysis
+            for job_key, analysis in zip(batch, analyze_many(list(batch.values()))):
+                done[job_key] = analysis
             pending = []
-            for key in batch:
-                for target in done[key].workspace_imports:
+            for job_key in batch:
+                for target in done[job_key].workspace_imports:
                     state = plan.states.get(target)
                     tkey = ("main", target)
                     if state is None or tkey in done or tkey in jobs or state.ref.language != "python3":
@@ -140,8 +140,8 @@ def _analyze(plan: Plan, outcomes: list[_Outcome], options: GenerateOptions) -> 
                     jobs[tkey] = (state.main_text, state.ref.local_path, target)
                     pending.append(tkey)
         rest = {k: v for k, v in jobs.items() if k not in done}
-        for key, analysis in zip(rest, analyze_many(list(rest.values()))):
-            done[key] = analysis
+        for job_key, analysis in zip(rest, analyze_many(list(rest.values()))):
+            done[job_key] = analysis
         return done
     return dict(zip(jobs, analyze_many(list(jobs.values()))))
 
@@ -231,17 +231,16 @@ def _resolve_locks(
 
     with ThreadPoolExecutor(max_workers=max(1, options.parallel)) as pool:
         answers = list(pool.map(run, tasks))
-    for (outcome, key, _), (text, error) in zip(tasks, answers):
-        if error is not None:
-            where = "" if key is None else f"module {key}: "
+    for (outcome, module_key, _), (text, error) in zip(tasks, answers):
+        if error is not None or text is None:
+            where = "" if module_key is None else f"module {module_key}: "
             if outcome.error is None:
                 outcome.error = f"{where}Failed to generate lockfile: {error}"
             continue
-        if key is None:
+        if module_key is None:
             outcome.main_lock = text
         else:
-            assert text is not None
-            outcome.module_locks[key] = text
+            outcome.module_locks[module_key] = text
 
 
 def _commit(root: Path, outcome: _Outcome, result: GenerateResult) -> None:

@@ -64,7 +64,7 @@ def merge_property(old: Any, new: dict[str, Any]) -> dict[str, Any]:
     if "items" in new:
         out["items"] = _merge_items(old.get("items"), new["items"])
     if "properties" in new:
-        old_nested = old.get("properties") if isinstance(old.get("properties"), dict) else {}
+        old_nested: dict[str, Any] = old["properties"] if isinstance(old.get("properties"), dict) else {}
         out["properties"] = {
             name: merge_property(old_nested.get(name), prop)
             for name, prop in (new["properties"] or {}).items()

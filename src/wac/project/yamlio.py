@@ -433,7 +433,7 @@ def _fold(text: str, indent: str, mode: str, indent_at_start: int | None) -> str
 
 def load_yaml(text: str) -> Any:
     """Parse YAML with YAML 1.2 core scalars (``yes``/``on`` stay strings, as in the CLI)."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]
 
     return yaml.load(text, Loader=_core_loader())  # noqa: S506 - a safe loader subclass
 
@@ -447,7 +447,7 @@ def _core_loader() -> Any:
         return _LOADER
     import yaml
 
-    class CoreLoader(yaml.SafeLoader):
+    class CoreLoader(yaml.SafeLoader):  # type: ignore[misc]
         """SafeLoader with YAML 1.2 core implicit types instead of YAML 1.1's."""
 
     CoreLoader.yaml_implicit_resolvers = {}
