@@ -73,6 +73,20 @@ def child_specs(job: Job, main_entry: str, steps: list[dict[str, Any]]) -> list[
     return children
 
 
+def timestamp(value: Any) -> float | None:
+    """A round's ``started_at``: a Unix time, or an ISO-8601 string (the wmill SDK sends those)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        from datetime import datetime
+
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
 def error_record(name: str, message: str, stack: str | None = None) -> dict[str, Any]:
     record: dict[str, Any] = {"name": name, "message": message}
     if stack:
@@ -113,8 +127,14 @@ class Worker:
             for _token, proc, _deadline in self._live.values():
                 if proc is not None:
                     proc.kill("worker stopping")
-        for t in self._threads:
-            t.join(timeout)
+        # Slots busy with a round finish it (the round was just killed); idle slots are daemon
+        # threads parked in a bounded store wait, and end on their own.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._live_lock:
+                if not self._live:
+                    break
+            time.sleep(0.005)
         self.zygote.stop()
 
     def request_stop(self) -> None:
@@ -199,9 +219,18 @@ class Worker:
                 "(task_script('./x.py') runs a module of the script's __mod folder)"), "")
             return
         main_entry = job.entry if job.parent_id is None else self.store.get_job(job.root_id).entry
+        args, checkpoint = job.args, claim.checkpoint()
+        if job.executing_key is not None and job.parent_id is not None:
+            # Child mode replays the parent's body up to the call: the parent's args and results.
+            parent = self.store.get_job(job.parent_id)
+            args = parent.args
+            checkpoint = {
+                "completed_steps": {s.key: s.value for s in self.store.get_steps(parent.id) if s.done},
+                "_executing_key": job.executing_key,
+            }
         spec = {
             "job_id": job.id, "bundle_dir": str(bundle_dir), "entry": job.entry,
-            "mod_dir": module_dir(main_entry), "args": job.args, "checkpoint": claim.checkpoint(),
+            "mod_dir": module_dir(main_entry), "args": args, "checkpoint": checkpoint,
             "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
             "secret": self.store.job_secret(job.id), "workspace": self.config.workspace,
             "cwd": os.getcwd(), "env": {"WM_JOB_ID": "", "WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id},
@@ -237,7 +266,7 @@ class Worker:
                 try:
                     self.store.checkpoint(
                         token, msg["key"], msg["value"], requeue=False, failed=bool(msg.get("failed")),
-                        started_at=msg.get("started_at"),
+                        started_at=timestamp(msg.get("started_at")),
                     )
                 except LostClaimError:
                     ok = False
@@ -287,7 +316,8 @@ class Worker:
             elif kind == "inline_checkpoint":
                 value = outcome.get("result")
                 store.checkpoint(token, outcome["key"], value, requeue=True,
-                                 failed=is_failure_marker(value), started_at=outcome.get("started_at"), logs=logs)
+                                 failed=is_failure_marker(value), started_at=timestamp(outcome.get("started_at")),
+                                 logs=logs)
             elif kind == "sleep":
                 seconds = float(outcome.get("seconds") or 0)
                 if self.config.skip_sleeps and job.preview:
