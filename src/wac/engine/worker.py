@@ -127,14 +127,9 @@ class Worker:
             for _token, proc, _deadline in self._live.values():
                 if proc is not None:
                     proc.kill("worker stopping")
-        # Slots busy with a round finish it (the round was just killed); idle slots are daemon
-        # threads parked in a bounded store wait, and end on their own.
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._live_lock:
-                if not self._live:
-                    break
-            time.sleep(0.005)
+        self.store.wake()
+        for t in self._threads:
+            t.join(timeout)
         self.zygote.stop()
 
     def request_stop(self) -> None:

@@ -288,6 +288,10 @@ class SqliteReads:
             return
         self._wait(0, time.monotonic() + wait, base)
 
+    def wake(self) -> None:
+        """End every wait_for_work / wait_for_change of this process now (e.g. a worker stopping)."""
+        self._waker.notify(work=True)
+
     def wait_for_change(self, job_id: str, timeout: float) -> None:
         """Return after any commit that may have changed ``job_id`` (hint), or ``timeout``."""
         if timeout > 0:
