@@ -136,3 +136,21 @@ def test_docstring_type_with_brackets_and_pipe_becomes_original_type() -> None:
 def test_async_main_docstring_is_ignored_like_wmill() -> None:
     source = ('async def main(a):\n    """\n    Args:\n        a: list[int] | None\n    """\n')
     assert "originalType" not in parse_script(source).schema["properties"]["a"]
+
+
+@pytest.mark.parametrize("detail", ["schema", "metadata"])
+def test_faster_detail_levels_give_the_same_schema_as_full_analysis(detail: str) -> None:
+    for name in CORPUS:
+        source = corpus_source(name)
+        full = parse_script(source, remote_path=f"f/oracle/{name}")
+        fast = parse_script(source, remote_path=f"f/oracle/{name}", detail=detail)
+        assert (fast.schema, fast.has_preprocessor, fast.main_found) == (
+            full.schema, full.has_preprocessor, full.main_found), name
+        if detail == "metadata":
+            assert (fast.requirements, fast.workspace_imports) == (
+                full.requirements, full.workspace_imports), name
+
+
+def test_unknown_detail_level_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="detail"):
+        parse_script("def main(): pass", detail="everything")
