@@ -70,8 +70,12 @@ def _summary(result: GenerateResult) -> str:
     deps = f", {result.dependencies_recorded} dependency file(s)" if result.dependencies_recorded else ""
     return (
         f"Regenerated {n} script{'s' if n != 1 else ''}, {result.locks_written} "
-        f"lock{'s' if result.locks_written != 1 else ''}{deps} in {result.seconds:.1f}s"
+        f"lock{'s' if result.locks_written != 1 else ''}{deps} in {_duration(result.seconds)}"
     )
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
 
 
 def generate_metadata(
@@ -203,7 +207,8 @@ def rehash_command(
              "skipped": [{"path": p, "reason": r} for p, r in result.skipped]}
         )
     n = len(result.rehashed)
-    output.info(f"Rehashed {n} script{'s' if n != 1 else ''} from disk in {time.perf_counter() - started:.2f}s")
+    elapsed = _duration(time.perf_counter() - started)
+    output.info(f"Rehashed {n} script{'s' if n != 1 else ''} from disk in {elapsed}")
 
 
 def _group_class() -> type:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -79,6 +80,10 @@ class LockResolver:
             "--strip-extras",
             "-o",
             str(req_out),
+            # uv would otherwise search (and try to download) an interpreter of that version; the
+            # running one is enough to build sdists, and --python-version sets the target markers
+            "--python",
+            sys.executable,
             "--python-version",
             self.python_version,
         ]
