@@ -224,3 +224,27 @@ def test_metadata_detail_skips_the_workflow_analysis_but_guesses_is_workflow() -
     assert full.is_workflow and fast.is_workflow
     assert fast.tasks == () and fast.diagnostics == ()
     assert full.schema == fast.schema and full.requirements == fast.requirements
+
+
+@pytest.mark.parametrize(
+    ("name", "auto_kind", "is_workflow"),
+    [
+        ("wac_marker_in_comment", "wac", False),
+        ("wac_string_marker_only", "wac", False),
+        ("workflow_async_main", "wac", True),
+        ("wac_parens_decorator", "wac", True),
+        ("workflow_called_decorator", None, True),
+        ("wac_alias_decorator", None, True),
+        ("wac_no_import", None, False),
+        ("wac_workflow_call_no_main", "wac", True),
+        ("no_main", "lib", False),
+        ("ann_int", None, False),
+    ],
+)
+def test_auto_kind_follows_wmill_text_rule_while_is_workflow_resolves_names(
+    name: str, auto_kind: str | None, is_workflow: bool
+) -> None:
+    from tests.parser.helpers import corpus_source
+
+    info = parse_script(corpus_source(name))
+    assert (info.auto_kind, info.is_workflow) == (auto_kind, is_workflow)

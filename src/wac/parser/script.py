@@ -33,6 +33,10 @@ class ScriptInfo:
         diagnostics: problems found, sorted by position.
         args: main's arguments as the parser typed them (for schema regeneration).
         is_async: main is ``async def``.
+        auto_kind: what wmill's parser reports: ``"wac"`` when the text contains
+            ``@workflow`` or ``workflow(`` and ``import wmill`` or ``from wmill`` (plain
+            substring tests, comments included), else ``"lib"`` without main, else None.
+            Prefer :attr:`is_workflow`, which resolves names.
     """
 
     schema: dict[str, Any] | None
@@ -45,6 +49,7 @@ class ScriptInfo:
     diagnostics: tuple[Diagnostic, ...]
     args: tuple[Arg, ...] = field(default=(), compare=False)
     is_async: bool = False
+    auto_kind: str | None = None
 
     def regenerate_schema(self, old: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """The schema regenerated over an existing one, as ``wmill generate-metadata`` does."""
@@ -142,7 +147,16 @@ def _parse(source: str | bytes, path: str, remote_path: str | None, detail: str)
         diagnostics=_ordered(diagnostics),
         args=signature.args if signature is not None else (),
         is_async=signature.is_async if signature is not None else False,
+        auto_kind=_auto_kind(text, main_offset is not None),
     )
+
+
+def _auto_kind(text: str, main_found: bool) -> str | None:
+    if ("@workflow" in text or "workflow(" in text) and (
+        "import wmill" in text or "from wmill" in text
+    ):
+        return "wac"
+    return None if main_found else "lib"
 
 
 def _signature(text: str, path: str, lazy: _Lazy) -> tuple[Signature | None, list[Diagnostic]]:
