@@ -34,6 +34,9 @@ _ASCII_ORDER = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$0123456789abcdefghijklmnopqrs
 _PRIMARY = {c: i + 1 for i, c in enumerate(_ASCII_ORDER)}
 _AFTER_ASCII = len(_ASCII_ORDER) + 1
 
+# letters ICU sorts as (variants of) other letters at the primary level
+_EXPANSIONS = str.maketrans({"ß": "ss", "ø": "o\u0338", "Ø": "O\u0338"})
+
 Key = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 
 
@@ -41,7 +44,7 @@ def _collation_key(text: str) -> Key:
     primary: list[int] = []
     secondary: list[int] = []
     tertiary: list[int] = []
-    for ch in unicodedata.normalize("NFD", text):
+    for ch in unicodedata.normalize("NFD", text).translate(_EXPANSIONS):
         if unicodedata.combining(ch):
             # an accent: a secondary difference attached to the previous base character
             if secondary:
