@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from wac import TaskError, sleep, step, task, wait_for_approval, workflow
+from wac.errors import NonDeterminismError
 from wac.sdk import NotJsonSerializableError, run_round
 
 ran: list[str] = []
@@ -193,3 +194,40 @@ def test_a_caught_task_error_replays_in_child_mode_too() -> None:
 
     marker = {"__wmill_error": True, "message": "x", "step_key": "bad"}
     assert child(main, "a", {"bad": marker}) == {"type": "complete", "result": 2}
+
+
+def test_a_child_whose_body_waits_on_another_call_fails_as_non_deterministic() -> None:
+    # the parent dispatched 'a'; this replay calls 'b' first and would wait forever in wmill
+    @workflow
+    async def main(flag: bool) -> int:
+        if flag:
+            return await b(1)
+        return await a(1)
+
+    with pytest.raises(NonDeterminismError, match="earlier rounds called 'a' here, this round called 'b'"):
+        child(main, "a", flag=True)
+
+
+def test_a_parked_child_waits_for_timers_before_declaring_a_deadlock() -> None:
+    async def late() -> int:
+        await asyncio.sleep(0.05)
+        return await a(2)
+
+    @workflow
+    async def main() -> list[int]:
+        return list(await asyncio.gather(b(1), late()))
+
+    assert child(main, "a") == {"type": "complete", "result": 3}
+
+
+def test_a_broad_except_in_the_body_cannot_swallow_the_deadlock_failure() -> None:
+    @workflow
+    async def main() -> str:
+        try:
+            await b(1)
+        except Exception:
+            return "swallowed"
+        return "no"
+
+    with pytest.raises(NonDeterminismError):
+        child(main, "a")

@@ -60,6 +60,8 @@ class RoundState:
         self.exec_call: tuple[str, Callable[..., Any], dict[str, Any]] | None = None
         self.exec_task: asyncio.Future[Any] | None = None
         self.exec_ready: asyncio.Future[None] | None = None
+        self.parked_key: str | None = None
+        self.watchdog: asyncio.Future[None] | None = None
 
     @property
     def child(self) -> bool:

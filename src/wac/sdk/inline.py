@@ -35,7 +35,7 @@ async def run_inline_step(state: RoundState, name: str, fn: Callable[[], Any]) -
             raise task_error_from_marker(value, f"Step '{name}' failed")
         return value
     if state.child:
-        return await park(state)
+        return await park(state, key)
 
     log(f"\n--- WAC: {key} ---")
     started = time.time()

@@ -63,7 +63,7 @@ async def sleep(seconds: int | float) -> None:
     if key in state.completed:
         return None
     if state.child:
-        await park(state)
+        await park(state, key)
     log(f"\n--- WAC: sleep({key}, {seconds}s) ---")
     raise Suspend({"type": "sleep", "key": key, "seconds": max(1, int(seconds))})
 
@@ -114,7 +114,7 @@ async def wait_for_approval(
             raise task_error_from_marker(value, f"Approval '{allocated}' failed")
         return value
     if state.child:
-        await park(state)
+        await park(state, allocated)
     log(f"\n--- WAC: wait_for_approval({allocated}) ---")
     outcome: dict[str, Any] = {
         "type": "approval",

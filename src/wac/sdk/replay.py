@@ -156,20 +156,60 @@ async def _run_task_body(key: str, func: Callable[..., Any], args: dict[str, Any
 
 async def _parked(state: RoundState, key: str) -> Any:
     state.keys.awaited(key)
-    return await park(state)
+    return await park(state, key)
 
 
-async def park(state: RoundState) -> Any:
+async def park(state: RoundState, key: str) -> Any:
     """Child mode, a call this child does not run: wait for the executing call instead.
 
     ``wmill`` awaits forever here, which deadlocks ``x = a(); y = b(); await x; await y`` in the
-    child of ``b``. Joining the executing call (once it has been made) finishes the round instead.
+    child of ``b``. Joining the executing call (once it has been made) finishes the round instead;
+    if the body can no longer make it (every task waits), the child fails as non-deterministic.
     """
     import asyncio
 
+    if state.parked_key is None:
+        state.parked_key = key
     while True:
         if state.exec_call is not None:
             return await exec_task(state)
         if state.exec_ready is None or state.exec_ready.done():
             state.exec_ready = asyncio.get_running_loop().create_future()
+            if state.watchdog is None:
+                state.watchdog = asyncio.ensure_future(_watch_for_deadlock(state))
         await state.exec_ready
+
+
+async def _watch_for_deadlock(state: RoundState) -> None:
+    """Fail the parked calls once the loop has nothing left to run and no timer to wait for.
+
+    Reads the loop's ready queue and timer heap (CPython's ``BaseEventLoop``); on another loop it
+    does nothing and a diverging child waits like ``wmill``'s does, until the engine's timeout.
+    """
+    import asyncio
+
+    from wac.errors import NonDeterminismError
+
+    loop = asyncio.get_running_loop()
+    idle = 0
+    while state.exec_call is None:
+        await asyncio.sleep(0)
+        ready = getattr(loop, "_ready", None)
+        timers = getattr(loop, "_scheduled", None)
+        if ready is None or timers is None:
+            return
+        if ready:
+            idle = 0
+        elif timers:
+            idle = 0
+            await asyncio.sleep(max(0.0, min(t.when() for t in timers) - loop.time()))
+        else:
+            idle += 1
+            if idle >= 3 and state.exec_call is None:
+                error = NonDeterminismError(
+                    f"workflow is not deterministic: earlier rounds called '{state.executing_key}' here, "
+                    f"this round called '{state.parked_key}'"
+                )
+                if state.exec_ready is not None and not state.exec_ready.done():
+                    state.exec_ready.set_exception(StepFailure(error))
+                return
