@@ -58,13 +58,14 @@ def open_store(url: str) -> Store:
     """
     if url.startswith("sqlite://"):
         path = url[len("sqlite://"):]
-        if not path.startswith("/") or path == "/":
+        if not path.startswith("/") or not path.strip("/"):
             raise StoreError(
                 f"a sqlite store URL needs an absolute file path: {url!r}",
                 hint="write it as sqlite:///abs/path/wac.db (three slashes, then the path)",
             )
         from wac.engine.store.sqlite import SqliteStore
 
+        path = os.path.normpath("/" + path.lstrip("/"))
         parent = os.path.dirname(path)
         try:
             os.makedirs(parent, exist_ok=True)

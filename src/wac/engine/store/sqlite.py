@@ -34,7 +34,7 @@ Row = tuple[Any, ...]
 #: A running job whose lease expires this many times in a row fails instead of being re-queued.
 MAX_LOST = 5
 
-_RELEASE = "worker_id = NULL, lease_until = NULL"
+_RELEASE = "lease_until = NULL"  # worker_id stays: the last worker that ran it
 
 
 class SqliteStore(SqliteReads):
@@ -50,7 +50,7 @@ class SqliteStore(SqliteReads):
     def __init__(
         self, path: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.003
     ) -> None:
-        self.path = os.path.abspath(path)
+        self.path = os.path.realpath(path)
         self._pool = ConnectionPool(self.path)
         self._waker = waker_for(self.path)
         self._clock = clock or time.time
