@@ -89,8 +89,12 @@ def test_a_module_symlinked_outside_the_repo_is_refused(tmp_path: Path) -> None:
     put(repo, "f/a/x.py")
     (repo / "f/a/x__mod").mkdir()
     os.symlink(outside, repo / "f/a/x__mod/secret.py")
+    put(repo, "f/a/ok.py")
+    found = discover(repo)
+    assert [s.local_path for s in found.scripts] == ["f/a/ok.py"]
+    assert found.skipped == [("f/a/x.py", "module f/a/x__mod/secret.py points outside the repo")]
     with pytest.raises(PathEscapeError):
-        discover(repo)
+        resolve_script(repo, "f/a/x.py")
 
 
 def test_resolve_script_accepts_flat_files_folder_entries_and_remote_paths(tmp_path: Path) -> None:

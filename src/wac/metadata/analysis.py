@@ -36,7 +36,10 @@ def analyze(job: Job) -> Analysis:
     from wac.parser import parse_script
 
     source, path, remote = job
-    info = parse_script(source, path, remote_path=remote)
+    try:
+        info = parse_script(source, path, remote_path=remote)
+    except Exception as exc:  # the parser must not raise on user code; if it does, fail this file only
+        return Analysis(None, False, (), (), (f"{path}:1:1 WAC000 the parser failed: {exc!r}",), ())
     errors = tuple(str(d) for d in info.diagnostics if getattr(d, "severity", "error") == "error")
     warnings = tuple(str(d) for d in info.diagnostics if getattr(d, "severity", "error") != "error")
     return Analysis(

@@ -121,14 +121,6 @@ def dependency_files_of(text: str) -> tuple[str, ...]:
     return tuple(files)
 
 
-def parser_imports(ref: ScriptRef, text: str) -> tuple[str, ...]:
-    """Workspace imports of a Python script, from :mod:`wac.parser`."""
-    from wac.parser import parse_script
-
-    info = parse_script(text, ref.local_path, remote_path=ref.remote_path)
-    return tuple(info.workspace_imports)
-
-
 def plan(
     root: Path,
     config: RepoConfig,
@@ -147,7 +139,6 @@ def plan(
         imports_of: workspace-import extractor (default: the parser), injectable for tests.
         lockfile: an already loaded wmill-lock.yaml.
     """
-    imports_of = imports_of or parser_imports
     lock = lockfile or load_lockfile(root)
     found = discover(root, config)
     result = Plan(items=[], skipped=list(found.skipped), scanned=len(found.scripts), lockfile=lock)
@@ -186,17 +177,16 @@ def plan(
     forward: dict[str, set[str]] = {}
     dep_users: dict[str, set[str]] = {}
     if reasons or stale_deps or folder:
+        candidates: list[ScriptState] = []
         for remote, state in result.states.items():
             if state.ref.language != "python3":
                 continue
             for dep in dependency_files_of(state.main_text):
                 dep_users.setdefault(dep, set()).add(remote)
-            if not _MAY_IMPORT_WORKSPACE.search(state.main_text):
-                continue
-            try:
-                targets = imports_of(state.ref, state.main_text)
-            except WacError:
-                continue
+            if _MAY_IMPORT_WORKSPACE.search(state.main_text):
+                candidates.append(state)
+        for state, targets in zip(candidates, _imports(candidates, imports_of)):
+            remote = state.ref.remote_path
             for target in targets:
                 if target in by_remote and target != remote:
                     importers.setdefault(target, set()).add(remote)
@@ -247,6 +237,22 @@ def plan(
         )
     result.warnings.sort(key=sort_key)
     return result
+
+
+def _imports(states: list[ScriptState], imports_of: ImportsFn | None) -> list[tuple[str, ...]]:
+    """Workspace imports of each state, by ``imports_of`` or the parser (in a pool if many)."""
+    if imports_of is not None:
+        out: list[tuple[str, ...]] = []
+        for state in states:
+            try:
+                out.append(imports_of(state.ref, state.main_text))
+            except WacError:
+                out.append(())
+        return out
+    from wac.metadata.analysis import analyze_many
+
+    jobs = [(s.main_text, s.ref.local_path, s.ref.remote_path) for s in states]
+    return [a.workspace_imports for a in analyze_many(jobs)]
 
 
 def _reaching(targets: set[str], importers: dict[str, set[str]]) -> set[str]:

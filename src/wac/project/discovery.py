@@ -246,7 +246,11 @@ def discover(repo_root: Path, config: RepoConfig | None = None) -> Discovery:
         if language_of(name, config.default_ts) is None:
             skipped.append((local, f"cannot infer script language from extension '{ext}'"))
             continue
-        ref = make_ref(repo_root, path, config.default_ts)
+        try:
+            ref = make_ref(repo_root, path, config.default_ts)
+        except PathEscapeError as exc:
+            skipped.append((local, exc.message))
+            continue
         if ref is not None:
             scripts.append(ref)
     scripts.sort(key=lambda s: sort_key(s.local_path))
