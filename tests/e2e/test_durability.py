@@ -43,10 +43,13 @@ CRASH_WORKFLOW = """
             total = await combine(total, s + sum(squares))
             t = await step(f"t{{r}}", lambda: effect(f"t{{r}}", 1))
             total += t
-            if r % 2 == 1:
+            if r % 3 == 2:
                 await sleep(1)
         return total
 """
+
+
+ROUNDS = 14
 
 
 def _start_worker(repo: Path) -> subprocess.Popen:
@@ -70,7 +73,7 @@ def test_sigkill_at_twenty_points_loses_nothing_and_never_reruns_a_step(repo, wr
     rng = random.Random(1234)
     kills: set[tuple] = set()
     with workspace(repo) as ws:
-        job_id = submit(ws, "f/crash/wf.py", {"rounds": 4})
+        job_id = submit(ws, "f/crash/wf.py", {"rounds": ROUNDS})
         deadline = time.monotonic() + 240
         while ws.store.get_job(job_id).status not in ("succeeded", "failed") and time.monotonic() < deadline:
             proc = _start_worker(repo)
@@ -81,7 +84,7 @@ def test_sigkill_at_twenty_points_loses_nothing_and_never_reruns_a_step(repo, wr
                 if now != before:
                     break
                 time.sleep(0.005)
-            time.sleep(rng.uniform(0, 0.03))
+            time.sleep(rng.uniform(0, 0.01))
             kills.add(_progress(ws.store, job_id))
             proc.send_signal(signal.SIGKILL)
             _out, err = proc.communicate(timeout=10)
@@ -98,11 +101,11 @@ def test_sigkill_at_twenty_points_loses_nothing_and_never_reruns_a_step(repo, wr
     assert len(kills) >= 20, f"only {len(kills)} distinct kill points"
     assert job.status == "succeeded", job.error
     expected = 0
-    for r in range(4):
+    for r in range(ROUNDS):
         expected = expected + r * 100 + 14 + 1
     assert job.result == expected
     lines = side.read_text().split()
-    assert sorted(lines) == sorted({f"{p}{r}" for p in "st" for r in range(4)}), lines
+    assert sorted(lines) == sorted({f"{p}{r}" for p in "st" for r in range(ROUNDS)}), lines
 
 
 def test_four_worker_processes_finish_200_fan_out_workflows_without_losing_a_result(repo, write):
