@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wac.parser import parse_script, validate_args
@@ -72,6 +72,7 @@ json_values = st.recursive(
 )
 
 
+@settings(deadline=None)
 @given(st.dictionaries(st.sampled_from(["n", "name", "ratio", "flag", "color", "tags", "when",
                                         "blob", "db", "cfg", "other"]), json_values))
 def test_every_message_names_a_field_and_messages_are_one_per_field(args: dict[str, Any]) -> None:
@@ -82,11 +83,13 @@ def test_every_message_names_a_field_and_messages_are_one_per_field(args: dict[s
     assert "other" not in fields
 
 
+@settings(deadline=None)
 @given(st.integers(), st.text())
 def test_well_typed_required_arguments_always_pass(n: int, name: str) -> None:
     assert validate_args(SCHEMA, {"n": n, "name": name}) == []
 
 
+@settings(deadline=None)
 @given(json_values, json_values)
 def test_validate_args_never_raises_on_any_schema_shape(schema: Any, args: Any) -> None:
     if isinstance(args, dict):
