@@ -169,12 +169,15 @@ def _run_with_progress(root: Path, the_plan: Plan, options: Any) -> GenerateResu
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
             console=output.stderr_console(), transient=True,
         ) as bar:
-            task = bar.add_task("resolving", total=total)
+            task = bar.add_task("parsing", total=None)
+
+            def locks(done: int, n: int) -> None:
+                bar.update(task, completed=done, total=n, description="resolving locks")
 
             def tick(i: int, n: int, item: PlanItem) -> None:
-                bar.update(task, completed=i, description=item.local_path)
+                bar.update(task, completed=i, total=n, description=f"writing {item.local_path}")
 
-            return generate(root, the_plan, options, tick)
+            return generate(root, the_plan, options, tick, locks)
     width = len(f"[{total}/{total}]")
 
     def line(i: int, n: int, item: PlanItem) -> None:

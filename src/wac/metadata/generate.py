@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from wac.project.scriptmeta import INLINE_PREFIX, inline_lock_path, render_metad
 from wac.project.textio import atomic_write, create_exclusive, read_text
 
 Progress = Callable[[int, int, PlanItem], None]
+LockProgress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,18 @@ class _Outcome:
     error: str | None = None
 
 
-def generate(root: Path, plan: Plan, options: GenerateOptions, progress: Progress | None = None) -> GenerateResult:
-    """Regenerate every stale script of ``plan`` and record hashes in wmill-lock.yaml."""
+def generate(
+    root: Path,
+    plan: Plan,
+    options: GenerateOptions,
+    progress: Progress | None = None,
+    lock_progress: LockProgress | None = None,
+) -> GenerateResult:
+    """Regenerate every stale script of ``plan`` and record hashes in wmill-lock.yaml.
+
+    ``progress(i, n, item)`` is called as each script is written; ``lock_progress(done, total)``
+    as each lock resolution (main script or module) finishes.
+    """
     started = time.perf_counter()
     result = GenerateResult()
     lock = plan.lockfile
@@ -77,7 +88,7 @@ def generate(root: Path, plan: Plan, options: GenerateOptions, progress: Progres
         except WacError as exc:
             outcome.error = exc.message
     if not options.schema_only:
-        _resolve_locks(root, plan, outcomes, analyses, options)
+        _resolve_locks(root, plan, outcomes, analyses, options, lock_progress)
     total = len(outcomes)
     for index, outcome in enumerate(outcomes, 1):
         if progress is not None:
@@ -211,6 +222,7 @@ def _resolve_locks(
     outcomes: list[_Outcome],
     analyses: dict[tuple[str, str], Analysis],
     options: GenerateOptions,
+    lock_progress: LockProgress | None = None,
 ) -> None:
     tasks: list[tuple[_Outcome, str | None, list[str]]] = []
     for outcome in outcomes:
@@ -230,7 +242,12 @@ def _resolve_locks(
             return None, exc.message
 
     with ThreadPoolExecutor(max_workers=max(1, options.parallel)) as pool:
-        answers = list(pool.map(run, tasks))
+        futures = [pool.submit(run, task) for task in tasks]
+        if lock_progress is not None:
+            lock_progress(0, len(tasks))
+            for done, _ in enumerate(as_completed(futures), 1):
+                lock_progress(done, len(tasks))
+        answers = [f.result() for f in futures]
     for (outcome, module_key, _), (text, error) in zip(tasks, answers):
         if error is not None or text is None:
             where = "" if module_key is None else f"module {module_key}: "
