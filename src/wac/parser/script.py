@@ -118,8 +118,8 @@ def _parse(source: str | bytes, path: str, remote_path: str | None, detail: str)
     if text is None:
         return ScriptInfo(None, False, False, False, (), (), (), tuple(diagnostics))
     lazy = _Lazy(text, path)
-    has_preprocessor = src.has_preprocessor(text)
-    signature, sig_diags = _signature(text, path, lazy)
+    main_offset = src.find_main(text)
+    signature, sig_diags = _signature(text, path, main_offset, lazy)
     diagnostics += sig_diags
     schema = build_schema(signature.args) if signature is not None else None
     scan_imp = ImportScan((), ())
@@ -130,7 +130,6 @@ def _parse(source: str | bytes, path: str, remote_path: str | None, detail: str)
             scan_imp = scan_imports(module, text, remote_path)
             if detail == "full":
                 scan_wf = scan_workflow(module, text, path)
-    main_offset = src.find_main(text)
     diagnostics += lazy.diagnostics
     diagnostics += scan_wf.diagnostics
     if main_offset is None:
@@ -138,7 +137,7 @@ def _parse(source: str | bytes, path: str, remote_path: str | None, detail: str)
     requirements = () if detail == "schema" else infer_requirements(text, scan_imp.packages)
     return ScriptInfo(
         schema=schema,
-        has_preprocessor=has_preprocessor,
+        has_preprocessor=src.has_preprocessor(text),
         main_found=main_offset is not None,
         is_workflow=scan_wf.is_workflow,
         tasks=scan_wf.tasks,
@@ -159,8 +158,10 @@ def _auto_kind(text: str, main_found: bool) -> str | None:
     return None if main_found else "lib"
 
 
-def _signature(text: str, path: str, lazy: _Lazy) -> tuple[Signature | None, list[Diagnostic]]:
-    offset = src.find_main(text)
+def _signature(
+    text: str, path: str, offset: int | None, lazy: _Lazy
+) -> tuple[Signature | None, list[Diagnostic]]:
+    """main's signature (empty without main), or None with a WAC001 when it does not parse."""
     if offset is None:
         return Signature((), (), False), []
     line = src.line_of(text, offset)
