@@ -1,0 +1,108 @@
+"""Fixtures of the Store contract suite.
+
+Every test talks to the ``Store`` protocol only. ``store_factory`` is parametrised over the
+backends (SQLite now; PostgreSQL later joins ``FACTORIES`` and runs the same suite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from wac.engine.store import ANY_TAG, ChildSpec, Claim, JobSpec, Store, TaskOptions
+from wac.engine.store.sqlite import SqliteStore
+
+BUNDLE = "b" * 64
+
+
+class FakeClock:
+    """A store clock (G4) that only moves when a test says so."""
+
+    def __init__(self, t: float = 1_800_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@dataclass
+class Backend:
+    """Opens stores of one kind on one database; ``url`` is what another process opens."""
+
+    name: str
+    url: str
+    open: Callable[[Callable[[], float] | None], Store]
+
+
+def _sqlite(tmp_path: Path) -> Backend:
+    path = tmp_path / "db" / "wac.db"
+    path.parent.mkdir()
+    return Backend("sqlite", f"sqlite://{path}", lambda clock: SqliteStore(str(path), clock=clock))
+
+
+FACTORIES: dict[str, Callable[[Path], Backend]] = {"sqlite": _sqlite}
+
+
+@pytest.fixture(params=sorted(FACTORIES))
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    factory: Callable[[Path], Backend] = FACTORIES[request.param]
+    return factory(tmp_path)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(backend: Backend, clock: FakeClock) -> Iterator[Store]:
+    """A migrated store on a fake clock, with one code bundle (``BUNDLE``) in it."""
+    s = backend.open(clock)
+    s.migrate()
+    s.put_bundle(BUNDLE, {"main.py": "async def main(): ...\n"})
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def real_store(backend: Backend) -> Iterator[Store]:
+    """A migrated store on the real clock (for tests that measure waits)."""
+    s = backend.open(None)
+    s.migrate()
+    s.put_bundle(BUNDLE, {"main.py": "async def main(): ...\n"})
+    yield s
+    s.close()
+
+
+def spec(path: str = "f/demo/wf", args: dict | None = None, **options: object) -> JobSpec:
+    return JobSpec(BUNDLE, "main.py", args or {}, path, TaskOptions(**options))  # type: ignore[arg-type]
+
+
+def task(key: str, args: dict | None = None, name: str | None = None, **options: object) -> ChildSpec:
+    """A @task child whose step key is ``key``."""
+    return ChildSpec(
+        key=key, name=name or key.split("_")[0], entry="main.py", args=args or {},
+        executing_key=key, options=TaskOptions(**options),  # type: ignore[arg-type]
+    )
+
+
+def claim_job(store: Store, job_id: str, worker: str = "w1", lease: float = 30.0) -> Claim:
+    """Claim until ``job_id`` comes up (it must be the first runnable job)."""
+    got = store.claim(worker, ANY_TAG, lease)
+    assert got is not None, f"nothing to claim, expected {job_id}"
+    assert got.job.id == job_id, f"claimed {got.job.id} ({got.job.name}), expected {job_id}"
+    return got
+
+
+def start_parent(store: Store, n: int, max_in_flight: int | None = None, **options: object) -> tuple[str, list[str]]:
+    """Submit a workflow, claim it and dispatch ``n`` task children ``t_1 … t_n``."""
+    job_id = store.submit(spec(**options))
+    c = claim_job(store, job_id)
+    ids = store.dispatch(c.token, [task(f"t_{i + 1}", {"i": i}) for i in range(n)], max_in_flight)
+    return job_id, ids
