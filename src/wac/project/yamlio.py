@@ -15,14 +15,12 @@ import re
 from typing import Any
 
 from wac.project.collation import yaml_key
+from wac.project.yamlfold import FOLD_BLOCK, FOLD_FLOW, FOLD_QUOTED, LINE_WIDTH, fold
+from wac.project.yamlread import load_yaml
 
-LINE_WIDTH = 80
-MIN_CONTENT_WIDTH = 20
+__all__ = ["dump_yaml", "js_number", "load_yaml", "sort_mapping"]
+
 DOUBLE_QUOTED_MIN_MULTILINE = 40
-
-_FOLD_FLOW = "flow"
-_FOLD_QUOTED = "quoted"
-_FOLD_BLOCK = "block"
 
 _NEEDS_QUOTES = re.compile(
     r"^[\n\t ,\[\]{}#&*!|>'\"%@`]|^[?-]\Z|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]\Z"
@@ -183,7 +181,7 @@ def _string(value: str, ctx: _Ctx) -> str:
         return _quoted(value, ctx)
     if implicit:
         return text
-    return _fold(text, ctx.indent, _FOLD_FLOW, ctx.indent_at_start)
+    return fold(text, ctx.indent, FOLD_FLOW, ctx.indent_at_start)
 
 
 def _quoted(value: str, ctx: _Ctx) -> str:
@@ -202,7 +200,7 @@ def _single_quoted(value: str, ctx: _Ctx) -> str:
     res = f"'{body}'"
     if ctx.implicit_key:
         return res
-    return _fold(res, indent, _FOLD_FLOW, ctx.indent_at_start)
+    return fold(res, indent, FOLD_FLOW, ctx.indent_at_start)
 
 
 def _double_quoted(value: str, ctx: _Ctx) -> str:
@@ -247,7 +245,7 @@ def _double_quoted(value: str, ctx: _Ctx) -> str:
     out = out + js[start:] if start else js
     if ctx.implicit_key:
         return out
-    return _fold(out, indent, _FOLD_QUOTED, ctx.indent_at_start)
+    return fold(out, indent, FOLD_QUOTED, ctx.indent_at_start)
 
 
 _U_ESCAPES = {
@@ -326,168 +324,5 @@ def _block(value: str, ctx: _Ctx, force_indent: bool = False) -> str:
         value,
     )
     value = re.sub(r"\n+", lambda m: m.group(0) + indent, value)
-    body = _fold(f"{start}{value}{end}", indent, _FOLD_BLOCK, len(indent))
+    body = fold(f"{start}{value}{end}", indent, FOLD_BLOCK, len(indent))
     return f">{header}\n{indent}{body}"
-
-
-# -- folding (the yaml library's foldFlowLines) -----------------------------------------------
-
-
-def _consume_more_indented(text: str, i: int, indent_len: int) -> int:
-    end = i
-    start = i + 1
-    ch = text[start] if start < len(text) else ""
-    while ch in (" ", "\t"):
-        if i < start + indent_len:
-            i += 1
-            ch = text[i] if i < len(text) else ""
-        else:
-            while True:
-                i += 1
-                ch = text[i] if i < len(text) else ""
-                if not ch or ch == "\n":
-                    break
-            end = i
-            start = i + 1
-            ch = text[start] if start < len(text) else ""
-    return end
-
-
-def _fold(text: str, indent: str, mode: str, indent_at_start: int | None) -> str:
-    min_content = MIN_CONTENT_WIDTH
-    end_step = max(1 + min_content, 1 + LINE_WIDTH - len(indent))
-    if len(text) <= end_step:
-        return text
-    folds: list[int] = []
-    escaped_folds: set[int] = set()
-    end = LINE_WIDTH - len(indent)
-    if indent_at_start is not None:
-        if indent_at_start > LINE_WIDTH - max(2, min_content):
-            folds.append(0)
-        else:
-            end = LINE_WIDTH - indent_at_start
-    split: int | None = None
-    prev = ""
-    i = -1
-    esc_start = -1
-    esc_end = -1
-    n = len(text)
-    if mode == _FOLD_BLOCK:
-        i = _consume_more_indented(text, i, len(indent))
-        if i != -1:
-            end = i + end_step
-    while True:
-        i += 1
-        if i >= n:
-            break
-        ch = text[i]
-        if mode == _FOLD_QUOTED and ch == "\\":
-            esc_start = i
-            nxt = text[i + 1] if i + 1 < n else ""
-            i += {"x": 3, "u": 5, "U": 9}.get(nxt, 1)
-            esc_end = i
-        if ch == "\n":
-            if mode == _FOLD_BLOCK:
-                i = _consume_more_indented(text, i, len(indent))
-            end = i + len(indent) + end_step
-            split = None
-        else:
-            if ch == " " and prev and prev not in (" ", "\n", "\t"):
-                nxt = text[i + 1] if i + 1 < n else ""
-                if nxt and nxt not in (" ", "\n", "\t"):
-                    split = i
-            if i >= end:
-                if split:
-                    folds.append(split)
-                    end = split + end_step
-                    split = None
-                elif mode == _FOLD_QUOTED:
-                    while prev in (" ", "\t"):
-                        prev = ch
-                        i += 1
-                        ch = text[i] if i < n else ""
-                    j = i - 2 if i > esc_end + 1 else esc_start - 1
-                    if j in escaped_folds:
-                        return text
-                    folds.append(j)
-                    escaped_folds.add(j)
-                    end = j + end_step
-                    split = None
-        prev = ch
-    if not folds:
-        return text
-    res = text[: folds[0]]
-    for idx, fold in enumerate(folds):
-        stop = folds[idx + 1] if idx + 1 < len(folds) else n
-        if fold == 0:
-            res = f"\n{indent}{text[0:stop]}"
-        else:
-            if mode == _FOLD_QUOTED and fold in escaped_folds:
-                res += f"{text[fold]}\\"
-            res += f"\n{indent}{text[fold + 1 : stop]}"
-    return res
-
-
-# -- reading ----------------------------------------------------------------------------------
-
-
-def load_yaml(text: str) -> Any:
-    """Parse YAML with YAML 1.2 core scalars (``yes``/``on`` stay strings, as in the CLI)."""
-    import yaml  # type: ignore[import-untyped]
-
-    return yaml.load(text, Loader=_core_loader())  # noqa: S506 - a safe loader subclass
-
-
-_LOADER: Any = None
-
-
-def _core_loader() -> Any:
-    global _LOADER
-    if _LOADER is not None:
-        return _LOADER
-    import yaml
-
-    class CoreLoader(yaml.SafeLoader):  # type: ignore[misc]
-        """SafeLoader with YAML 1.2 core implicit types instead of YAML 1.1's."""
-
-    CoreLoader.yaml_implicit_resolvers = {}
-    CoreLoader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)\Z"), list("tTfF")
-    )
-    CoreLoader.add_implicit_resolver(
-        "tag:yaml.org,2002:int",
-        re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z"),
-        list("-+0123456789"),
-    )
-    CoreLoader.add_implicit_resolver(
-        "tag:yaml.org,2002:float",
-        re.compile(
-            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-            r"|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$"
-        ),
-        list("-+0123456789."),
-    )
-    CoreLoader.add_implicit_resolver(
-        "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)\Z"), ["~", "n", "N", ""]
-    )
-
-    def construct_int(loader: Any, node: Any) -> int:
-        text = loader.construct_scalar(node)
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        return int(text)
-
-    def construct_float(loader: Any, node: Any) -> float:
-        text = loader.construct_scalar(node).lower()
-        if text.endswith("nan"):
-            return math.nan
-        if text.endswith("inf"):
-            return -math.inf if text.startswith("-") else math.inf
-        return float(text)
-
-    CoreLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
-    CoreLoader.add_constructor("tag:yaml.org,2002:float", construct_float)
-    _LOADER = CoreLoader
-    return _LOADER
