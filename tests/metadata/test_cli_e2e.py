@@ -154,3 +154,13 @@ def test_index_options_override_the_environment(project: Path, wheelhouse: Path,
     wac("generate-metadata", "--yes", "--no-index", "--find-links", str(wheelhouse), "--python-version", "3.11",
         cwd=project, env=env)
     assert (project / "f/demo/wf.script.lock").read_text().startswith("# py: 3.11\n")
+
+
+def test_a_utf16_script_is_reported_and_fails_the_run_but_not_the_others(project: Path, offline: dict[str, str]) -> None:
+    (project / "f/demo/wide.py").write_bytes("def main():\n    return 1\n".encode("utf-16"))
+    run = wac("generate-metadata", "--yes", cwd=project, env=offline, code=1)
+    assert "error: skipping f/demo/wide.py: " in run.stderr and "UTF-16" in run.stderr
+    assert (project / "f/demo/wf.script.lock").exists()
+    assert "; 1 failed" in run.stderr
+    wac("generate-metadata", "--check", cwd=project, env=offline, code=1)
+    wac("generate-metadata", "--dry-run", cwd=project, env=offline, code=0)

@@ -124,8 +124,10 @@ def generate_metadata(
         else:
             sys.stdout.write(render_plan(the_plan))
             sys.stdout.flush()
-        if check and the_plan.items:
+        if check and (the_plan.items or the_plan.skipped):
             raise typer.Exit(1)
+        if not dry_run and not check and the_plan.skipped:
+            raise typer.Exit(1)  # unreadable scripts are errors the user must fix
         return
     if not json_out:
         sys.stdout.write(render_plan(the_plan))
@@ -152,8 +154,9 @@ def generate_metadata(
             "seconds": round(result.seconds, 3),
         }
         output.emit_json(doc)
-    if result.failed:
-        output.info(f"{_summary(result)}; {len(result.failed)} failed")
+    if result.failed or the_plan.skipped:
+        failed = len(result.failed) + len(the_plan.skipped)
+        output.info(f"{_summary(result)}; {failed} failed")
         raise typer.Exit(1)
     output.info(_summary(result))
 
