@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from wac.errors import NonDeterminismError
 from wac.sdk.failures import NotInWorkflowError, StepKeyError, TaskError, TaskOptionError
-from wac.sdk.host import RoundHost
 from wac.sdk.jsonvalue import NotJsonSerializableError
 from wac.sdk.primitives import (
     get_approval_urls,
@@ -21,6 +20,20 @@ from wac.sdk.primitives import (
 )
 from wac.sdk.runtime import run_round
 from wac.sdk.task import TaskDef, task, task_flow, task_script
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from wac.sdk.host import RoundHost
+
+
+def __getattr__(name: str) -> object:
+    # RoundHost is a typing.Protocol: imported on first use so ``import wac`` skips ``typing``.
+    if name == "RoundHost":
+        from wac.sdk.host import RoundHost
+
+        return RoundHost
+    raise AttributeError(f"module 'wac.sdk' has no attribute {name!r}")
+
 
 __all__ = [
     "NonDeterminismError",

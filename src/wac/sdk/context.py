@@ -10,11 +10,13 @@ calls must still park.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
 
 from wac.sdk.keys import KeyAllocator
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
+    from typing import Any
+
     import asyncio
     from collections.abc import Callable, Coroutine
 
@@ -75,7 +77,9 @@ class RoundState:
     def close_unawaited(self) -> None:
         """Close handed-out coroutines nobody started (no "never awaited" warnings)."""
         for coro in self._handed_out:
-            if coro.cr_frame is not None and not coro.cr_running and not coro.cr_suspended:
+            # only SDK-made coroutines are tracked: ``types.CoroutineType`` has these attributes
+            frame, running, suspended = (getattr(coro, a, None) for a in ("cr_frame", "cr_running", "cr_suspended"))
+            if frame is not None and not running and not suspended:
                 coro.close()
         self._handed_out.clear()
 

@@ -17,11 +17,10 @@ never trigger it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from wac.errors import NonDeterminismError
 from wac.sdk.failures import is_marker
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from wac.sdk.context import RoundState
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from wac.sdk.failures import is_marker, safe_str, step_error_marker, task_error_from_marker
 from wac.sdk.jsonvalue import to_json
 from wac.sdk.outcomes import Suspend, log
 from wac.sdk.replay import park
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
+
 
     from wac.sdk.context import RoundState
 

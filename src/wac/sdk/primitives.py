@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
-
 from wac.sdk.context import current_round, dispatch_round, task_body_kind
 from wac.sdk.failures import NotInWorkflowError, StepKeyError, is_marker, task_error_from_marker
 from wac.sdk.jsonvalue import to_json
 from wac.sdk.outcomes import Suspend, log
 from wac.sdk.replay import park
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
+    from typing import Any, TypeVar
 
-F = TypeVar("F", bound="Callable[..., Any]")
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 
 def workflow(func: F) -> F:

@@ -7,15 +7,16 @@ once); the coroutine they return decides when awaited. A stored failure marker r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from wac.sdk.context import _in_task_body
 from wac.sdk.failures import is_marker, task_error_from_marker
 from wac.sdk.jsonvalue import NotJsonSerializableError, to_json
 from wac.sdk.outcomes import StepComplete, StepFailure, Suspend, log
 from wac.sdk.retry import delay_seconds, max_retries
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
+    from typing import Any
+
     import asyncio
     from collections.abc import Callable, Coroutine
 

@@ -1,8 +1,10 @@
 """Retry policies of tasks: validation where written, backoff delays (as ``wmill`` 1.850)."""
 
 from __future__ import annotations
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
-from typing import Any
 
 from wac.sdk.failures import TaskOptionError
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from wac.errors import NonDeterminismError
 from wac.sdk import determinism
 from wac.sdk.context import RoundState, _round
@@ -11,8 +9,11 @@ from wac.sdk.jsonvalue import to_json
 from wac.sdk.outcomes import StepComplete, StepFailure, Suspend
 from wac.sdk.replay import exec_task
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
+
 
     from wac.sdk.host import RoundHost
 

@@ -9,8 +9,6 @@ JSON, as it would through a child job.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from wac.sdk.context import _in_task_body, current_round, dispatch_round, task_body_kind
 from wac.sdk.failures import NotInWorkflowError, TaskOptionError
@@ -18,18 +16,31 @@ from wac.sdk.jsonvalue import to_json
 from wac.sdk.replay import next_step
 from wac.sdk.retry import checked_retry
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 
-@dataclass(frozen=True)
 class TaskDef:
-    """What ``@task`` / ``task_script`` / ``task_flow`` declared."""
+    """What ``@task`` / ``task_script`` / ``task_flow`` declared (read-only)."""
+
+    __slots__ = ("name", "path", "dispatch_type", "options")
 
     name: str
     path: str | None
     dispatch_type: str  # "inline" | "script" | "flow"
-    options: dict[str, Any] | None = field(default=None, hash=False)
+    options: dict[str, Any] | None
+
+    def __init__(self, name: str, path: str | None, dispatch_type: str, options: dict[str, Any] | None = None) -> None:
+        for attr, value in (("name", name), ("path", path), ("dispatch_type", dispatch_type), ("options", options)):
+            object.__setattr__(self, attr, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"TaskDef is read-only: cannot set {name!r}")
+
+    def __repr__(self) -> str:
+        return f"TaskDef(name={self.name!r}, path={self.path!r}, dispatch_type={self.dispatch_type!r}, options={self.options!r})"
 
 
 def _options(

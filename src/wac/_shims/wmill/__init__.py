@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wmill import client
-from wmill.client import (
+from . import client
+from .client import (
     TaskError,
     WmillNotSupportedError,
     get_approval_urls,
