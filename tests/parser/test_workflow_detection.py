@@ -248,3 +248,47 @@ def test_auto_kind_follows_wmill_text_rule_while_is_workflow_resolves_names(
 
     info = parse_script(corpus_source(name))
     assert (info.auto_kind, info.is_workflow) == (auto_kind, is_workflow)
+
+
+def test_non_deterministic_calls_in_a_workflow_body_are_reported() -> None:
+    info = parse("""
+        import random
+        import time as t
+        from datetime import datetime
+        import requests
+        from wac import workflow, step, task
+
+        @task
+        async def fetch():
+            return requests.get("https://x").json()
+
+        @workflow
+        async def main():
+            a = t.time()
+            b = datetime.now()
+            c = random.randint(1, 6)
+            d = await step("stamp", lambda: t.time())
+            e = requests.post("https://x")
+            rng = random.Random(42)
+            return a, b, c, d, e
+    """)
+    assert [(d.code, d.line) for d in info.diagnostics] == [
+        ("WAC113", 13), ("WAC113", 14), ("WAC113", 15), ("WAC113", 17)]
+    assert "datetime.datetime.now()" in info.diagnostics[1].message
+
+
+def test_blocking_sleep_in_a_workflow_body_is_reported() -> None:
+    info = parse("""
+        import asyncio
+        from wmill import workflow, task
+
+        @task
+        async def slow():
+            await asyncio.sleep(1)
+
+        @workflow
+        async def main():
+            await asyncio.sleep(60)
+            return await slow()
+    """)
+    assert codes(info) == [("WAC114", 10)]

@@ -27,6 +27,8 @@ CODES: dict[str, tuple[str, str]] = {
     "WAC109": (ERROR, "invalid task_script / task_flow path"),
     "WAC110": (WARNING, "@workflow on a function other than main"),
     "WAC111": (ERROR, "more than one @workflow"),
+    "WAC113": (WARNING, "non-deterministic call in a workflow body"),
+    "WAC114": (WARNING, "blocking sleep in a workflow body"),
     "WAC201": (WARNING, "main is not seen by the wmill signature parser"),
     "WAC202": (WARNING, "parameter of main left out of the schema"),
 }

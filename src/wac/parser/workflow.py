@@ -31,6 +31,17 @@ _RETRY_KEYS = frozenset({"attempts", "delay", "multiplier", "max_delay"})
 _WORKSPACE_PATH = re.compile(r"^[ufg](/[^/]+){2,}$")
 _MARKERS = ("workflow", "task", "step", "sleep", "approval", "parallel")
 _NOT_LITERAL = object()
+# calls whose result changes between replays of a workflow body (wrap them in step() or a task)
+_NONDETERMINISTIC = frozenset({
+    "time.time", "time.time_ns", "time.monotonic", "time.monotonic_ns", "time.perf_counter",
+    "time.perf_counter_ns", "datetime.datetime.now", "datetime.datetime.utcnow",
+    "datetime.datetime.today", "datetime.date.today", "uuid.uuid1", "uuid.uuid4", "os.urandom",
+    "os.getpid", "urllib.request.urlopen",
+    *(f"{lib}.{verb}" for lib in ("requests", "httpx")
+      for verb in ("get", "post", "put", "patch", "delete", "head", "request")),
+})
+_NONDETERMINISTIC_MODULES = ("random.", "secrets.")
+_BLOCKING_SLEEPS = frozenset({"time.sleep", "asyncio.sleep"})
 _SDK_NAME = re.compile(r"\b(?:wac|wmill)\b")  # no SDK import possible without these words
 
 
@@ -114,20 +125,24 @@ class _Visitor(cst.CSTVisitor):
         super().__init__()
         self.path = path
         self.functions: list[str] = []
+        self.bodies: list[bool] = []  # innermost function/lambda first: is it a workflow body?
         self.workflows = 0
         self._in_decorator = False
         self.tasks: list[TaskInfo] = []
         self.diagnostics: list[Diagnostic] = []
 
     # -- helpers ---------------------------------------------------------------------------
-    def _primitive(self, node: cst.CSTNode) -> str | None:
+    def _qualified(self, node: cst.CSTNode) -> set[str]:
         if not isinstance(node, (cst.Name, cst.Attribute)):
-            return None
+            return set()
         scope = self.get_metadata(ScopeProvider, node, None)
         if scope is None:
-            return None
-        for qualified in scope.get_qualified_names_for(node):
-            found = _QUALIFIED.match(qualified.name)
+            return set()
+        return {qualified.name for qualified in scope.get_qualified_names_for(node)}
+
+    def _primitive(self, node: cst.CSTNode) -> str | None:
+        for name in self._qualified(node):
+            found = _QUALIFIED.match(name)
             if found is not None and found.group(1) in PRIMITIVES:
                 return found.group(1)
         return None
@@ -174,18 +189,28 @@ class _Visitor(cst.CSTVisitor):
 
     # -- definitions -----------------------------------------------------------------------
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        is_workflow = False
         for deco in node.decorators:
             expr = deco.decorator
             target = expr.func if isinstance(expr, cst.Call) else expr
             kind = self._primitive(target)
             if kind == "workflow":
+                is_workflow = True
                 self._workflow(node, expr)
             elif kind == "task":
                 self._task(node, expr)
         self.functions.append(node.name.value)
+        self.bodies.append(is_workflow)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.functions.pop()
+        self.bodies.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self.bodies.append(False)  # step("x", lambda: time.time()) is the right way
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.bodies.pop()
 
     def _workflow(self, node: cst.FunctionDef, expr: cst.BaseExpression) -> None:
         self.workflows += 1
@@ -218,6 +243,8 @@ class _Visitor(cst.CSTVisitor):
 
     # -- call sites ------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
+        if self.bodies and self.bodies[-1]:
+            self._replay_safety(node)
         kind = self._primitive(node.func)
         if kind == "workflow":
             self._workflow_call(node)
@@ -238,6 +265,20 @@ class _Visitor(cst.CSTVisitor):
 
     def leave_Decorator(self, original_node: cst.Decorator) -> None:
         self._in_decorator = False
+
+    def _replay_safety(self, node: cst.Call) -> None:
+        names = self._qualified(node.func)
+        if not names:
+            return
+        name = min(names)
+        if names & _BLOCKING_SLEEPS:
+            self._report(node, "WAC114", f"{name}() in a workflow body is not durable and "
+                         "runs again on every replay: use sleep() from wac / wmill")
+        elif names & _NONDETERMINISTIC or any(
+            n.startswith(_NONDETERMINISTIC_MODULES) and n != "random.Random" for n in names
+        ):
+            self._report(node, "WAC113", f"{name}() in a workflow body gives another result "
+                         "on every replay: wrap it in step() or move it into a task")
 
     def _first_argument(self, node: cst.Call, keyword: str) -> cst.Arg | None:
         for arg in node.args:
