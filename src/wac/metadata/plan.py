@@ -176,7 +176,7 @@ def plan(
     importers: dict[str, set[str]] = {}
     forward: dict[str, set[str]] = {}
     dep_users: dict[str, set[str]] = {}
-    if reasons or stale_deps or folder:
+    if reasons or stale_deps:
         candidates: list[ScriptState] = []
         for remote, state in result.states.items():
             if state.ref.language != "python3":
