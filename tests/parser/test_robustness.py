@@ -94,3 +94,17 @@ def test_random_text_never_raises(text: str) -> None:
 def test_random_bytes_never_raise(data: bytes) -> None:
     info = parse_script(b"def main(a: int):\n" + data, "r.py")
     assert "WAC000" not in {d.code for d in info.diagnostics}
+
+
+def test_a_bug_in_one_analysis_stage_keeps_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    import wac.parser.script as script
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(script, "scan_workflow", broken)
+    info = parse_script(VALID, "s.py", remote_path="f/a/b")
+    assert list(info.schema["properties"]) == ["a", "b"]
+    assert info.workspace_imports == ("f/a/lib",)
+    assert [(d.code, d.severity) for d in info.diagnostics] == [("WAC000", "error")]
+    assert "RuntimeError: boom" in info.diagnostics[0].message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 import libcst as cst
 
@@ -127,9 +127,12 @@ def _parse(source: str | bytes, path: str, remote_path: str | None, detail: str)
     if detail != "schema":
         module = lazy.get()
         if module is not None:
-            scan_imp = scan_imports(module, text, remote_path)
+            # each stage is guarded: a parser bug in one keeps the others' results
+            scan_imp = _guarded(lambda: scan_imports(module, text, remote_path), scan_imp,
+                                path, diagnostics)
             if detail == "full":
-                scan_wf = scan_workflow(module, text, path)
+                scan_wf = _guarded(lambda: scan_workflow(module, text, path), scan_wf, path,
+                                   diagnostics)
     diagnostics += lazy.diagnostics
     diagnostics += scan_wf.diagnostics
     if main_offset is None:
@@ -148,6 +151,19 @@ def _parse(source: str | bytes, path: str, remote_path: str | None, detail: str)
         is_async=signature.is_async if signature is not None else False,
         auto_kind=_auto_kind(text, main_offset is not None),
     )
+
+
+_T = TypeVar("_T")
+
+
+def _guarded(stage: Callable[[], _T], fallback: _T, path: str,
+             diagnostics: list[Diagnostic]) -> _T:
+    try:
+        return stage()
+    except Exception as exc:  # never let one stage's bug lose the schema
+        message = f"internal parser error ({type(exc).__name__}: {exc}); please report it"
+        diagnostics.append(make(path, 1, 1, "WAC000", message))
+        return fallback
 
 
 def _auto_kind(text: str, main_found: bool) -> str | None:
