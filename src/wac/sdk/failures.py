@@ -6,13 +6,14 @@ that produced it and in every replay alike, so an ``except`` branches the same w
 """
 
 from __future__ import annotations
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
-if TYPE_CHECKING:
-    from typing import Any
 
 import sys
 
 from wac.errors import WacError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class TaskError(Exception):

@@ -8,12 +8,12 @@ into ``"<Foo object at 0x…>"`` as ``json.dumps(default=str)`` (what ``wmill`` 
 """
 
 from __future__ import annotations
+
+from wac.errors import WacError
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from typing import Any
-
-
-from wac.errors import WacError
 
 
 class NotJsonSerializableError(WacError, TypeError):

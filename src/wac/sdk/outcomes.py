@@ -5,6 +5,7 @@ swallow a suspension or turn a failed child task into a success (as in ``wmill``
 """
 
 from __future__ import annotations
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from typing import Any

@@ -15,10 +15,9 @@ from wac.sdk.retry import delay_seconds, max_retries
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
-    from typing import Any
-
     import asyncio
     from collections.abc import Callable, Coroutine
+    from typing import Any
 
     from wac.sdk.context import RoundState
 

@@ -1,12 +1,12 @@
 """Retry policies of tasks: validation where written, backoff delays (as ``wmill`` 1.850)."""
 
 from __future__ import annotations
+
+from wac.sdk.failures import TaskOptionError
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from typing import Any
-
-
-from wac.sdk.failures import TaskOptionError
 
 # The engine stores a sleep as a u32 of seconds (Windmill fails the job on anything wider).
 MAX_SLEEP_SECONDS = 2**32 - 1
