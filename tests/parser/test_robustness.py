@@ -108,3 +108,10 @@ def test_a_bug_in_one_analysis_stage_keeps_the_schema(monkeypatch: pytest.Monkey
     assert info.workspace_imports == ("f/a/lib",)
     assert [(d.code, d.severity) for d in info.diagnostics] == [("WAC000", "error")]
     assert "RuntimeError: boom" in info.diagnostics[0].message
+
+
+def test_unicode_line_separators_and_form_feeds_are_not_line_breaks() -> None:
+    source = 'def main(a: str = "x\u2028y", b=1):\n    pass\n\x0c\ndef helper(:\n    pass\n'
+    info = parse_script(source, "s.py")
+    assert info.schema["properties"]["a"]["default"] == "x\u2028y"
+    assert [str(d) for d in info.diagnostics] == ["s.py:4:12 WAC001 syntax error: invalid syntax"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from wac.parser.source import PARSE_ERRORS
+from wac.parser.source import PARSE_ERRORS, split_lines
 from wac.parser.types import dotted_name
 
 _PIN = re.compile(r"^\s*#\s*(pin|repin):\s+(\S+)")
@@ -61,7 +61,7 @@ def _statements_before_main(module: cst.Module, text: str) -> list[cst.BaseState
                 return list(module.body[:index])
     # the first "def main(" is somewhere unusual (a method, a comment): parse the prefix
     prefix = text[:cut]
-    lines = prefix.splitlines(keepends=True)
+    lines = split_lines(prefix)
     if lines and lines[-1].startswith("@"):
         lines = lines[:-1]
     try:

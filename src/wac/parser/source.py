@@ -28,6 +28,14 @@ PARSE_ERRORS = (cst.ParserSyntaxError, cst.CSTValidationError, RecursionError, M
 _MAIN_LINE = re.compile(r"^(?:async )?def main\(", re.MULTILINE)
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split only where Python ends a line (not at \\f, \\x1c ...)."""
+    return _LINE.findall(text)
+
+
 def decode(source: str | bytes, path: str) -> tuple[str | None, list[Diagnostic]]:
     """Text of ``source`` as the wmill CLI reads it, or None when it cannot be decoded."""
     if isinstance(source, str):
@@ -62,7 +70,7 @@ def cut_signature(text: str, start: int) -> str | None:
     string or a comment does not end the signature early. None when the signature never closes.
     """
     depth = 0
-    lines = text[start:].splitlines(keepends=True)
+    lines = split_lines(text[start:])
     reader = iter(lines).__next__
     try:
         for tok in tokenize.generate_tokens(reader):
@@ -140,7 +148,7 @@ def _blocks(lines: list[str]) -> list[tuple[int, int]]:
 
 
 def _blank_broken_blocks(text: str) -> str | None:
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     out: list[str] = []
     changed = False
     for first, end in _blocks(lines):
