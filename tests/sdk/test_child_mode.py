@@ -231,3 +231,16 @@ def test_a_broad_except_in_the_body_cannot_swallow_the_deadlock_failure() -> Non
 
     with pytest.raises(NonDeterminismError):
         child(main, "a")
+
+
+def test_a_child_asked_to_execute_a_task_script_key_fails_clearly() -> None:
+    from wac import task_script
+
+    extract = task_script("f/data/extract")
+
+    @workflow
+    async def main() -> Any:
+        return await extract(x=1)
+
+    with pytest.raises(RuntimeError, match="'extract' is a script step: the engine runs f/data/extract"):
+        child(main, "extract")

@@ -69,9 +69,13 @@ def next_step(
                 return state.track(_raise_when_awaited(state, base_key, error))
             return state.track(_replayed(state, base_key, value))
         if state.child:
-            if key == state.executing_key and func is not None:
-                return state.track(_executing_call(state, base_key, key, func, args))
-            return state.track(_parked(state, base_key))
+            if key != state.executing_key:
+                return state.track(_parked(state, base_key))
+            if func is None:
+                raise StepFailure(
+                    RuntimeError(f"'{key}' is a {dispatch_type} step: the engine runs {script}, not this body")
+                )
+            return state.track(_executing_call(state, base_key, key, func, args))
         log(f"\n--- WAC: {key} ---")
         info: dict[str, Any] = {
             "name": name or key,
