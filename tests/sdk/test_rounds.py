@@ -409,3 +409,27 @@ def test_suspension_is_not_swallowed_by_a_broad_except_exception() -> None:
         return "after"
 
     assert run_round(main, {"completed_steps": {}}, {})["type"] == "dispatch"
+
+
+def test_a_failed_task_the_body_never_awaited_still_fails_the_workflow() -> None:
+    @workflow
+    async def main() -> str:
+        explode("fire and forget")
+        return "returned"
+
+    with pytest.raises(TaskError, match="fire and forget"):
+        drive(main).finish()
+
+
+def test_an_awaited_failure_raises_where_it_is_awaited_not_where_it_is_called() -> None:
+    @workflow
+    async def main() -> Any:
+        pending = explode("late")
+        other = await fetch(1)
+        try:
+            await pending
+        except TaskError as exc:
+            return [other, str(exc)]
+        return None
+
+    assert drive(main).finish() == [10, "late"]

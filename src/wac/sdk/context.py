@@ -56,6 +56,7 @@ class RoundState:
         self.pending: list[dict[str, Any]] = []
         self.max_in_flight: int | None = None
         self._handed_out: list[Coroutine[Any, Any, Any]] = []
+        self._failures: list[tuple[Coroutine[Any, Any, Any], BaseException]] = []
         # Child mode: the call of the executing key, the task running it, and a future parked
         # calls wait on until that call has been made.
         self.exec_call: tuple[str, Callable[..., Any], dict[str, Any]] | None = None
@@ -73,12 +74,22 @@ class RoundState:
         self._handed_out.append(coro)
         return coro
 
+    def track_failure(self, coro: Coroutine[Any, Any, Any], error: BaseException) -> Coroutine[Any, Any, Any]:
+        """Like :meth:`track`, for a call that raises ``error`` when awaited."""
+        self._failures.append((coro, error))
+        return self.track(coro)
+
+    def unobserved_failure(self) -> BaseException | None:
+        """The error of the first failed task call the body never awaited (fire and forget)."""
+        for coro, error in self._failures:
+            if _unstarted(coro):
+                return error
+        return None
+
     def close_unawaited(self) -> None:
         """Close handed-out coroutines nobody started (no "never awaited" warnings)."""
         for coro in self._handed_out:
-            # only SDK-made coroutines are tracked: ``types.CoroutineType`` has these attributes
-            frame, running, suspended = (getattr(coro, a, None) for a in ("cr_frame", "cr_running", "cr_suspended"))
-            if frame is not None and not running and not suspended:
+            if _unstarted(coro):
                 coro.close()
         self._handed_out.clear()
 
@@ -94,3 +105,9 @@ class RoundState:
         if self.max_in_flight is not None:
             outcome["max_in_flight"] = self.max_in_flight
         return outcome
+
+
+def _unstarted(coro: Coroutine[Any, Any, Any]) -> bool:
+    # only SDK-made coroutines are tracked: ``types.CoroutineType`` has these attributes
+    frame, running, suspended = (getattr(coro, a, None) for a in ("cr_frame", "cr_running", "cr_suspended"))
+    return frame is not None and not running and not suspended

@@ -66,7 +66,7 @@ def next_step(
                     attempt += 1
                     continue
                 error = task_error_from_marker(value, f"Task '{name}' failed")
-                return state.track(_raise_when_awaited(state, base_key, error))
+                return state.track_failure(_raise_when_awaited(state, base_key, error), error)
             return state.track(_replayed(state, base_key, value))
         if state.child:
             if key != state.executing_key:

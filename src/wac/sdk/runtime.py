@@ -70,6 +70,11 @@ async def _run(
                         "ended without calling it"
                     )
                 await exec_task(state)  # an executing call the body never awaited
+            unobserved = state.unobserved_failure()
+            if unobserved is not None:
+                # a failed task the body never awaited still fails the workflow (wmill raises it
+                # at the call)
+                raise unobserved
             if state.pending:
                 return state.take_dispatch(), None
             name = getattr(main, "__name__", "main")
