@@ -160,7 +160,7 @@ class SqliteStore(SqliteReads):
         if self._pool._retry(lambda: conn.execute(sql, params).fetchone()) is None:
             return None
 
-        def txn(conn: sqlite3.Connection) -> Claim | None:
+        def txn(conn: sqlite3.Connection) -> tuple[Row, list[Row] | None] | None:
             now = self.now()
             found = conn.execute(sql, {"now": now, **tag_params}).fetchone()
             if found is None:
@@ -177,16 +177,29 @@ class SqliteStore(SqliteReads):
                     " VALUES (?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
                     (row[J_ID], row[J_CONC_KEY], now, row[J_CONC_WINDOW]),
                 )
-            # A @task child replays its parent's checkpoint up to its own key.
-            source = row[J_PARENT] if row[J_EXEC] is not None and row[J_PARENT] else row[J_ID]
+            if row[J_EXEC] is not None and row[J_PARENT]:
+                return row, None  # a @task child: its parent's steps are read after commit
             steps = conn.execute(
-                f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? ORDER BY seq", (source,)
+                f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? ORDER BY seq", (row[J_ID],)
             ).fetchall()
-            job = row_to_job(row)
-            return Claim(job, Token(job.id, row[J_ATTEMPT], worker_id), [row_to_step(s) for s in steps])
+            return row, steps
 
-        claimed: Claim | None = self._write(txn, work=False)
-        return claimed
+        got = self._write(txn, work=False)
+        if got is None:
+            return None
+        row, steps = got
+        if steps is None:
+            # A @task child replays its parent's checkpoint. Everything it needs was committed
+            # before the dispatch and step rows are never changed once done, so reading them
+            # outside the write transaction keeps the write lock short.
+            steps = self._pool.read(
+                lambda c: c.execute(
+                    f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? ORDER BY seq",
+                    (row[J_PARENT],),
+                ).fetchall()
+            )
+        job = row_to_job(row)
+        return Claim(job, Token(job.id, row[J_ATTEMPT], worker_id), [row_to_step(s) for s in steps])
 
     def heartbeat(self, tokens: list[Token], lease_s: float) -> HeartbeatReport:
         if not tokens:
