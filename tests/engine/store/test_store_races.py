@@ -148,3 +148,42 @@ def test_wait_for_result_returns_the_finished_job(real_store: Store) -> None:
     assert (job.status, job.result) == ("succeeded", 42)
     unfinished = real_store.submit(spec())
     assert real_store.wait_for_result(unfinished, 0.05).status == "queued"
+
+
+_HAMMER = """
+import sys
+from wac.engine.store import ANY_TAG, JobSpec, open_store
+store = open_store(sys.argv[1])
+store.put_bundle("hb", {"main.py": ""})
+ok = 0
+for i in range(int(sys.argv[2])):
+    store.submit(JobSpec("hb", "main.py", {"i": i}, "f/hammer"))
+    c = store.claim(sys.argv[3], ANY_TAG, 30)
+    if c is not None:
+        store.checkpoint(c.token, "s", i, requeue=False)
+        store.complete(c.token, i)
+        ok += 1
+    store.reap()
+print(ok)
+"""
+
+
+def test_processes_opening_a_new_store_and_hammering_it_never_see_database_locked(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'fresh' / 'wac.db'}"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _HAMMER, url, "150", f"h{n}"], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for n in range(5)
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0 and "locked" not in err, err
+    from wac.engine.store import open_store
+
+    store = open_store(url)
+    try:
+        jobs = store.list_jobs(limit=1000)
+        assert len(jobs) == 750
+        assert sum(int(out) for out, _ in results) == sum(j.status == "succeeded" for j in jobs)
+    finally:
+        store.close()

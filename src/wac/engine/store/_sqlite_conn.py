@@ -7,6 +7,7 @@ SQLITE_BUSY is retried here, so "database is locked" never reaches a user.
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import sqlite3
@@ -111,7 +112,7 @@ class ConnectionPool:
             "PRAGMA foreign_keys=ON",
         )
         for pragma in pragmas:
-            self._retry(lambda p=pragma: conn.execute(p).fetchall())
+            self._retry(functools.partial(_run_pragma, conn, pragma))
         return conn
 
     def _retry(self, fn: Callable[[], T]) -> T:
@@ -177,6 +178,10 @@ class ConnectionPool:
             if owner == pid:
                 conn.close()
         self._local = threading.local()
+
+
+def _run_pragma(conn: sqlite3.Connection, pragma: str) -> None:
+    conn.execute(pragma).fetchall()
 
 
 def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
