@@ -237,3 +237,23 @@ def test_sleep_writes_a_done_sleep_step_and_releases_the_claim(store: Store, clo
     assert (step.kind, step.done, step.started_at, step.finished_at) == ("sleep", True, clock.t, clock.t + 10)
     job = store.get_job(job_id)
     assert (job.status, job.scheduled_at) == ("queued", clock.t + 10)
+
+
+def test_dispatching_a_key_that_is_already_done_creates_no_child(store: Store) -> None:
+    parent, ids = start_parent(store, 1)
+    store.complete(claim_job(store, ids[0]).token, "v")
+    c = claim_job(store, parent)
+    again = store.dispatch(c.token, [task("t_1"), task("t_2")])
+    assert again[0] == ids[0]  # the existing child, not a new one
+    assert len(store.children(parent)) == 2
+    job = store.get_job(parent)
+    assert (job.status, job.pending) == ("waiting", 1)
+    assert store.get_steps(parent)[0].value == "v"
+
+
+def test_a_dispatch_served_entirely_from_done_keys_requeues_the_parent(store: Store) -> None:
+    parent, ids = start_parent(store, 1)
+    store.complete(claim_job(store, ids[0]).token, "v")
+    c = claim_job(store, parent)
+    store.dispatch(c.token, [task("t_1")])
+    assert store.get_job(parent).status == "queued"
