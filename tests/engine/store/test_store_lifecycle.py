@@ -142,3 +142,30 @@ def test_logs_append_in_order_and_read_after_a_sequence_number(store: Store) -> 
     lines = store.read_logs(job_id)
     assert [(ln.seq, ln.text) for ln in lines] == [(1, "one\n"), (2, "two\n")]
     assert [ln.text for ln in store.read_logs(job_id, after_seq=1)] == ["two\n"]
+
+
+def test_a_store_newer_than_this_wac_is_refused_with_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "wac.db"
+    open_store(f"sqlite://{path}").close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    with pytest.raises(StoreError) as info:
+        open_store(f"sqlite://{path}")
+    assert "999" in info.value.message and info.value.hint == "upgrade wac"
+
+
+def test_a_forked_process_gets_its_own_connection_to_the_same_store(store: Store) -> None:
+    import os
+
+    job_id = store.submit(spec())  # the parent's thread has a connection now
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            store.submit(spec("f/from/child"))
+            code = 0 if store.get_job(job_id).status == "queued" else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert {j.script_path for j in store.list_jobs()} == {"f/demo/wf", "f/from/child"}
