@@ -169,3 +169,17 @@ def test_a_forked_process_gets_its_own_connection_to_the_same_store(store: Store
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert {j.script_path for j in store.list_jobs()} == {"f/demo/wf", "f/from/child"}
+
+
+def test_the_store_implements_every_operation_of_the_protocol(store: Store) -> None:
+    import inspect
+
+    from wac.engine.store.base import Store as Protocol
+
+    wanted = {n for n, v in vars(Protocol).items() if callable(v) and not n.startswith("_")}
+    assert {"claim", "dispatch", "complete", "fail", "cancel", "reap", "timeline"} <= wanted
+    for name in sorted(wanted):
+        impl = getattr(store, name, None)
+        assert callable(impl), f"{type(store).__name__} lacks {name}()"
+        want = list(inspect.signature(getattr(Protocol, name)).parameters)[1:]
+        assert list(inspect.signature(impl).parameters) == want, name
