@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from tests.engine.store.conftest import FakeClock, claim_job, spec, start_parent, task
 from wac.engine.store import ANY_TAG, Store
 
@@ -140,3 +142,22 @@ def test_reap_from_many_threads_at_once_requeues_each_job_once(store: Store, clo
         t.join()
     assert sum(counts) == 20
     assert all(store.get_job(i).status == "queued" for i in ids)
+
+
+def test_reap_fails_a_round_that_overruns_its_timeout_when_its_worker_did_not_kill_it(store: Store, clock: FakeClock) -> None:
+    parent = store.submit(spec())
+    c = claim_job(store, parent)
+    (child,) = store.dispatch(c.token, [task("slow", timeout=10)])
+    cc = claim_job(store, child, lease=5)
+    for _ in range(5):  # the worker is alive: it keeps the lease fresh
+        clock.advance(2.9)
+        assert store.heartbeat([cc.token], 5).lost == frozenset()
+        assert store.reap() == 0
+    assert store.next_due(frozenset({"nothing"})) == pytest.approx(clock.t + 0.5)  # claim + timeout + lease
+    clock.advance(0.6)
+    assert store.reap() == 1
+    job = store.get_job(child)
+    assert job.status == "failed"
+    assert job.error == {"name": "TimeoutError", "message": "slow timed out after 10s"}
+    assert store.get_steps(parent)[0].value["message"] == "slow timed out after 10s"
+    assert store.heartbeat([cc.token], 5).lost == {child}

@@ -7,13 +7,15 @@ lesson), so a parent never misses, or double-counts, a child's outcome.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
 from wac.engine.store._sqlite_reads import SqliteReads
 from wac.engine.store._sqlite_rows import (
     J_CACHE_KEY, J_CACHE_TTL, J_CANCEL_REASON, J_CANCEL_REQ, J_CONC_KEY, J_CONC_WINDOW, J_ID,
-    J_LOST, J_PARENT, J_PKEY, J_STATUS, JOB_COLUMNS, dumps, failure_marker, normalise_error,
+    J_LOST, J_NAME, J_OPTIONS, J_PARENT, J_PKEY, J_ROUND_DEADLINE, J_STATUS, JOB_COLUMNS, dumps,
+    failure_marker, normalise_error,
 )
 from wac.engine.store.base import JsonValue, Token
 from wac.errors import JobNotFoundError, LostClaimError
@@ -214,7 +216,7 @@ class SqliteEnding(SqliteReads):
     def reap(self) -> int:
         now = self.now()
         conn = self._pool.get()
-        due = self._pool._retry(lambda: conn.execute(_REAP_DUE, (now, now)).fetchone()[0])
+        due = self._pool._retry(lambda: conn.execute(_REAP_DUE, (now, now, now)).fetchone()[0])
         if not due:
             return 0
         n: int = self._write(self._reap_txn, work=True)
@@ -222,14 +224,22 @@ class SqliteEnding(SqliteReads):
 
     def _reap_txn(self, conn: sqlite3.Connection) -> int:
         now = self.now()
+        err: dict[str, JsonValue]
         expired = conn.execute(
-            f"SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'running' AND lease_until < ?", (now,)
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'running'"
+            " AND (lease_until < ? OR round_deadline < ?)",
+            (now, now),
         ).fetchall()
         for r in expired:
             if r[J_CANCEL_REQ]:
                 self._cancel_now_txn(conn, r, r[J_CANCEL_REASON] or "cancelled", now, finish=True)
+            elif r[J_ROUND_DEADLINE] is not None and r[J_ROUND_DEADLINE] < now:
+                # The worker should have killed the round at its timeout; it did not.
+                timeout = json.loads(r[J_OPTIONS]).get("timeout")
+                err = {"name": "TimeoutError", "message": f"{r[J_NAME]} timed out after {timeout:g}s"}
+                self._fail_txn(conn, r, err, None, now)
             elif r[J_LOST] + 1 >= MAX_LOST:
-                err: dict[str, JsonValue] = {
+                err = {
                     "name": "WorkerLostError",
                     "message": f"worker lost {MAX_LOST} times while running this job"
                     " (its lease expired each time)",
@@ -276,6 +286,7 @@ def _lost(token: Token) -> LostClaimError:
 
 _REAP_DUE = (
     "SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND lease_until < ?)"
+    " OR EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND round_deadline < ?)"
     " OR EXISTS (SELECT 1 FROM approvals a JOIN jobs j ON j.id = a.job_id"
     " WHERE a.resolved_at IS NULL AND a.timeout_at <= ? AND j.status = 'suspended'"
     " AND j.suspended_key = a.key)"

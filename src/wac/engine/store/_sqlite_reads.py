@@ -227,7 +227,8 @@ class SqliteReads:
     # ------------------------------------------------------------------ waking (G5)
     def next_due(self, tags: frozenset[str]) -> float | None:
         """Earliest moment something may need a worker with these tags: queued work coming
-        due (or a concurrency window freeing), an approval timing out, a lease expiring."""
+        due (or a concurrency window freeing), an approval timing out, a lease expiring, a
+        round overrunning its timeout."""
         where, params = tag_filter(tags)
         sql = (
             "SELECT min(d) FROM ("
@@ -235,7 +236,8 @@ class SqliteReads:
             f" THEN max(j.scheduled_at, {_WINDOW_FREES}) END) AS d"
             f" FROM jobs j WHERE j.status = 'queued'{where}"
             " UNION ALL SELECT min(timeout_at) FROM approvals WHERE resolved_at IS NULL"
-            " UNION ALL SELECT min(lease_until) FROM jobs WHERE status = 'running')"
+            " UNION ALL SELECT min(lease_until) FROM jobs WHERE status = 'running'"
+            " UNION ALL SELECT min(round_deadline) FROM jobs WHERE status = 'running')"
         )
         all_params = {"now": self.now(), **params}
         row = self._pool.read(lambda c: c.execute(sql, all_params).fetchone())

@@ -15,7 +15,7 @@ JOB_COLUMNS = (
     " executing_key, options, attempt, rounds, pending, created_at, started_at, finished_at,"
     " scheduled_at, result, error, worker_id, cancel_requested, preview, suspended_key, tag,"
     " priority, conc_key, conc_limit, conc_window, cache_key, cache_ttl, lost_count, lease_until,"
-    " cancel_reason"
+    " cancel_reason, round_deadline"
 )
 STEP_COLUMNS = "key, kind, seq, done, value, child_job_id, started_at, finished_at, failed"
 
@@ -134,4 +134,4 @@ J_SEQ, J_ID, J_ROOT, J_PARENT, J_PKEY, J_STATUS, J_BUNDLE, J_ENTRY, J_PATH, J_NA
 J_ARGS, J_EXEC, J_OPTIONS, J_ATTEMPT = 10, 11, 12, 13
 J_CANCEL_REQ, J_TAG, J_PRIORITY = 23, 26, 27
 J_CONC_KEY, J_CONC_LIMIT, J_CONC_WINDOW, J_CACHE_KEY, J_CACHE_TTL, J_LOST = 28, 29, 30, 31, 32, 33
-J_LEASE, J_CANCEL_REASON = 34, 35
+J_LEASE, J_CANCEL_REASON, J_ROUND_DEADLINE = 34, 35, 36

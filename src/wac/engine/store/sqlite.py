@@ -140,9 +140,10 @@ class SqliteStore(SqliteEnding):
                 return None
             row = conn.execute(
                 "UPDATE jobs SET status = 'running', attempt = attempt + 1, rounds = rounds + 1,"
-                " worker_id = ?, lease_until = ?, started_at = coalesce(started_at, ?)"
+                " worker_id = ?, lease_until = ?, started_at = coalesce(started_at, ?),"
+                " round_deadline = ? + json_extract(options, '$.timeout')"
                 f" WHERE id = ? RETURNING {JOB_COLUMNS}",
-                (worker_id, now + lease_s, now, found[0]),
+                (worker_id, now + lease_s, now, now + lease_s, found[0]),
             ).fetchone()
             if row[J_CONC_KEY] is not None:
                 conn.execute(
