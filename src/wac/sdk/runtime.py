@@ -66,8 +66,8 @@ async def _run(
             if state.child:
                 if state.exec_call is None:
                     raise NonDeterminismError(
-                        f"workflow is not deterministic: the child round for '{state.executing_key}' "
-                        "ended without calling it"
+                        f"workflow is not deterministic: earlier rounds called '{state.executing_key}' "
+                        "here, this round ended without calling it"
                     )
                 await exec_task(state)  # an executing call the body never awaited
             unobserved = state.unobserved_failure()
