@@ -1,0 +1,91 @@
+"""SQLite-only behaviour: migrations, pragmas, busy handling (not part of the contract)."""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from wac.engine.store import open_store
+from wac.engine.store._sqlite_conn import _statements, is_busy
+
+
+def test_an_old_schema_is_upgraded_in_place_and_keeps_its_jobs(tmp_path: Path) -> None:
+    path = tmp_path / "wac.db"
+    first = resources.files("wac.engine.store").joinpath("migrations/0001_init.sql").read_text()
+    with sqlite3.connect(path) as conn:
+        for stmt in _statements(first):
+            conn.execute(stmt)
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO bundles VALUES ('b', '{}', 0)")
+        conn.execute(
+            "INSERT INTO jobs (id, root_id, status, bundle_hash, entry, script_path, name, args,"
+            " options, tag, created_at, scheduled_at, secret)"
+            " VALUES ('00000000000001', '00000000000001', 'queued', 'b', 'main.py', 'f/x', 'x',"
+            " '{}', '{}', 'default', 0, 0, 's')"
+        )
+    store = open_store(f"sqlite://{path}")
+    try:
+        assert store.get_job("00000000000001").status == "queued"
+        with sqlite3.connect(path) as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            cols = {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
+        assert version == 2 and "round_deadline" in cols
+    finally:
+        store.close()
+
+
+def test_connections_use_wal_normal_sync_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    store = open_store(f"sqlite://{tmp_path / 'wac.db'}")
+    try:
+        conn = store._pool.get()  # type: ignore[attr-defined]
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30_000
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("busy_timeout_ms", [30_000, 0])
+def test_a_writer_waits_out_a_long_lock_instead_of_reporting_database_locked(
+    tmp_path: Path, busy_timeout_ms: int
+) -> None:
+    """With SQLite's own busy handler, and with only the store's retry loop (timeout 0)."""
+    import threading
+    import time
+
+    from tests.engine.store.conftest import BUNDLE, spec
+
+    path = tmp_path / "wac.db"
+    store = open_store(f"sqlite://{path}")
+    store.put_bundle(BUNDLE, {})
+    store._pool.get().execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")  # type: ignore[attr-defined]
+    blocker = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    blocker.execute("PRAGMA busy_timeout = 0")
+    blocker.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.4, lambda: blocker.execute("COMMIT")).start()
+    t0 = time.monotonic()
+    try:
+        job_id = store.submit(spec())  # blocks ~0.4 s, then succeeds
+        assert time.monotonic() - t0 >= 0.3
+        assert store.get_job(job_id).status == "queued"
+    finally:
+        blocker.close()
+        store.close()
+
+
+def test_busy_errors_are_recognised_and_others_are_not() -> None:
+    assert is_busy(sqlite3.OperationalError("database is locked"))
+    assert not is_busy(sqlite3.OperationalError("no such table: jobs"))
+    assert not is_busy(ValueError("locked"))
+
+
+def test_migration_scripts_split_into_statements_ignoring_comments() -> None:
+    sql = "-- a comment; with a semicolon\nCREATE TABLE a (x TEXT DEFAULT ';');\n\nCREATE INDEX i ON a(x);\n-- end\n"
+    assert _statements(sql) == [
+        "-- a comment; with a semicolon\nCREATE TABLE a (x TEXT DEFAULT ';');",
+        "CREATE INDEX i ON a(x);",
+    ]
