@@ -257,3 +257,13 @@ def test_a_dispatch_served_entirely_from_done_keys_requeues_the_parent(store: St
     c = claim_job(store, parent)
     store.dispatch(c.token, [task("t_1")])
     assert store.get_job(parent).status == "queued"
+
+
+def test_results_and_logs_with_unusual_text_round_trip(store: Store) -> None:
+    job_id = store.submit(spec(args={"name": "caf\u00e9 \U0001f600"}))
+    c = claim_job(store, job_id)
+    value = {"bad_name": "file\udcff.txt", "nan": float("inf"), "nested": [{"é": None}]}
+    store.complete(c.token, value, logs="r\u00e9sultat \udcff\n")
+    assert store.get_job(job_id).result == value
+    assert store.get_job(job_id).args == {"name": "caf\u00e9 \U0001f600"}
+    assert store.read_logs(job_id)[0].text == "r\u00e9sultat \\udcff\n"

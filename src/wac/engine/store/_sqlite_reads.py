@@ -87,6 +87,8 @@ class SqliteReads:
     # ------------------------------------------------------------------ logs
     def _log_txn(self, conn: sqlite3.Connection, job_id: str, text: str, now: float) -> None:
         if text:
+            if not text.isascii():  # lone surrogates cannot be stored as UTF-8: escape them
+                text = text.encode("utf-8", "backslashreplace").decode("utf-8")
             conn.execute(
                 "INSERT INTO logs (job_id, seq, ts, text) SELECT ?, coalesce(max(seq), 0) + 1, ?, ?"
                 " FROM logs WHERE job_id = ?",

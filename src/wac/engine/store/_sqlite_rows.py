@@ -19,7 +19,9 @@ JOB_COLUMNS = (
 )
 STEP_COLUMNS = "key, kind, seq, done, value, child_job_id, started_at, finished_at, failed"
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# ensure_ascii: a lone surrogate (e.g. an undecodable file name) survives as an escape instead
+# of failing SQLite's UTF-8 encoding.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 _loads = json.loads
 
 
@@ -39,7 +41,7 @@ def loads(text: str | None) -> JsonValue:
 
 def canonical(value: JsonValue) -> str:
     """Canonical JSON (sorted keys) for cache keys."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def cache_key(bundle_hash: str, entry: str, name: str, args: JsonValue) -> str:
