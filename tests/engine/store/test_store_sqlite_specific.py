@@ -89,3 +89,19 @@ def test_migration_scripts_split_into_statements_ignoring_comments() -> None:
         "-- a comment; with a semicolon\nCREATE TABLE a (x TEXT DEFAULT ';');",
         "CREATE INDEX i ON a(x);",
     ]
+
+
+def test_a_store_path_that_cannot_be_opened_is_a_clear_store_error(tmp_path: Path) -> None:
+    from wac.engine.store.sqlite import SqliteStore
+    from wac.errors import StoreError
+
+    (tmp_path / "a_file").write_text("not a folder")
+    with pytest.raises(StoreError) as info:
+        open_store(f"sqlite://{tmp_path / 'a_file' / 'wac.db'}")
+    assert info.value.hint
+    with pytest.raises(StoreError) as info:
+        SqliteStore(str(tmp_path / "missing" / "wac.db")).migrate()
+    assert "cannot open" in info.value.message and info.value.hint
+    (tmp_path / "garbage.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError):
+        open_store(f"sqlite://{tmp_path / 'garbage.db'}")

@@ -122,7 +122,7 @@ class ConnectionPool:
         while True:
             try:
                 return fn()
-            except sqlite3.OperationalError as exc:
+            except sqlite3.Error as exc:
                 if not is_busy(exc) or time.monotonic() > give_up:
                     raise _store_error(exc, self.path) from exc
             time.sleep(delay * (0.5 + random.random()))
@@ -189,6 +189,11 @@ def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
         return StoreError(
             f"the store at {path} stayed locked for {RETRY_BUDGET_S:.0f} s",
             hint="another process holds a long write transaction; stop it and retry",
+        )
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+        return StoreError(
+            f"{path} is not a wac store (or it is damaged)",
+            hint="move the file away; wac creates a new store on the next run",
         )
     return StoreError(f"store error ({path}): {exc}")
 
