@@ -115,7 +115,7 @@ def test_next_due_includes_lease_expiry_so_an_idle_worker_wakes_to_reap(store: S
 
 
 def test_a_child_claims_its_parents_checkpoint_with_its_own_executing_key(store: Store) -> None:
-    parent = store.submit(spec())
+    parent = store.submit(spec(args={"n": 7}))
     c = claim_job(store, parent)
     store.checkpoint(c.token, "s", {"v": 1}, requeue=False)
     store.dispatch(c.token, [task("fetch", {"u": 1}), task("fetch_2", {"u": 2})])
@@ -128,6 +128,8 @@ def test_a_child_claims_its_parents_checkpoint_with_its_own_executing_key(store:
         "_key_order": ["s", "fetch", "fetch_2"],
         "_executing_key": "fetch",
     }
+    assert child.parent_args == {"n": 7}  # child mode replays the parent's body with its args
+    assert c.parent_args is None  # a root job replays its own args
 
 
 def test_start_parent_helper_makes_a_waiting_parent(store: Store) -> None:

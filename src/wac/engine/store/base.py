@@ -134,7 +134,9 @@ class Step:
 class Claim:
     job: Job
     token: Token
-    steps: list[Step] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)  # for a @task child: its parent's steps
+    # For a @task child: the parent's args (child mode replays the parent's body with them).
+    parent_args: dict[str, JsonValue] | None = None
 
     def checkpoint(self) -> dict[str, JsonValue]:
         """The checkpoint a round gets: done steps, their order, and child mode's key."""

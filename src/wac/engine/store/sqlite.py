@@ -22,7 +22,8 @@ from wac.engine.store._sqlite_ending import MAX_LOST, RELEASE, Row, SqliteEnding
 from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
 from wac.engine.store._sqlite_rows import (
     J_ATTEMPT, J_BUNDLE, J_CONC_KEY, J_CONC_WINDOW, J_EXEC, J_ID, J_PARENT, J_PATH, J_PRIORITY,
-    J_ROOT, J_TAG, JOB_COLUMNS, STEP_COLUMNS, cache_key, dumps, next_id, row_to_job, row_to_step,
+    J_ROOT, J_TAG, JOB_COLUMNS, STEP_COLUMNS, cache_key, dumps, loads, next_id, row_to_job,
+    row_to_step,
 )
 from wac.engine.store.base import (
     ChildSpec, Claim, HeartbeatReport, JobSpec, JsonValue, TaskOptions, Token,
@@ -162,18 +163,24 @@ class SqliteStore(SqliteEnding):
         if got is None:
             return None
         row, steps = got
+        parent_args = None
         if steps is None:
-            # A @task child replays its parent's checkpoint. Everything it needs was committed
-            # before the dispatch and step rows are never changed once done, so reading them
-            # outside the write transaction keeps the write lock short.
-            steps = self._pool.read(
-                lambda c: c.execute(
+            # A @task child replays its parent's body with the parent's args and steps. All it
+            # needs was committed before the dispatch and done step rows never change, so they
+            # are read after the claim commits, keeping the write lock short.
+            def read(c: sqlite3.Connection) -> tuple[Any, list[Row]]:
+                args = c.execute("SELECT args FROM jobs WHERE id = ?", (row[J_PARENT],)).fetchone()
+                rows = c.execute(
                     f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? ORDER BY seq",
                     (row[J_PARENT],),
                 ).fetchall()
-            )
+                return args, rows
+
+            args_row, steps = self._pool.read(read)
+            parent_args = loads(args_row[0]) if args_row else None
         job = row_to_job(row)
-        return Claim(job, Token(job.id, row[J_ATTEMPT], worker_id), [row_to_step(s) for s in steps])
+        token = Token(job.id, row[J_ATTEMPT], worker_id)
+        return Claim(job, token, [row_to_step(s) for s in steps], parent_args)
 
     def heartbeat(self, tokens: list[Token], lease_s: float) -> HeartbeatReport:
         if not tokens:
