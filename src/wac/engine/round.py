@@ -27,9 +27,9 @@ from wac.engine import approvals
 
 
 class _Channel:
-    def __init__(self, fd: int) -> None:
-        self.sock = socket.socket(fileno=fd)
-        self.rfile = self.sock.makefile("rb")
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.rfile = sock.makefile("rb")
 
     def send(self, message: dict[str, Any]) -> None:
         self.sock.sendall(json.dumps(message, ensure_ascii=False).encode() + b"\n")
@@ -126,12 +126,19 @@ def _run(spec: dict[str, Any], chan: _Channel) -> dict[str, Any]:
     return run_round(main, spec["checkpoint"], spec["args"], ChannelHost(chan, spec))
 
 
-def run_child(chan_fd: int, log_fd: int) -> int:
-    """Run one round; returns the process exit code."""
-    os.dup2(log_fd, 1)
-    os.dup2(log_fd, 2)
-    os.close(log_fd)
-    chan = _Channel(chan_fd)
+def run_child(chan_fd: int) -> int:
+    """Run one round; returns the process exit code.
+
+    The worker first sends the log file's descriptor over the channel, then the spec line.
+    """
+    sock = socket.socket(fileno=chan_fd)
+    _msg, fds, _flags, _addr = socket.recv_fds(sock, 1, 1)
+    if not fds:
+        return 0  # the worker went away before handing out this round
+    os.dup2(fds[0], 1)
+    os.dup2(fds[0], 2)
+    os.close(fds[0])
+    chan = _Channel(sock)
     spec = chan.recv()
     os.chdir(spec.get("cwd") or spec["bundle_dir"])
     os.environ.update(spec.get("env", {}))

@@ -97,25 +97,27 @@ class Zygote:
 
     def spawn(self, spec: dict[str, Any]) -> RoundProcess:
         """Fork a round process and hand it its spec."""
-        ours, theirs = socket.socketpair()
         log = tempfile.TemporaryFile()
-        try:
-            with self._lock:
-                for attempt in (1, 2):
-                    if self._proc is None or self._proc.poll() is not None:
-                        self._start_locked()
-                    assert self._control is not None
-                    try:
-                        socket.send_fds(self._control, [b"R"], [theirs.fileno(), log.fileno()])
-                        pid = struct.unpack("!i", _recv_exact(self._control, 4))[0]
-                        break
-                    except (OSError, ConnectionError):
-                        self._proc = None  # the zygote died: start another and try once more
-                        if attempt == 2:
-                            raise
-        finally:
-            theirs.close()
-        handle = RoundProcess(pid, ours, log)
+        with self._lock:
+            for attempt in (1, 2):
+                if self._proc is None or self._proc.poll() is not None:
+                    self._start_locked()
+                assert self._control is not None
+                try:
+                    self._control.sendall(b"R")
+                    msg, fds, _flags, _addr = socket.recv_fds(self._control, 4, 1)
+                    if len(msg) != 4 or not fds:
+                        raise ConnectionError("zygote closed the control socket")
+                    break
+                except (OSError, ConnectionError):
+                    self._proc = None  # the zygote died: start another and try once more
+                    if attempt == 2:
+                        log.close()
+                        raise
+        pid = struct.unpack("!i", msg)[0]
+        chan = socket.socket(fileno=fds[0])
+        socket.send_fds(chan, [b"L"], [log.fileno()])
+        handle = RoundProcess(pid, chan, log)
         handle.send(spec)
         return handle
 
@@ -132,12 +134,3 @@ class Zygote:
                     self._proc.wait()
                 self._proc = None
 
-
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("zygote closed the control socket")
-        data += chunk
-    return data

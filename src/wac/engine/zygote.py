@@ -2,9 +2,10 @@
 
 Starting an interpreter and importing asyncio and the SDK costs tens of milliseconds; forking a
 process that already did so costs about one. A worker starts one zygote (``python -m
-wac.engine.zygote FD``) and asks it for rounds over a unix socket: each request carries two file
-descriptors (the round's channel to the worker and its log file); the zygote forks, answers with
-the child's pid, and the child runs :func:`wac.engine.round.run_child`.
+wac.engine.zygote FD``) and asks it for round processes over a unix socket. The zygote always
+keeps one child forked ahead: that spare runs a throw-away round (so the pages a round touches are
+already copied) and then waits. A request gets the spare's pid and its channel socket at once, and
+the zygote forks the next spare. The child then runs :func:`wac.engine.round.run_child`.
 
 The zygote holds no threads and no event loop, so forking it is safe. When its worker goes away
 (EOF on the control socket) it exits, and its round children get SIGKILL through
@@ -21,6 +22,9 @@ import sys
 
 # Warm the modules every round needs before the first fork.
 import asyncio  # noqa: F401
+import contextlib
+import gc
+import io
 import importlib.util  # noqa: F401
 import json  # noqa: F401
 import traceback  # noqa: F401
@@ -42,38 +46,76 @@ def _die_with_parent() -> None:
         pass
 
 
-def serve(control: socket.socket) -> None:
-    """Fork a round child for every request until the worker closes the control socket."""
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the worker
-    while True:
+def _warm_up() -> None:
+    """Run throw-away rounds once so every module the SDK imports lazily is loaded before forking."""
+    from wac import step, task, workflow
+    from wac.sdk import run_round
+
+    @task
+    def _t(x: int) -> int:
+        return x
+
+    @workflow
+    async def _wf() -> int:
+        a = await step("s", lambda: 1)
+        return await _t(a)
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        run_round(_wf, {"completed_steps": {}}, {})
+        run_round(_wf, {"completed_steps": {"s": 1}, "_key_order": ["s"]}, {})
+        run_round(_wf, {"completed_steps": {"s": 1}, "_executing_key": "_t"}, {})
+
+
+def _fork_spare(control: socket.socket) -> tuple[int, socket.socket]:
+    """Fork the next round process ahead of time; it warms up, then waits for its round."""
+    ours, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        code = 70
         try:
-            msg, fds, _flags, _addr = socket.recv_fds(control, 16, 2)
-        except (ConnectionResetError, OSError):
-            return
-        if not msg:
-            return
-        chan_fd, log_fd = fds
-        pid = os.fork()
-        if pid == 0:
             control.close()
+            ours.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.setpgid(0, 0)
-            code = 70
-            try:
-                _die_with_parent()
-                code = round_mod.run_child(chan_fd, log_fd)
-            finally:
-                os._exit(code)
-        os.close(chan_fd)
-        os.close(log_fd)
-        control.sendall(struct.pack("!i", pid))
+            _die_with_parent()
+            _warm_up()  # touches (and so copies) the pages a round needs while nobody waits
+            code = round_mod.run_child(theirs.detach())
+        finally:
+            os._exit(code)
+    theirs.close()
+    return pid, ours
+
+
+def serve(control: socket.socket) -> None:
+    """Hand out a pre-forked round process per request until the worker closes the control socket.
+
+    A request is one byte; the answer is the child's pid with its channel socket attached.
+    """
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the worker
+    spare = _fork_spare(control)
+    while True:
+        try:
+            msg = control.recv(1)
+        except OSError:
+            return
+        if not msg:
+            return
+        pid, chan = spare
+        socket.send_fds(control, [struct.pack("!i", pid)], [chan.fileno()])
+        chan.close()
+        spare = _fork_spare(control)
 
 
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     _die_with_parent()
+    _warm_up()
+    # Keep the collector away from everything loaded so far: a forked round that runs a GC pass
+    # would otherwise touch (and copy) every page of the zygote's heap.
+    gc.collect()
+    gc.freeze()
     serve(control)
 
 
