@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -31,13 +32,17 @@ class Analysis:
 Job = tuple[str, str, str]  # (source, local path, remote path)
 
 
-def analyze(job: Job) -> Analysis:
-    """Parse one file with :func:`wac.parser.parse_script`."""
+def analyze(job: Job, detail: str = "full") -> Analysis:
+    """Parse one file with :func:`wac.parser.parse_script`.
+
+    ``detail`` is the parser's: "full" (with workflow diagnostics), "metadata" (schema,
+    requirements, imports) or "schema".
+    """
     from wac.parser import parse_script
 
     source, path, remote = job
     try:
-        info = parse_script(source, path, remote_path=remote)
+        info = parse_script(source, path, remote_path=remote, detail=detail)
     except Exception as exc:  # the parser must not raise on user code; if it does, fail this file only
         return Analysis(None, False, (), (), (f"{path}:1:1 WAC000 the parser failed: {exc!r}",), ())
     errors = tuple(str(d) for d in info.diagnostics if getattr(d, "severity", "error") == "error")
@@ -52,13 +57,14 @@ def analyze(job: Job) -> Analysis:
     )
 
 
-def analyze_many(jobs: list[Job], workers: int | None = None) -> list[Analysis]:
+def analyze_many(jobs: list[Job], workers: int | None = None, detail: str = "full") -> list[Analysis]:
     """:func:`analyze` each job, in order; a process pool is used for large batches."""
+    one = functools.partial(analyze, detail=detail)
     if len(jobs) < POOL_THRESHOLD:
-        return [analyze(job) for job in jobs]
+        return [one(job) for job in jobs]
     workers = workers or os.cpu_count() or 1
     if workers <= 1:
-        return [analyze(job) for job in jobs]
+        return [one(job) for job in jobs]
     import multiprocessing
     import threading
 
@@ -67,4 +73,4 @@ def analyze_many(jobs: list[Job], workers: int | None = None) -> list[Analysis]:
     ctx = multiprocessing.get_context(method)
     chunk = max(1, len(jobs) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        return list(pool.map(analyze, jobs, chunksize=chunk))
+        return list(pool.map(one, jobs, chunksize=chunk))

@@ -154,7 +154,7 @@ def _analyze(plan: Plan, outcomes: list[_Outcome], options: GenerateOptions) -> 
         for job_key, analysis in zip(rest, analyze_many(list(rest.values()))):
             done[job_key] = analysis
         return done
-    return dict(zip(jobs, analyze_many(list(jobs.values()))))
+    return dict(zip(jobs, analyze_many(list(jobs.values()), detail="schema")))
 
 
 def _modules_to_lock(outcome: _Outcome) -> list[str]:

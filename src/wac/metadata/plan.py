@@ -252,7 +252,7 @@ def _imports(states: list[ScriptState], imports_of: ImportsFn | None) -> list[tu
     from wac.metadata.analysis import analyze_many
 
     jobs = [(s.main_text, s.ref.local_path, s.ref.remote_path) for s in states]
-    return [a.workspace_imports for a in analyze_many(jobs)]
+    return [a.workspace_imports for a in analyze_many(jobs, detail="metadata")]
 
 
 def _reaching(targets: set[str], importers: dict[str, set[str]]) -> set[str]:
