@@ -8,6 +8,7 @@ Figures:
   dispatch 100           one dispatch of 100 children in one transaction
   fan-out 100 / 4 procs  100 children finished by 4 worker processes, parent re-queued once
   wake latency           commit in another process → wait_for_work returns
+  sleep overshoot        how late an idle worker claims a job whose sleep ended
 """
 
 from __future__ import annotations
@@ -163,6 +164,22 @@ def bench_wake(url: str, store: Store, runs: int) -> list[float]:
     return out
 
 
+def bench_sleep_overshoot(store: Store, runs: int, seconds: float = 0.2) -> list[float]:
+    """How late a slept job is claimed by an idle worker blocked in wait_for_work."""
+    while (left := store.claim("w", ANY_TAG, 60)) is not None:  # what earlier benches left
+        store.complete(left.token, None)
+    out = []
+    for _ in range(runs):
+        _, token = _parent(store)
+        until = store.now() + seconds
+        store.sleep(token, "sleep", until)  # type: ignore[arg-type]
+        while (c := store.claim("w", ANY_TAG, 60)) is None:
+            store.wait_for_work(ANY_TAG, 5)
+        out.append(store.now() - until)
+        store.complete(c.token, None)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", help="store URL (default: a fresh temp sqlite file)")
@@ -185,6 +202,7 @@ def main() -> None:
     fan, lost = bench_fanout(url, store, args.runs)
     report("fan-out 100 / 4 procs", fan, f"   results lost: {lost}")
     report("cross-process wake", bench_wake(url, store, args.runs))
+    report("0.2 s sleep overshoot", bench_sleep_overshoot(store, args.runs))
     store.close()
 
 
