@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from wac.engine.bundle import build_bundle, remote_path  # noqa: E402
+from wac.engine.bundle import build_bundle  # noqa: E402
 from wac.engine.local import open_local  # noqa: E402
 from wac.engine.store.base import JobSpec  # noqa: E402
 from wac.engine.worker import Worker, WorkerConfig  # noqa: E402
@@ -119,7 +119,7 @@ def run_engine(scenario: str, n: int, runs: int, slots: int) -> float:
             for _ in range(runs):
                 t0 = time.perf_counter()
                 job_id = ws.store.submit(
-                    JobSpec(bundle.hash, bundle.entry, {"scenario": scenario, "n": n}, remote_path(bundle.entry))
+                    JobSpec(bundle.hash, bundle.entry, {"scenario": scenario, "n": n}, "f/bench")
                 )
                 job = ws.store.wait_for_result(job_id, 600)
                 times.append(time.perf_counter() - t0)

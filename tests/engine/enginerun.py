@@ -6,17 +6,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from wac.engine.bundle import build_bundle, remote_path
+from wac.engine.bundle import Bundle, build_bundle
 from wac.engine.local import LocalWorkspace, open_local
+from wac.project import resolve_script
 from wac.engine.store.base import JobSpec
 from wac.engine.worker import Worker, WorkerConfig
 
 
+def bundle_of(root: Path, rel: str) -> tuple[str, Bundle]:
+    """The remote path and pinned bundle of the script at ``rel``, found as the CLI finds it."""
+    ref = resolve_script(root, root / rel)
+    modules = {ref.module_paths[k].relative_to(ref.repo_root).as_posix(): t for k, t in ref.modules.items()}
+    return ref.remote_path, build_bundle(ref.repo_root, ref.main_file, modules)
+
+
 def submit(ws: LocalWorkspace, rel: str, args: dict[str, Any] | None = None) -> str:
-    bundle = build_bundle(ws.root, ws.root / rel)
+    script_path, bundle = bundle_of(ws.root, rel)
     ws.store.put_bundle(bundle.hash, bundle.files)
     return ws.store.submit(JobSpec(bundle_hash=bundle.hash, entry=bundle.entry, args=args or {},
-                                   script_path=remote_path(bundle.entry)))
+                                   script_path=script_path))
 
 
 @contextmanager

@@ -35,6 +35,8 @@ _register_all()
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``wac`` console script: runs the app inside the error boundary."""
+    import click
+
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or bool(os.environ.get("WAC_DEBUG"))
     if "--debug" in args:
@@ -48,18 +50,14 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         output.error(exc.message, exc.hint)
         sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+    except (click.exceptions.Abort, KeyboardInterrupt):
         output.error("interrupted")
         sys.exit(130)
-    except typer.Exit as exc:
+    except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.TyperException as exc:  # usage errors from the command-line parser
-        show = getattr(exc, "show", None)
-        if show is not None:
-            show()
-        else:
-            output.error(str(exc))
-        sys.exit(getattr(exc, "exit_code", 2))
+    except click.ClickException as exc:  # usage errors from the command-line parser
+        exc.show()
+        sys.exit(exc.exit_code)
     except Exception as exc:  # the one place an unexpected error is turned into a message
         if debug:
             import traceback

@@ -18,9 +18,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _workspace() -> Any:
-    from wac.engine.local import open_local
+    from wac.cli.prepare import local_workspace
 
-    return open_local()
+    return local_workspace()
 
 
 def _when(ts: float | None) -> str:

@@ -34,11 +34,14 @@ def preview(
     if approve and reject:
         raise UsageError("--approve and --reject exclude each other")
     from wac.cli.args import parse_data
-    from wac.engine.preview import PreviewRequest, submit_preview
+    from wac.cli.prepare import local_workspace, prepare
+    from wac.engine.preview import start_preview
+    from wac.engine.worker import WorkerConfig
 
     args = parse_data(data)
-    request = PreviewRequest(path=path, args=args, skip_sleeps=skip_sleeps, workers=workers, real_wmill=wmill_sdk)
-    run = submit_preview(request)
+    ref, bundle, check_args = prepare(path, args)
+    config = WorkerConfig(slots=workers, skip_sleeps=skip_sleeps, real_wmill=wmill_sdk)
+    run = start_preview(local_workspace(), bundle, ref.remote_path, args, config, before_submit=check_args)
     decision = True if approve else False if reject else None
     follow_run(run.workspace.store, run.job_id, run.worker, as_json=as_json, decision=decision)
 
@@ -53,6 +56,7 @@ def follow_run(store: Any, job_id: str, worker: Any, *, as_json: bool, decision:
     try:
         with RunView(store, job_id, live=output.is_interactive() and not as_json) as view:
             while True:
+                since = store.change_token()
                 job = view.update()
                 if job.status in TERMINAL:
                     break
@@ -62,7 +66,7 @@ def follow_run(store: Any, job_id: str, worker: Any, *, as_json: bool, decision:
                         continue
                     asked.add(marker)
                     _answer_approval(store, waiting, decision, view)
-                store.wait_for_change(job_id, 0.5)
+                store.wait_for_change(job_id, 0.5, since)
     except KeyboardInterrupt:
         worker.stop()
         output.error(

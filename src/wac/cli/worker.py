@@ -20,10 +20,10 @@ def worker(
     lease: float = typer.Option(10.0, "--lease", min=1.0, help="Seconds a claim lives without a heartbeat."),
 ) -> None:
     """Run jobs of the current workspace (the repo's embedded store) until Ctrl-C."""
-    from wac.engine.local import open_local
+    from wac.cli.prepare import local_workspace
     from wac.engine.worker import Worker, WorkerConfig
 
-    workspace = open_local()
+    workspace = local_workspace()
     tags = frozenset(tag) if tag else frozenset({"default"})
     w = Worker(workspace.store, workspace.state_dir, WorkerConfig(slots=concurrency, tags=tags, lease_s=lease))
     signal.signal(signal.SIGTERM, lambda *_: w.request_stop())

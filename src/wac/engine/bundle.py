@@ -19,8 +19,6 @@ from pathlib import Path, PurePosixPath
 
 from wac.errors import PathError, ScriptError
 
-# Module files that a bundle ships (what wmill pushes as modules: script extensions, not locks).
-_MODULE_SUFFIXES = (".py",)
 _WORKSPACE_ROOTS = ("f", "u", "g")
 
 
@@ -44,42 +42,6 @@ def module_dir(entry: str) -> str:
         return str(path.parent)
     stem = path.name.split(".", 1)[0]
     return str(path.parent / f"{stem}__mod") if str(path.parent) != "." else f"{stem}__mod"
-
-
-def remote_path(entry: str) -> str:
-    """The workspace path of a main file: ``f/demo/wf.py`` and ``f/demo/wf__mod/script.py`` → ``f/demo/wf``."""
-    path = PurePosixPath(entry)
-    if path.parent.name.endswith("__mod") and path.name.startswith("script."):
-        return str(path.parent)[: -len("__mod")]
-    return str(path.parent / path.name.split(".", 1)[0]) if str(path.parent) != "." else path.name.split(".", 1)[0]
-
-
-def resolve_main_file(repo_root: Path, user_path: str) -> Path:
-    """Find the main file for PATH: a file, a folder-layout ``x__mod``, or a remote path ``f/a/x``."""
-    candidates: list[Path] = []
-    given = Path(user_path)
-    base = given if given.is_absolute() else Path.cwd() / given
-    candidates.append(base)
-    for root in (Path.cwd(), repo_root):
-        stem = root / user_path
-        candidates += [stem.with_name(stem.name + ".py"), stem.with_name(stem.name + "__mod") / "script.py"]
-    if base.is_dir():
-        candidates.insert(0, base / "script.py")
-    for cand in candidates:
-        if cand.is_file():
-            resolved = cand.resolve()
-            try:
-                resolved.relative_to(repo_root.resolve())
-            except ValueError:
-                raise PathError(
-                    f"{user_path} is outside the repository {repo_root}",
-                    hint="run wac from inside the repository that holds the script",
-                ) from None
-            return resolved
-    raise PathError(
-        f"no script at {user_path}",
-        hint="give a .py file, a folder-layout x__mod/ folder, or a workspace path like f/folder/name",
-    )
 
 
 def _read_text(path: Path) -> str:
@@ -129,25 +91,22 @@ def _workspace_imports(rel: str, source: str) -> set[str]:
     return found
 
 
-def build_bundle(repo_root: Path, main_file: Path) -> Bundle:
-    """Collect the main file, its ``__mod`` modules and the workspace scripts it imports."""
+def build_bundle(repo_root: Path, main_file: Path, modules: dict[str, str] | None = None) -> Bundle:
+    """Pin the main file, its ``__mod`` modules and the workspace scripts it imports.
+
+    Args:
+        repo_root: the repository the paths are relative to.
+        main_file: the script's entry point.
+        modules: the module files (repo-relative path → content), as the project layer found them.
+
+    Raises:
+        ScriptError: the main file is unreadable, not UTF-8, or does not compile (file:line:col).
+    """
     root = repo_root.resolve()
     entry = main_file.resolve().relative_to(root).as_posix()
     files: dict[str, str] = {entry: _read_text(main_file)}
     check_syntax(entry, files[entry])
-    mod = root / module_dir(entry)
-    if mod.is_dir():
-        for dirpath, dirnames, filenames in os.walk(mod, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in sorted(filenames):
-                if not name.endswith(_MODULE_SUFFIXES):
-                    continue
-                path = Path(dirpath) / name
-                if path.is_symlink() and not path.resolve().is_relative_to(root):
-                    raise PathError(f"module {path} points outside the repository")
-                rel = path.relative_to(root).as_posix()
-                if rel != entry:
-                    files[rel] = _read_text(path)
+    files.update(modules or {})
     pending = [entry]
     while pending:  # transitive workspace imports, by file
         rel = pending.pop()

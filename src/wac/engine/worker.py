@@ -155,15 +155,18 @@ class Worker:
                 self._stop.wait(0.2)
 
     def _idle(self, tags: frozenset[str]) -> None:
+        """Nothing claimable: reap what is due (expired leases, approval timeouts), else wait for
+        work, at most until the next deadline."""
         now = self.store.now()
-        if now - self._last_reap > 1.0:
+        due = self.store.next_due(tags)
+        if (due is not None and due <= now) or now - self._last_reap > 1.0:
             self._last_reap = now
             if self.store.reap():
                 return
-        due = self.store.next_due(tags)
-        timeout = 1.0 if due is None else min(1.0, max(0.0, due - now))
-        if timeout > 0:
-            self.store.wait_for_work(tags, timeout)
+        # A deadline that is already due but claimable by nobody here (another tag's slot, a full
+        # concurrency key) must not make the slot spin: wait a little anyway.
+        timeout = 1.0 if due is None else min(1.0, max(0.002, due - now))
+        self.store.wait_for_work(tags, timeout)
 
     def _heartbeat_loop(self) -> None:
         interval = max(0.05, self.config.lease_s / 3)
@@ -214,15 +217,10 @@ class Worker:
                 "(task_script('./x.py') runs a module of the script's __mod folder)"), "")
             return
         main_entry = job.entry if job.parent_id is None else self.store.get_job(job.root_id).entry
-        args, checkpoint = job.args, claim.checkpoint()
-        if job.executing_key is not None and job.parent_id is not None:
-            # Child mode replays the parent's body up to the call: the parent's args and results.
-            parent = self.store.get_job(job.parent_id)
-            args = parent.args
-            checkpoint = {
-                "completed_steps": {s.key: s.value for s in self.store.get_steps(parent.id) if s.done},
-                "_executing_key": job.executing_key,
-            }
+        # A @task child replays its parent's body up to the call: the claim carries the parent's
+        # args and results for it.
+        args = claim.parent_args if claim.parent_args is not None else job.args
+        checkpoint = claim.checkpoint()
         spec = {
             "job_id": job.id, "bundle_dir": str(bundle_dir), "entry": job.entry,
             "mod_dir": module_dir(main_entry), "args": args, "checkpoint": checkpoint,

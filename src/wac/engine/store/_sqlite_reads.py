@@ -296,18 +296,29 @@ class SqliteReads:
         """End every wait_for_work / wait_for_change of this process now (e.g. a worker stopping)."""
         self._waker.notify(work=True)
 
-    def wait_for_change(self, job_id: str, timeout: float) -> None:
-        """Return after any commit that may have changed ``job_id`` (hint), or ``timeout``."""
+    def change_token(self) -> tuple[int, int, int]:
+        """What "nothing changed yet" looks like now; take it BEFORE reading the state you wait on."""
+        return self._baseline()
+
+    def wait_for_change(
+        self, job_id: str, timeout: float, since: tuple[int, int, int] | None = None
+    ) -> None:
+        """Return after any commit that may have changed ``job_id`` (hint), or ``timeout``.
+
+        With ``since`` (from :meth:`change_token`), a commit made after that token was taken ends
+        the wait at once, so a change between reading a job and waiting on it is never missed.
+        """
         if timeout > 0:
-            self._wait(1, time.monotonic() + timeout, self._baseline())
+            self._wait(1, time.monotonic() + timeout, since if since is not None else self._baseline())
 
     def wait_for_result(self, job_id: str, timeout: float) -> Job:
         """Block until the job is terminal or ``timeout`` passes; returns its latest state."""
         deadline = time.monotonic() + timeout
         while True:
+            since = self._baseline()
             job = self.get_job(job_id)
             left = deadline - time.monotonic()
             if job.status in TERMINAL or left <= 0:
                 return job
-            self.wait_for_change(job_id, min(left, 1.0))
+            self.wait_for_change(job_id, min(left, 1.0), since)
 

@@ -1,0 +1,83 @@
+"""From what the user typed to a job: the repo, the script, its pinned bundle, its checked args."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from wac.errors import ArgsError, MetadataError
+from wac.project import ScriptRef, find_repo_root, resolve_script
+
+
+def local_workspace() -> Any:
+    """The embedded workspace of the repo around the current folder."""
+    from wac.engine.local import open_local
+
+    return open_local(find_repo_root(Path.cwd()))
+
+
+def script_schema(ref: ScriptRef, main_text: str) -> dict[str, Any] | None:
+    """The script's input schema: its ``.script.yaml`` when ``wmill-lock.yaml`` shows it is up to
+    date (no parser needed), else inferred from the code by the parser."""
+    from wac.metadata.state import load_state
+    from wac.project import load_lockfile
+
+    try:
+        state = load_state(ref)
+        if state.metadata_exists and load_lockfile(ref.repo_root).get(state.key) == state.entries[state.key]:
+            schema = state.metadata.get("schema")
+            return schema if isinstance(schema, dict) else None
+    except MetadataError:
+        pass  # unreadable metadata or lockfile: the code itself still tells the schema
+    from wac.parser import parse_script
+
+    return parse_script(main_text, ref.local_path, remote_path=ref.remote_path, detail="schema").schema
+
+
+def check_args(ref: ScriptRef, main_text: str, args: dict[str, Any]) -> None:
+    """Refuse arguments that do not match the script's schema, naming each bad field."""
+    from wac.parser import validate_args
+
+    schema = script_schema(ref, main_text)
+    if not schema:
+        return
+    problems = validate_args(schema, args)
+    if problems:
+        raise ArgsError(
+            f"arguments do not match the inputs of {ref.remote_path}: " + "; ".join(problems),
+            hint="fix -d, or see the inputs with: wac generate-metadata --dry-run " + ref.local_path,
+        )
+
+
+def prepare(path: str, args: dict[str, Any]) -> tuple[ScriptRef, Any, Callable[[], None]]:
+    """Resolve PATH to a script and pin its code in a bundle.
+
+    Returns the script, its bundle, and ``check()``: the argument check against the script's
+    schema runs in a thread (the parser's import is the slowest part of a preview) and ``check()``
+    waits for it and raises its ArgsError. Call it before submitting.
+    """
+    import threading
+
+    from wac.engine.bundle import build_bundle
+
+    root = find_repo_root(Path.cwd())
+    ref = resolve_script(root, path)
+    modules = {ref.module_paths[key].relative_to(ref.repo_root).as_posix(): text for key, text in ref.modules.items()}
+    bundle = build_bundle(ref.repo_root, ref.main_file, modules)
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            check_args(ref, bundle.files[bundle.entry], args)
+        except BaseException as exc:  # handed to the caller by check()
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="wac-check-args", daemon=True)
+    thread.start()
+
+    def check() -> None:
+        thread.join()
+        if failure:
+            raise failure[0]
+
+    return ref, bundle, check
