@@ -228,7 +228,10 @@ def _group_class() -> type:
         def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
             if args and args[0] in self.commands:
                 super().parse_args(ctx, [])
-                ctx._protected_args, ctx.args = args[:1], args[1:]
+                # click 8.1 calls it protected_args; 8.2+ keeps it in _protected_args
+                name = "_protected_args" if hasattr(ctx, "_protected_args") else "protected_args"
+                setattr(ctx, name, args[:1])
+                ctx.args = args[1:]
                 return list(ctx.args)
             return list(super().parse_args(ctx, args))
 

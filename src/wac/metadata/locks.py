@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wac.errors import MetadataError
@@ -39,6 +39,9 @@ class LockResolver:
     find_links: tuple[str, ...] = ()
     no_index: bool = False
     timeout: float = 600.0
+    # Found when the resolver is made: uv.find_uv_bin() initialises sysconfig lazily, which is
+    # not thread-safe in Python 3.11, and locks are resolved from a thread pool.
+    uv_bin: str = field(default_factory=lambda: _find_uv())
 
     @classmethod
     def from_env(
@@ -67,10 +70,8 @@ class LockResolver:
 
     def command(self, req_in: Path, req_out: Path) -> list[str]:
         """The uv command line."""
-        import uv
-
         cmd = [
-            uv.find_uv_bin(),
+            self.uv_bin,
             "pip",
             "compile",
             "-q",
@@ -130,6 +131,12 @@ class LockResolver:
             if line.strip() and not line.strip().startswith("#")
         ]
         return "\n".join([self.header(), *pinned]) + "\n"
+
+
+def _find_uv() -> str:
+    import uv
+
+    return str(uv.find_uv_bin())
 
 
 def normalize_requirements(requirements: Iterable[str]) -> list[str]:
