@@ -103,7 +103,10 @@ def _answer_approval(store: Any, job: Any, decision: bool | None, view: Any) -> 
 
 def _print_result(store: Any, job: Any, as_json: bool) -> None:
     from wac.cli.jobdoc import job_document
+    from wac.cli.runview import fmt_duration
 
+    took = fmt_duration(job.finished_at - job.started_at) if job.finished_at and job.started_at else "-"
+    output.info(f"{job.script_path} {job.status} in {took} (job {job.id}, {job.rounds} rounds)")
     if as_json:
         output.emit_json(job_document(store, job))
     elif job.status == "succeeded":
