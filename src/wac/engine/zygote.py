@@ -56,7 +56,7 @@ def _warm_up() -> None:
         return x
 
     @workflow
-    async def _wf() -> int:
+    async def _wf() -> object:
         a = await step("s", lambda: 1)
         return await _t(a)
 
