@@ -105,6 +105,7 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self._live: dict[str, tuple[Token, RoundProcess | None, float | None]] = {}
         self._live_lock = threading.Lock()
+        self._seeking = threading.Lock()
         self._last_reap = 0.0
         self._bundles: dict[str, tuple[frozenset[str], Path]] = {}
         self.rounds_run = 0
@@ -142,17 +143,26 @@ class Worker:
 
     # ---- the loops
     def _slot_loop(self) -> None:
-        tags = self.config.tags
         while not self._stop.is_set():
             try:
-                claim = self.store.claim(self.worker_id, tags, self.config.lease_s)
-                if claim is None:
-                    self._idle(tags)
-                    continue
-                self._run_claim(claim)
+                claim = self._next_claim()
+                if claim is not None:
+                    self._run_claim(claim)
             except WacError as exc:  # a store hiccup must not kill the slot; log and go on
                 self._report(f"worker: {exc.message}")
                 self._stop.wait(0.2)
+
+    def _next_claim(self) -> Claim | None:
+        """Claim a job, waiting for one. Only one idle slot at a time looks: a commit wakes that
+        one slot, not every idle slot racing for the write lock to find the same job."""
+        tags = self.config.tags
+        with self._seeking:
+            while not self._stop.is_set():
+                claim = self.store.claim(self.worker_id, tags, self.config.lease_s)
+                if claim is not None:
+                    return claim
+                self._idle(tags)
+        return None
 
     def _idle(self, tags: frozenset[str]) -> None:
         """Nothing claimable: reap what is due (expired leases, approval timeouts), else wait for

@@ -46,7 +46,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _warm_up() -> None:
+def _warm_up(light: bool = False) -> None:
     """Run throw-away rounds once so every module the SDK imports lazily is loaded before forking."""
     from wac import step, task, workflow
     from wac.sdk import run_round
@@ -61,9 +61,10 @@ def _warm_up() -> None:
         return await _t(a)
 
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        run_round(_wf, {"completed_steps": {}}, {})
-        run_round(_wf, {"completed_steps": {"s": 1}, "_key_order": ["s"]}, {})
         run_round(_wf, {"completed_steps": {"s": 1}, "_executing_key": "_t"}, {})
+        if not light:
+            run_round(_wf, {"completed_steps": {}}, {})
+            run_round(_wf, {"completed_steps": {"s": 1}, "_key_order": ["s"]}, {})
 
 
 def _fork_spare(control: socket.socket) -> tuple[int, socket.socket]:
@@ -79,7 +80,7 @@ def _fork_spare(control: socket.socket) -> tuple[int, socket.socket]:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.setpgid(0, 0)
             _die_with_parent()
-            _warm_up()  # touches (and so copies) the pages a round needs while nobody waits
+            _warm_up(light=True)  # touches (and so copies) the pages a round needs while nobody waits
             code = round_mod.run_child(theirs.detach())
         finally:
             os._exit(code)
