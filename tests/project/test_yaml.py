@@ -10,7 +10,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def _cli_written_yaml() -> list[Path]:
-    files = sorted((DATA / "merge" / "expected_yaml").glob("*.yaml"))
+    files = sorted((DATA / "parser" / "expected_yaml").glob("*.yaml"))
     for scenario in sorted((DATA / "wmill-cli").iterdir()):
         for tree in sorted(scenario.glob("tree-after-run*")):
             files += sorted(tree.rglob("*.script.yaml")) + sorted(tree.rglob("script.yaml"))

@@ -29,7 +29,9 @@ class Analysis:
         return self.schema is None and bool(self.errors)
 
 
-Job = tuple[str, str, str]  # (source, local path, remote path)
+# (source, local path, remote path, the schema now in the script's metadata or None): with an old
+# schema the parser regenerates over it, keeping what the user edited (spec §2.1).
+Job = tuple[str, str, str, "dict[str, Any] | None"]
 
 
 def analyze(job: Job, detail: str = "full") -> Analysis:
@@ -40,15 +42,16 @@ def analyze(job: Job, detail: str = "full") -> Analysis:
     """
     from wac.parser import parse_script
 
-    source, path, remote = job
+    source, path, remote, old_schema = job
     try:
         info = parse_script(source, path, remote_path=remote, detail=detail)
+        schema = info.schema if old_schema is None else info.regenerate_schema(old_schema)
     except Exception as exc:  # the parser must not raise on user code; if it does, fail this file only
         return Analysis(None, False, (), (), (f"{path}:1:1 WAC000 the parser failed: {exc!r}",), ())
     errors = tuple(str(d) for d in info.diagnostics if getattr(d, "severity", "error") == "error")
     warnings = tuple(str(d) for d in info.diagnostics if getattr(d, "severity", "error") != "error")
     return Analysis(
-        schema=info.schema,
+        schema=schema,
         has_preprocessor=bool(info.has_preprocessor),
         requirements=tuple(info.requirements),
         workspace_imports=tuple(info.workspace_imports),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wac.errors import WacError
+from wac.errors import MetadataError, WacError
 from wac.metadata.analysis import Analysis, Job, analyze_many
 from wac.metadata.locks import LockResolver
 from wac.metadata.plan import Plan, PlanItem, dependency_files_of
@@ -124,7 +124,7 @@ def _analyze(plan: Plan, outcomes: list[_Outcome], options: GenerateOptions) -> 
         if not _python(outcome):
             continue
         ref = outcome.state.ref
-        jobs[("main", ref.remote_path)] = (outcome.state.main_text, ref.local_path, ref.remote_path)
+        jobs[("main", ref.remote_path)] = (outcome.state.main_text, ref.local_path, ref.remote_path, _old_schema(outcome))
         if not options.schema_only:
             for key in _modules_to_lock(outcome):
                 path = ref.module_paths[key]
@@ -132,6 +132,7 @@ def _analyze(plan: Plan, outcomes: list[_Outcome], options: GenerateOptions) -> 
                     ref.modules[key],
                     path.relative_to(ref.repo_root).as_posix(),
                     f"{ref.remote_path}/{key}",
+                    None,
                 )
     if not options.schema_only:
         # imported workspace scripts contribute their requirements (transitively)
@@ -148,13 +149,22 @@ def _analyze(plan: Plan, outcomes: list[_Outcome], options: GenerateOptions) -> 
                     tkey = ("main", target)
                     if state is None or tkey in done or tkey in jobs or state.ref.language != "python3":
                         continue
-                    jobs[tkey] = (state.main_text, state.ref.local_path, target)
+                    jobs[tkey] = (state.main_text, state.ref.local_path, target, None)
                     pending.append(tkey)
         rest = {k: v for k, v in jobs.items() if k not in done}
         for job_key, analysis in zip(rest, analyze_many(list(rest.values()))):
             done[job_key] = analysis
         return done
     return dict(zip(jobs, analyze_many(list(jobs.values()), detail="schema")))
+
+
+def _old_schema(outcome: _Outcome) -> dict[str, Any] | None:
+    """The schema in the script's metadata now, which the parser regenerates over."""
+    try:
+        schema = outcome.state.metadata.get("schema")
+    except MetadataError:
+        return None  # unreadable metadata is reported when the script's schema is written
+    return schema if isinstance(schema, dict) else None
 
 
 def _modules_to_lock(outcome: _Outcome) -> list[str]:

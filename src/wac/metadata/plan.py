@@ -251,7 +251,7 @@ def _imports(states: list[ScriptState], imports_of: ImportsFn | None) -> list[tu
         return out
     from wac.metadata.analysis import analyze_many
 
-    jobs = [(s.main_text, s.ref.local_path, s.ref.remote_path) for s in states]
+    jobs = [(s.main_text, s.ref.local_path, s.ref.remote_path, None) for s in states]
     return [a.workspace_imports for a in analyze_many(jobs, detail="metadata")]
 
 
