@@ -249,9 +249,9 @@ def _imports(states: list[ScriptState], imports_of: ImportsFn | None) -> list[tu
             except WacError:
                 out.append(())
         return out
-    from wac.metadata.analysis import analyze_many
+    from wac.metadata.analysis import Job, analyze_many
 
-    jobs = [(s.main_text, s.ref.local_path, s.ref.remote_path, None) for s in states]
+    jobs: list[Job] = [(s.main_text, s.ref.local_path, s.ref.remote_path, None) for s in states]
     return [a.workspace_imports for a in analyze_many(jobs, detail="metadata")]
 
 
