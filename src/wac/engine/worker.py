@@ -235,6 +235,7 @@ class Worker:
             "job_id": job.id, "bundle_dir": str(bundle_dir), "entry": job.entry,
             "mod_dir": module_dir(main_entry), "args": args, "checkpoint": checkpoint,
             "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
+            "store_url": self.store.url, "token": [token.job_id, token.attempt, token.worker_id],
             "secret": self.store.job_secret(job.id), "workspace": self.config.workspace,
             "cwd": os.getcwd(), "env": {"WM_JOB_ID": "", "WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id},
         }

@@ -31,6 +31,7 @@ import traceback  # noqa: F401
 
 import wac  # noqa: F401
 import wac.engine.round as round_mod
+import wac.engine.store.sqlite  # noqa: F401  (rounds commit their steps themselves)
 import wac.sdk  # noqa: F401
 
 _PR_SET_PDEATHSIG = 1

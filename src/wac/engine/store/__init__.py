@@ -47,11 +47,13 @@ __all__ = [
 ]
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, migrate: bool = True) -> Store:
     """Open (creating and migrating if needed) the store at ``url``.
 
     Args:
         url: ``sqlite:///abs/path/wac.db`` — the file and its parent directories are created.
+        migrate: False skips the schema check, for a process that knows the store is current
+            (a round process committing its steps).
 
     Raises:
         StoreError: the URL is not supported or the store cannot be opened.
@@ -75,7 +77,8 @@ def open_store(url: str) -> Store:
                 hint="check the path and its permissions",
             ) from exc
         store = SqliteStore(path)
-        store.migrate()
+        if migrate:
+            store.migrate()
         return store
     if url.startswith(("postgresql://", "postgres://")):
         raise StoreError(

@@ -179,6 +179,8 @@ class Store(Protocol):
     """Semantic persistence operations. Raises ``wac.errors.LostClaimError`` when fenced out."""
 
     # ---- lifecycle
+    @property
+    def url(self) -> str: ...  # opens the same store from another process
     def migrate(self) -> None: ...
     def close(self) -> None: ...
     def now(self) -> float: ...  # the store's clock (G4), seconds since the epoch

@@ -53,6 +53,11 @@ class SqliteStore(SqliteEnding):
         self._poll = poll_interval
 
     # ------------------------------------------------------------------ lifecycle
+    @property
+    def url(self) -> str:
+        """The URL that opens this store again (``open_store(url)``), e.g. from a round process."""
+        return f"sqlite:///{self.path}"
+
     def migrate(self) -> None:
         migrate(self._pool)
 
