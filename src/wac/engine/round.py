@@ -1,11 +1,10 @@
 """One round of one job, inside the forked round process.
 
-The worker writes the round's spec as the first JSON line on the channel. This process loads the
-bundle's entry file, runs one replay of it through the SDK (or, on request, through the real
-``wmill`` package's ``_run_workflow``) and writes back JSON lines:
+The worker sends the log file's descriptor, then the round's spec as one JSON line on the
+channel. This process loads the bundle's entry file, runs one replay of it through the SDK (or,
+on request, through the real ``wmill`` package's ``_run_workflow``), commits ``step()`` values
+to the store itself (fenced by the claim token), and writes back one JSON line:
 
-- ``{"op": "step", key, value, started_at, duration_ms, failed}``: the ``step()`` fast path; the
-  worker commits it and answers ``{"ok": true}`` before the body goes on;
 - ``{"op": "outcome", "outcome": {...}}``: how the round ended (spec §4.2);
 - ``{"op": "error", "error": {name, message, stack}}``: the round raised.
 
@@ -31,9 +30,6 @@ class _Channel:
         self.sock = sock
         self.rfile = sock.makefile("rb")
 
-    def send(self, message: dict[str, Any]) -> None:
-        self.sock.sendall(json.dumps(message, ensure_ascii=False).encode() + b"\n")
-
     def recv(self) -> dict[str, Any]:
         line = self.rfile.readline()
         if not line:
@@ -41,43 +37,33 @@ class _Channel:
         return json.loads(line)  # type: ignore[no-any-return]
 
 
-class ChannelHost:
+class EngineHost:
     """The engine side of the SDK's RoundHost, seen from inside the round process."""
 
-    def __init__(self, chan: _Channel, spec: dict[str, Any]) -> None:
+    def __init__(self, spec: dict[str, Any]) -> None:
         from wac.engine.store.base import Token
 
-        self._chan = chan
         self._spec = spec
         self._store: Any = None
         self._token = Token(*spec["token"]) if spec.get("token") else None
 
     def commit_step(self, key: str, value: Any, started_at: float, duration_ms: int, failed: bool) -> bool:
         """The step() fast path: commit the value to the store from this process, fenced by the
-        job's claim token, and let the body go on. Without a store URL the worker commits it."""
-        if not self._spec.get("fast_path", True):
+        job's claim token, and let the body go on. False ends the round the slow way instead
+        (``inline_checkpoint``, applied by the worker)."""
+        from wac.errors import WacError
+
+        if not self._spec.get("fast_path", True) or self._token is None:
             return False
-        url = self._spec.get("store_url")
-        if url:
-            from wac.errors import WacError
+        try:
+            if self._store is None:
+                from wac.engine.store import open_store
 
-            try:
-                if self._store is None:
-                    from wac.engine.store import open_store
-
-                    self._store = open_store(url, migrate=False)
-                self._store.checkpoint(
-                    self._token, key, value, requeue=False, failed=failed, started_at=started_at
-                )
-                return True
-            except WacError:  # claim lost, store unusable: end the round the slow way instead
-                return False
-        self._flush()
-        self._chan.send(
-            {"op": "step", "key": key, "value": value, "started_at": started_at,
-             "duration_ms": duration_ms, "failed": failed}
-        )
-        return bool(self._chan.recv().get("ok"))
+                self._store = open_store(self._spec["store_url"], migrate=False)
+            self._store.checkpoint(self._token, key, value, requeue=False, failed=failed, started_at=started_at)
+            return True
+        except WacError:  # the claim was lost, or the store cannot be used from here
+            return False
 
     def resume_urls(self, approval_key: str, approver: str | None) -> dict[str, str]:
         token = approvals.approval_token(self._spec["secret"], self._spec["job_id"], approval_key)
@@ -136,7 +122,7 @@ def _error_record(exc: BaseException, entry: str) -> dict[str, Any]:
     return {"name": type(exc).__name__, "message": message, "stack": stack}
 
 
-def _run(spec: dict[str, Any], chan: _Channel) -> dict[str, Any]:
+def _run(spec: dict[str, Any]) -> dict[str, Any]:
     main = _load_main(spec)
     if spec.get("real_wmill"):
         from wmill import client as wmill_client  # the real package, for compatibility runs
@@ -144,7 +130,7 @@ def _run(spec: dict[str, Any], chan: _Channel) -> dict[str, Any]:
         return wmill_client._run_workflow(main, spec["checkpoint"], spec["args"])  # type: ignore[no-any-return]
     from wac.sdk import run_round
 
-    return run_round(main, spec["checkpoint"], spec["args"], ChannelHost(chan, spec))
+    return run_round(main, spec["checkpoint"], spec["args"], EngineHost(spec))
 
 
 def run_child(chan_fd: int) -> int:
@@ -164,7 +150,7 @@ def run_child(chan_fd: int) -> int:
     os.chdir(spec.get("cwd") or spec["bundle_dir"])
     os.environ.update(spec.get("env", {}))
     try:
-        outcome = _run(spec, chan)
+        outcome = _run(spec)
         message: dict[str, Any] = {"op": "outcome", "outcome": outcome}
         try:
             payload = json.dumps(message, ensure_ascii=False, allow_nan=False)
@@ -172,6 +158,6 @@ def run_child(chan_fd: int) -> int:
             raise TypeError(f"the workflow returned a value that is not JSON-serialisable: {exc}") from None
     except BaseException as exc:  # SystemExit or KeyboardInterrupt from user code fail the round too
         payload = json.dumps({"op": "error", "error": _error_record(exc, spec["entry"])}, default=str)
-    ChannelHost._flush()
+    EngineHost._flush()
     chan.sock.sendall(payload.encode() + b"\n")
     return 0

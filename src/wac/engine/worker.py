@@ -259,33 +259,15 @@ class Worker:
             proc.close()
 
     def _converse(self, job: Job, token: Token, proc: RoundProcess, main_entry: str) -> None:
-        while True:
-            msg = proc.recv(None)
-            if msg is None:
-                self._round_died(job, token, proc)
-                return
-            op = msg.get("op")
-            if op == "step":
-                ok = True
-                try:
-                    self.store.checkpoint(
-                        token, msg["key"], msg["value"], requeue=False, failed=bool(msg.get("failed")),
-                        started_at=timestamp(msg.get("started_at")),
-                    )
-                except LostClaimError:
-                    ok = False
-                    proc.kill("lost")
-                try:
-                    proc.send({"ok": ok})
-                except OSError:
-                    pass
-                continue
-            logs = proc.logs()
-            if op == "outcome":
-                self._apply_outcome(job, token, msg["outcome"], logs, main_entry)
-            else:
-                self._apply_error(token, msg.get("error") or error_record("Error", "round failed"), logs)
+        msg = proc.recv(None)
+        if msg is None:
+            self._round_died(job, token, proc)
             return
+        logs = proc.logs()
+        if msg.get("op") == "outcome":
+            self._apply_outcome(job, token, msg["outcome"], logs, main_entry)
+        else:
+            self._apply_error(token, msg.get("error") or error_record("Error", "round failed"), logs)
 
     def _round_died(self, job: Job, token: Token, proc: RoundProcess) -> None:
         logs = proc.logs()
