@@ -272,8 +272,14 @@ class Worker:
     def _round_died(self, job: Job, token: Token, proc: RoundProcess) -> None:
         logs = proc.logs()
         why = proc.killed_because
-        if why == "lost" or why == "worker stopping":
-            return  # another worker owns the job now, or it will after the lease runs out
+        if why == "lost":
+            return  # another worker owns the job now
+        if why == "worker stopping":
+            try:
+                self.store.release(token)  # any worker may take it up at once
+            except LostClaimError:
+                pass
+            return
         if why == "timeout":
             err = error_record("TimeoutError", f"{job.name} timed out after {job.options.timeout:g}s")
         elif why == "cancelled":

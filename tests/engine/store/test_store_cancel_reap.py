@@ -8,6 +8,7 @@ import pytest
 
 from tests.engine.store.conftest import FakeClock, claim_job, spec, start_parent, task
 from wac.engine.store import ANY_TAG, Store
+from wac.errors import LostClaimError
 
 
 def test_cancelling_a_queued_job_ends_it_at_once(store: Store) -> None:
@@ -88,6 +89,19 @@ def test_reap_requeues_a_job_whose_lease_expired_and_fences_the_old_worker(store
     assert job.status == "queued"
     c = claim_job(store, job_id, worker="w2")
     assert c.token.attempt == 2
+
+
+def test_a_released_job_is_claimable_at_once_and_fences_the_releasing_worker(store: Store) -> None:
+    job_id = store.submit(spec())
+    first = claim_job(store, job_id, lease=60)
+    store.release(first.token)
+    assert store.get_job(job_id).status == "queued"
+    again = claim_job(store, job_id, worker="w2")
+    assert again.token.attempt == first.token.attempt + 1
+    with pytest.raises(LostClaimError):
+        store.release(first.token)
+    with pytest.raises(LostClaimError):
+        store.complete(first.token, 1)
 
 
 def test_a_job_whose_worker_is_lost_five_times_fails_clearly(store: Store, clock: FakeClock) -> None:

@@ -205,6 +205,7 @@ class Store(Protocol):
         started_at: float | None = None, logs: str = "",
     ) -> None: ...
     def sleep(self, token: Token, key: str, until: float, logs: str = "") -> None: ...
+    def release(self, token: Token) -> None: ...  # a stopping worker gives the job back at once
     def suspend(
         self, token: Token, key: str, timeout_at: float | None, token_hash: str,
         form: dict[str, JsonValue] | None, logs: str = "",

@@ -327,6 +327,19 @@ class SqliteStore(SqliteEnding):
 
         self._write(txn, work=True)
 
+    def release(self, token: Token) -> None:
+        """Give a claimed job back at once (its worker is stopping): queued again, as an expired
+        lease would make it, without counting as a lost worker."""
+
+        def txn(conn: sqlite3.Connection) -> None:
+            self._fence(conn, token)
+            conn.execute(
+                f"UPDATE jobs SET status = 'queued', scheduled_at = ?, {RELEASE} WHERE id = ?",
+                (self.now(), token.job_id),
+            )
+
+        self._write(txn, work=True)
+
     def suspend(
         self, token: Token, key: str, timeout_at: float | None, token_hash: str,
         form: dict[str, JsonValue] | None, logs: str = "",
