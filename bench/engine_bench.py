@@ -109,7 +109,7 @@ def run_engine(scenario: str, n: int, runs: int, slots: int) -> float:
         (repo / "f").mkdir()
         (repo / "f" / "bench.py").write_text(SCRIPT)
         ws = open_local(repo)
-        bundle = build_bundle(repo, repo / "f" / "bench.py")
+        bundle = build_bundle(repo, repo / "f" / "bench.py", repo / "f" / "bench__mod")
         ws.store.put_bundle(bundle.hash, bundle.files)
         worker = Worker(ws.store, ws.state_dir, WorkerConfig(slots=slots))
         worker.start()

@@ -17,7 +17,7 @@ def bundle_of(root: Path, rel: str) -> tuple[str, Bundle]:
     """The remote path and pinned bundle of the script at ``rel``, found as the CLI finds it."""
     ref = resolve_script(root, root / rel)
     modules = {ref.module_paths[k].relative_to(ref.repo_root).as_posix(): t for k, t in ref.modules.items()}
-    return ref.remote_path, build_bundle(ref.repo_root, ref.main_file, modules)
+    return ref.remote_path, build_bundle(ref.repo_root, ref.main_file, ref.module_dir, modules)
 
 
 def submit(ws: LocalWorkspace, rel: str, args: dict[str, Any] | None = None) -> str:

@@ -63,7 +63,7 @@ def prepare(path: str, args: dict[str, Any]) -> tuple[ScriptRef, Any, Callable[[
     root = find_repo_root(Path.cwd())
     ref = resolve_script(root, path)
     modules = {ref.module_paths[key].relative_to(ref.repo_root).as_posix(): text for key, text in ref.modules.items()}
-    bundle = build_bundle(ref.repo_root, ref.main_file, modules)
+    bundle = build_bundle(ref.repo_root, ref.main_file, ref.module_dir, modules)
     failure: list[BaseException] = []
 
     def run() -> None:

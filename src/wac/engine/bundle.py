@@ -18,13 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from wac.errors import PathError, ScriptError
+from wac.project.textio import read_text
 
 _WORKSPACE_ROOTS = ("f", "u", "g")
 
 
+# A bundle carries its own manifest: where its main file and its ``__mod`` folder are, as the
+# project layer decided when it was built. ``.wac/`` is wac's state folder, never a script path.
+MANIFEST = ".wac/bundle.json"
+
+
 @dataclass(frozen=True)
 class Bundle:
-    files: dict[str, str]  # repo-relative posix path -> content
+    files: dict[str, str]  # repo-relative posix path -> content, plus the manifest
     entry: str  # repo-relative path of the main file
 
     @property
@@ -35,25 +41,15 @@ class Bundle:
         return digest.hexdigest()
 
 
-def module_dir(entry: str) -> str:
-    """The ``__mod`` folder of a main file: its own folder in the folder layout, else ``<base>__mod``."""
-    path = PurePosixPath(entry)
-    if path.parent.name.endswith("__mod") and path.name.startswith("script."):
-        return str(path.parent)
-    stem = path.name.split(".", 1)[0]
-    return str(path.parent / f"{stem}__mod") if str(path.parent) != "." else f"{stem}__mod"
+@dataclass(frozen=True)
+class Manifest:
+    entry: str  # the main file
+    module_dir: str  # its ``__mod`` folder: ``task_script("./x.py")`` runs ``<module_dir>/x.py``
 
-
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ScriptError(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ScriptError(f"{path} is not UTF-8 text", hint="save the file as UTF-8") from None
-    return text
+    @classmethod
+    def of(cls, files: dict[str, str]) -> Manifest:
+        data = json.loads(files[MANIFEST])
+        return cls(entry=data["entry"], module_dir=data["module_dir"])
 
 
 def check_syntax(path: str, source: str) -> None:
@@ -91,20 +87,22 @@ def _workspace_imports(rel: str, source: str) -> set[str]:
     return found
 
 
-def build_bundle(repo_root: Path, main_file: Path, modules: dict[str, str] | None = None) -> Bundle:
+def build_bundle(repo_root: Path, main_file: Path, module_dir: Path, modules: dict[str, str] | None = None) -> Bundle:
     """Pin the main file, its ``__mod`` modules and the workspace scripts it imports.
 
     Args:
         repo_root: the repository the paths are relative to.
         main_file: the script's entry point.
+        module_dir: its ``__mod`` folder, as the project layer found it.
         modules: the module files (repo-relative path → content), as the project layer found them.
 
     Raises:
-        ScriptError: the main file is unreadable, not UTF-8, or does not compile (file:line:col).
+        ScriptError: the main file does not compile (file:line:col).
+        MetadataError: a file is unreadable or not UTF-8.
     """
     root = repo_root.resolve()
     entry = main_file.resolve().relative_to(root).as_posix()
-    files: dict[str, str] = {entry: _read_text(main_file)}
+    files: dict[str, str] = {entry: read_text(main_file)}
     check_syntax(entry, files[entry])
     files.update(modules or {})
     pending = [entry]
@@ -113,8 +111,10 @@ def build_bundle(repo_root: Path, main_file: Path, modules: dict[str, str] | Non
         for cand in sorted(_workspace_imports(rel, files[rel])):
             path = root / cand
             if cand not in files and path.is_file() and path.resolve().is_relative_to(root):
-                files[cand] = _read_text(path)
+                files[cand] = read_text(path)
                 pending.append(cand)
+    mod_dir = module_dir.resolve().relative_to(root).as_posix()
+    files[MANIFEST] = json.dumps({"entry": entry, "module_dir": mod_dir}, sort_keys=True)
     return Bundle(files=files, entry=entry)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from wac.engine import approvals
-from wac.engine.bundle import materialize, module_dir
+from wac.engine.bundle import Manifest, materialize
 from wac.engine.runner import SHIM_DIR, RoundProcess, Zygote
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
 from wac.errors import LostClaimError, WacError
@@ -49,7 +49,7 @@ def is_failure_marker(value: Any) -> bool:
     return isinstance(value, dict) and value.get("__wmill_error") is True
 
 
-def child_specs(job: Job, main_entry: str, steps: list[dict[str, Any]]) -> list[ChildSpec]:
+def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]]) -> list[ChildSpec]:
     """Turn the SDK's dispatched step dicts into children of ``job``."""
     children = []
     for step in steps:
@@ -59,7 +59,7 @@ def child_specs(job: Job, main_entry: str, steps: list[dict[str, Any]]) -> list[
         if kind == "inline":
             entry, executing, child_kind = job.entry, step["key"], "task"
         elif script.startswith(("./", "../")):
-            entry = posixpath.normpath(posixpath.join(module_dir(main_entry), script))
+            entry = posixpath.normpath(posixpath.join(module_dir, script))
             executing, child_kind = None, "script"
         else:
             entry, executing, child_kind = WORKSPACE_ENTRY + script, None, kind
@@ -107,7 +107,7 @@ class Worker:
         self._live_lock = threading.Lock()
         self._seeking = threading.Lock()
         self._last_reap = 0.0
-        self._bundles: dict[str, tuple[frozenset[str], Path]] = {}
+        self._bundles: dict[str, tuple[frozenset[str], Path, Manifest]] = {}
         self.rounds_run = 0
 
     # ---- lifecycle
@@ -217,7 +217,7 @@ class Worker:
             ), "")
             return
         try:
-            files, bundle_dir = self._bundle(job.bundle_hash)
+            files, bundle_dir, manifest = self._bundle(job.bundle_hash)
         except WacError as exc:
             self._apply_error(token, error_record(type(exc).__name__, exc.message), "")
             return
@@ -226,14 +226,13 @@ class Worker:
                 "ModuleNotFoundError", f"{job.entry} is not part of the script's code bundle "
                 "(task_script('./x.py') runs a module of the script's __mod folder)"), "")
             return
-        main_entry = job.entry if job.parent_id is None else self.store.get_job(job.root_id).entry
         # A @task child replays its parent's body up to the call: the claim carries the parent's
         # args and results for it.
         args = claim.parent_args if claim.parent_args is not None else job.args
         checkpoint = claim.checkpoint()
         spec = {
             "job_id": job.id, "bundle_dir": str(bundle_dir), "entry": job.entry,
-            "mod_dir": module_dir(main_entry), "args": args, "checkpoint": checkpoint,
+            "mod_dir": manifest.module_dir, "args": args, "checkpoint": checkpoint,
             "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
             "store_url": self.store.url, "token": [token.job_id, token.attempt, token.worker_id],
             "secret": self.store.job_secret(job.id), "workspace": self.config.workspace,
@@ -252,20 +251,20 @@ class Worker:
         with self._live_lock:
             self._live[job.id] = (token, proc, deadline)
         try:
-            self._converse(job, token, proc, main_entry)
+            self._converse(job, token, proc, manifest.module_dir)
         finally:
             with self._live_lock:
                 self._live.pop(job.id, None)
             proc.close()
 
-    def _converse(self, job: Job, token: Token, proc: RoundProcess, main_entry: str) -> None:
+    def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str) -> None:
         msg = proc.recv(None)
         if msg is None:
             self._round_died(job, token, proc)
             return
         logs = proc.logs()
         if msg.get("op") == "outcome":
-            self._apply_outcome(job, token, msg["outcome"], logs, main_entry)
+            self._apply_outcome(job, token, msg["outcome"], logs, module_dir)
         else:
             self._apply_error(token, msg.get("error") or error_record("Error", "round failed"), logs)
 
@@ -296,14 +295,14 @@ class Worker:
         except LostClaimError:
             pass
 
-    def _apply_outcome(self, job: Job, token: Token, outcome: dict[str, Any], logs: str, main_entry: str) -> None:
+    def _apply_outcome(self, job: Job, token: Token, outcome: dict[str, Any], logs: str, module_dir: str) -> None:
         kind = outcome.get("type")
         store = self.store
         try:
             if kind == "complete":
                 store.complete(token, outcome.get("result"), logs=logs)
             elif kind == "dispatch":
-                children = child_specs(job, main_entry, outcome.get("steps") or [])
+                children = child_specs(job, module_dir, outcome.get("steps") or [])
                 store.dispatch(token, children, max_in_flight=outcome.get("max_in_flight"), logs=logs)
             elif kind == "inline_checkpoint":
                 value = outcome.get("result")
@@ -327,12 +326,12 @@ class Worker:
         except LostClaimError:
             pass
 
-    def _bundle(self, bundle_hash: str) -> tuple[frozenset[str], Path]:
-        """The bundle's file names and its directory, materialized once per worker."""
+    def _bundle(self, bundle_hash: str) -> tuple[frozenset[str], Path, Manifest]:
+        """The bundle's file names, its directory (materialized once per worker) and manifest."""
         cached = self._bundles.get(bundle_hash)
         if cached is None:
             files = self.store.get_bundle(bundle_hash)
-            cached = (frozenset(files), materialize(self.state_dir / "bundles", bundle_hash, files))
+            cached = (frozenset(files), materialize(self.state_dir / "bundles", bundle_hash, files), Manifest.of(files))
             self._bundles[bundle_hash] = cached
         return cached
 
