@@ -66,16 +66,19 @@ class RunView:
             self._live.__exit__(None, None, None)
             self._live = None
 
-    def update(self, force: bool = False) -> Job:
+    def update(self, force: bool = False) -> tuple[Job, bool]:
+        """The root job now, and whether the view was redrawn: at most 10 times a second (reading
+        the whole run on every commit would compete with the run itself), and at the end."""
         root = self.store.get_job(self.root_id)
+        now = time.monotonic()
+        if not (force or now - self._last_render > 0.1 or root.status in TERMINAL):
+            return root, False
+        self._last_render = now
         if self._live is not None:
-            now = time.monotonic()
-            if force or now - self._last_render > 0.1 or root.status in TERMINAL:
-                self._live.update(self._tree())
-                self._last_render = now
+            self._live.update(self._tree())
         else:
             self._print_finished(root)
-        return root
+        return root, True
 
     # ---- line mode
     def _print_finished(self, job: Job, depth: int = 1) -> None:

@@ -57,16 +57,17 @@ def follow_run(store: Any, job_id: str, worker: Any, *, as_json: bool, decision:
         with RunView(store, job_id, live=output.is_interactive() and not as_json) as view:
             while True:
                 since = store.change_token()
-                job = view.update()
+                job, redrawn = view.update()
                 if job.status in TERMINAL:
                     break
-                for waiting in _suspended(store, job):
+                # a nested workflow may wait too: look below the root when the view is redrawn
+                for waiting in _suspended(store, job) if redrawn or job.status == "suspended" else []:
                     marker = (waiting.id, waiting.suspended_key or "")
                     if marker in asked:
                         continue
                     asked.add(marker)
                     _answer_approval(store, waiting, decision, view)
-                store.wait_for_change(job_id, 0.5, since)
+                store.wait_for_change(job_id, 0.1 if not redrawn else 0.5, since)
     except KeyboardInterrupt:
         worker.stop()
         output.error(
