@@ -91,10 +91,12 @@ def result(job_id: str) -> None:
 @job_app.command("logs")
 def logs(job_id: str) -> None:
     """Print the logs of a job and of the jobs under it."""
+    from wac.cli.jobdoc import log_text
+
     ws = _workspace()
 
     def show(jid: str, label: str) -> None:
-        text = "".join(line.text for line in ws.store.read_logs(jid))
+        text = log_text(ws.store, jid)
         if text:
             typer.echo(f"== {label} ({jid})")
             typer.echo(text.rstrip("\n"))

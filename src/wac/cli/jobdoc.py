@@ -1,4 +1,4 @@
-"""The JSON document of a job, as ``--json`` prints it."""
+"""A job as the CLI shows it: its JSON document (``--json``) and its log text."""
 
 from __future__ import annotations
 
@@ -26,3 +26,8 @@ def job_document(store: Store, job: Job) -> dict[str, Any]:
         "parent_id": job.parent_id,
         "suspended_key": job.suspended_key,
     }
+
+
+def log_text(store: Store, job_id: str) -> str:
+    """Everything the job's rounds printed, in order."""
+    return "".join(line.text for line in store.read_logs(job_id))

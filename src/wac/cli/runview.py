@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from wac.cli import output
+from wac.cli.jobdoc import log_text
 from wac.engine.store.base import TERMINAL, Job, Store, TimelineEntry
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class RunView:
                 self._print_logs(entry.child_job_id, depth + 1)
 
     def _print_logs(self, job_id: str, depth: int) -> None:
-        text = "".join(line.text for line in self.store.read_logs(job_id))
+        text = log_text(self.store, job_id)
         for line in text.rstrip("\n").splitlines():
             output.info("  " * depth + "│ " + line)
 
@@ -122,6 +123,6 @@ class RunView:
                 if entry.kind in ("script", "flow"):
                     self._add_entries(node, child, now)
                 if self.show_logs and entry.status in ("done", "failed"):
-                    text = "".join(line.text for line in self.store.read_logs(child.id)).rstrip("\n")
+                    text = log_text(self.store, child.id).rstrip("\n")
                     for line in text.splitlines()[-5:]:
                         node.add(Text("│ " + line, style="dim"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import sys
 import threading
 import time
 import uuid
@@ -336,7 +337,5 @@ class Worker:
         return cached
 
     def _report(self, message: str) -> None:
-        import sys
-
         sys.stderr.write(message + "\n")
 
