@@ -1,0 +1,161 @@
+"""The Backend protocol: what every command that talks to a workspace goes through.
+
+A workspace is a name bound to a URL; :func:`wac.engine.workspaces.open_backend` turns it into a
+Backend. Implementations:
+
+* :class:`wac.engine.local_backend.LocalBackend` — the embedded engine on a SQLite store
+  (``sqlite:///…``, by default the repo's ``.wac/wac.db``); it runs workers in-process.
+* :class:`wac.engine.remote.windmill.WindmillBackend` — a Windmill server over its HTTP API.
+
+Scripts are deployed as immutable *versions* identified by a content hash (16 hex characters,
+as Windmill's). A path's *head* is its newest non-archived version; a run pins the version (and
+so the code) it started on. Jobs are described with the engine's :class:`~wac.engine.store.base.Job`
+record whatever the backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from wac.engine.bundle import Bundle
+from wac.engine.store.base import Job, TimelineEntry
+
+JsonValue = Any
+
+# Keys of a .script.yaml that configure how a deployed script runs (Windmill's NewScript names).
+OPTION_KEYS = (
+    "tag", "timeout", "priority", "cache_ttl", "concurrent_limit", "concurrency_key",
+    "concurrency_time_window_s", "dedicated_worker", "envs", "restart_unless_cancelled",
+    "delete_after_secs", "ws_error_handler_muted", "visible_to_runner_only", "labels",
+)
+
+
+@dataclass(frozen=True)
+class ScriptModule:
+    """A file of a script's ``__mod`` folder, keyed by its path relative to that folder."""
+
+    content: str
+    language: str = "python3"
+    lock: str | None = None
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {"content": self.content, "language": self.language, "lock": self.lock}
+
+    @classmethod
+    def from_json(cls, data: dict[str, JsonValue]) -> ScriptModule:
+        return cls(content=str(data.get("content") or ""), language=str(data.get("language") or "python3"),
+                   lock=data.get("lock"))
+
+
+@dataclass(frozen=True)
+class NewScript:
+    """One version of a script as pushed: code, modules, locks and metadata.
+
+    ``metadata`` is the script's whole ``.script.yaml`` document as the repo holds it (key order
+    kept, the ``lock`` value as written), so a pull can write the same file back byte for byte;
+    ``layout`` is ``"flat"`` (``f/a/b.py`` + ``f/a/b__mod/``) or ``"folder"``
+    (``f/a/b__mod/script.py``), so a pull keeps it.
+    """
+
+    path: str  # remote path, e.g. "f/demo/my_workflow"
+    content: str
+    summary: str = ""
+    description: str = ""
+    language: str = "python3"
+    kind: str = "script"
+    schema: dict[str, JsonValue] | None = None
+    lock: str | None = None  # the resolved lock text; None = none recorded
+    modules: dict[str, ScriptModule] = field(default_factory=dict)
+    options: dict[str, JsonValue] = field(default_factory=dict)  # OPTION_KEYS found in the metadata
+    has_preprocessor: bool = False
+    metadata: dict[str, JsonValue] | None = None
+    layout: str = "flat"
+    deployment_message: str | None = None
+
+    def content_hash(self) -> str:
+        """The version's identity: a hash of everything that makes it run or read differently."""
+        doc = {
+            "path": self.path, "content": self.content, "summary": self.summary,
+            "description": self.description, "language": self.language, "kind": self.kind,
+            "schema": self.schema, "lock": self.lock,
+            "modules": {k: m.to_json() for k, m in sorted(self.modules.items())},
+            "options": self.options, "has_preprocessor": self.has_preprocessor,
+            "metadata": self.metadata, "layout": self.layout,
+        }
+        text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ScriptVersion:
+    """A deployed version, as the workspace holds it."""
+
+    script: NewScript
+    hash: str
+    parent_hash: str | None
+    created_at: float
+    created_by: str = ""
+    archived: bool = False
+
+    @property
+    def path(self) -> str:
+        return self.script.path
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    hash: str
+    created_at: float
+    deployment_message: str | None = None
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """What a deploy did: the head's hash, and whether a new version was created."""
+
+    hash: str
+    created: bool
+    parent_hash: str | None = None
+
+
+class Backend(Protocol):
+    """A workspace. Raises :class:`wac.errors.WacError` subclasses: NotDeployedError for an
+    unknown script path, JobNotFoundError, AuthError (3), RejectedError (4), WorkspaceError (5),
+    NetworkError (7)."""
+
+    name: str  # the workspace name it was opened as
+    url: str
+    runs_workers: bool  # True: jobs run only while this process (or `wac worker`) runs workers
+
+    def close(self) -> None: ...
+    def now(self) -> float: ...  # the workspace's clock, seconds since the epoch
+
+    # ---- scripts
+    def deploy(self, script: NewScript) -> Deployed: ...  # no new version when nothing changed
+    def get_script(self, path: str, hash: str | None = None) -> ScriptVersion: ...
+    def list_scripts(self) -> list[ScriptVersion]: ...  # heads of non-archived paths, by path
+    def script_history(self, path: str) -> list[HistoryEntry]: ...  # newest first
+    def archive_script(self, path: str) -> None: ...
+
+    # ---- runs
+    def run_script(self, path: str, args: dict[str, JsonValue], *, preview: bool = False) -> str: ...
+    def run_preview(self, bundle: Bundle, script_path: str, args: dict[str, JsonValue]) -> str: ...
+    def start_workers(self, config: Any) -> Any: ...  # an engine Worker, started; None if remote
+
+    # ---- jobs
+    def get_job(self, job_id: str) -> Job: ...
+    def list_jobs(self, *, root_only: bool = True, status: str | None = None, limit: int = 50) -> list[Job]: ...
+    def children(self, job_id: str) -> list[Job]: ...
+    def timeline(self, job_id: str) -> list[TimelineEntry]: ...
+    def logs(self, job_id: str) -> str: ...
+    def cancel(self, job_id: str, reason: str) -> int: ...
+    def resume(
+        self, job_id: str, key: str | None, token: str | None, approved: bool, value: JsonValue,
+        approver: str | None,
+    ) -> None: ...
+    def change_token(self) -> Any: ...  # take before a read that wait_for_change(since=) follows
+    def wait_for_change(self, job_id: str, timeout: float, since: Any = None) -> None: ...
