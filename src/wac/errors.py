@@ -9,6 +9,7 @@ Every error a user can see is a :class:`WacError`. A class's docstring is its de
     │   └── PathError                  unknown script path, path escaping the repo
     ├── ScriptError (1)                the user's script cannot be loaded (syntax, import error)
     ├── WorkflowFailedError (1)        a job ended in failure
+    ├── NotDeployedError (1)           no deployed script at that path in the workspace
     ├── NonDeterminismError (1)        a workflow's key sequence changed between rounds
     ├── MetadataError (1)              wmill-lock.yaml / .script.yaml unreadable, lock resolution failed
     ├── ConfigError (1)                wmill.yaml or workspace configuration invalid
@@ -63,6 +64,12 @@ class ScriptError(WacError):
 
 class WorkflowFailedError(WacError):
     """The workflow failed."""
+
+
+class NotDeployedError(WacError):
+    """No script is deployed at that path."""
+
+    hint = "deploy it with: wac script push PATH   (or: wac sync push)"
 
 
 class NonDeterminismError(WacError):
