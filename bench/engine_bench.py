@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from wac.engine.bundle import build_bundle  # noqa: E402
-from wac.engine.local import open_local  # noqa: E402
+from wac.engine.local_backend import open_local  # noqa: E402
 from wac.engine.store.base import JobSpec  # noqa: E402
 from wac.engine.worker import Worker, WorkerConfig  # noqa: E402
 

@@ -112,7 +112,7 @@ def test_ctrl_c_leaves_the_run_in_the_store_and_wac_worker_finishes_it(repo, wri
     proc.send_signal(signal.SIGINT)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
-    assert "stays in the store" in err and "wac worker" in err
+    assert "stays in the workspace" in err and "wac worker" in err
     root = wac("job", "list", "--json", cwd=repo).json()[0]
     assert root["status"] not in ("succeeded", "failed", "cancelled")
     worker = subprocess.Popen([sys.executable, "-c", "from wac.cli.app import main; main()", "worker", "--lease", "1"],

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from wac.engine.bundle import Bundle, build_bundle
-from wac.engine.local import LocalWorkspace, open_local
+from wac.engine.local_backend import LocalBackend as LocalWorkspace, open_local
 from wac.project import resolve_script
 from wac.engine.store.base import JobSpec
 from wac.engine.worker import Worker, WorkerConfig

@@ -18,9 +18,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _workspace() -> Any:
-    from wac.cli.prepare import local_workspace
+    from wac.cli.prepare import open_workspace
 
-    return local_workspace()
+    return open_workspace()
 
 
 def _when(ts: float | None) -> str:
@@ -39,9 +39,9 @@ def list_jobs(
     from wac.cli.runview import fmt_duration
 
     ws = _workspace()
-    jobs = ws.store.list_jobs(root_only=not all_jobs, status=status, limit=limit)
+    jobs = ws.list_jobs(root_only=not all_jobs, status=status, limit=limit)
     if as_json:
-        output.emit_json([job_document(ws.store, j) for j in jobs])
+        output.emit_json([job_document(j) for j in jobs])
         return
     from rich.table import Table
 
@@ -62,7 +62,7 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
     from wac.cli.jobdoc import job_document
 
     ws = _workspace()
-    doc = job_document(ws.store, ws.store.get_job(job_id))
+    doc = job_document(ws.get_job(job_id))
     if as_json:
         output.emit_json(doc)
         return
@@ -77,7 +77,7 @@ def result(job_id: str) -> None:
     from wac.errors import WorkflowFailedError
 
     ws = _workspace()
-    job = ws.store.get_job(job_id)
+    job = ws.get_job(job_id)
     if job.status == "succeeded":
         output.emit_json(job.result)
         return
@@ -91,19 +91,17 @@ def result(job_id: str) -> None:
 @job_app.command("logs")
 def logs(job_id: str) -> None:
     """Print the logs of a job and of the jobs under it."""
-    from wac.cli.jobdoc import log_text
-
     ws = _workspace()
 
     def show(jid: str, label: str) -> None:
-        text = log_text(ws.store, jid)
+        text = ws.logs(jid)
         if text:
             typer.echo(f"== {label} ({jid})")
             typer.echo(text.rstrip("\n"))
-        for child in ws.store.children(jid):
+        for child in ws.children(jid):
             show(child.id, f"{label} / {child.name}")
 
-    root = ws.store.get_job(job_id)
+    root = ws.get_job(job_id)
     show(root.id, root.script_path)
 
 
@@ -113,8 +111,8 @@ def timeline(job_id: str, as_json: bool = typer.Option(False, "--json", help="Pr
     from wac.cli.runview import fmt_duration
 
     ws = _workspace()
-    job = ws.store.get_job(job_id)
-    entries = ws.store.timeline(job_id)
+    job = ws.get_job(job_id)
+    entries = ws.timeline(job_id)
     if as_json:
         output.emit_json({
             "id": job.id, "status": job.status, "rounds": job.rounds, "replays": max(0, job.rounds - 1),
@@ -133,8 +131,7 @@ def timeline(job_id: str, as_json: bool = typer.Option(False, "--json", help="Pr
 def cancel(job_id: str, reason: str = typer.Option("cancelled by user", "--reason")) -> None:
     """Cancel a job and everything running under it."""
     ws = _workspace()
-    ws.store.get_job(job_id)
-    n = ws.store.cancel(job_id, reason)
+    n = ws.cancel(job_id, reason)
     output.info(f"cancelled {n} job(s)" if n else f"job {job_id} had already finished; nothing to cancel")
 
 
@@ -151,13 +148,12 @@ def _decide(target: str, approved: bool, value: Optional[str], approver: Optiona
     ws = _workspace()
     if "://" in target:
         job_id, key, token, url_approver = approvals.parse_resume_url(target)
-        ws.store.resume(job_id, key, approvals.token_hash(token), approved, payload, approver or url_approver)
+        ws.resume(job_id, key, token, approved, payload, approver or url_approver)
     else:
         job_id = target
-        job = ws.store.get_job(job_id)
-        ws.store.resume(job_id, job.suspended_key, None, approved, payload, approver or "cli")
+        ws.resume(job_id, None, None, approved, payload, approver or "cli")
     output.info(f"{'approved' if approved else 'rejected'} job {job_id}; a worker continues it "
-                "(the preview that started it, or: wac worker)")
+                "(the run that started it, or: wac worker)")
 
 
 @job_app.command("approve")

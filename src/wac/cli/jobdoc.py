@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from wac.engine.store.base import Job, Store
+from wac.engine.store.base import Job
 
 
-def job_document(store: Store, job: Job) -> dict[str, Any]:
+def job_document(job: Job) -> dict[str, Any]:
     duration = None
     if job.started_at is not None and job.finished_at is not None:
         duration = round((job.finished_at - job.started_at) * 1000, 1)
@@ -26,8 +26,3 @@ def job_document(store: Store, job: Job) -> dict[str, Any]:
         "parent_id": job.parent_id,
         "suspended_key": job.suspended_key,
     }
-
-
-def log_text(store: Store, job_id: str) -> str:
-    """Everything the job's rounds printed, in order."""
-    return "".join(line.text for line in store.read_logs(job_id))

@@ -9,11 +9,13 @@ from wac.errors import ArgsError, MetadataError
 from wac.project import ScriptRef, find_repo_root, resolve_script
 
 
-def local_workspace() -> Any:
-    """The embedded workspace of the repo around the current folder."""
-    from wac.engine.local import open_local
+def open_workspace(name: str | None = None, *, local: bool = False) -> Any:
+    """The Backend of the current workspace (``WAC_WORKSPACE``, else the active one, else the
+    repo's embedded store), of the workspace ``name``, or (``local``) the repo's embedded store."""
+    from wac.engine.workspaces import LOCAL, get_workspace, open_backend
 
-    return open_local(find_repo_root(Path.cwd()))
+    ws = get_workspace(LOCAL if local else name)
+    return open_backend(ws, find_repo_root(Path.cwd()))
 
 
 def script_schema(ref: ScriptRef, main_text: str) -> dict[str, Any] | None:

@@ -9,8 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from wac.cli import output
-from wac.cli.jobdoc import log_text
-from wac.engine.store.base import TERMINAL, Job, Store, TimelineEntry
+from wac.engine.store.base import TERMINAL, Job, TimelineEntry
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -44,7 +43,7 @@ def entry_label(entry: TimelineEntry, now: float) -> str:
 class RunView:
     """Follows one root job and the jobs under it."""
 
-    def __init__(self, store: Store, root_id: str, *, live: bool, show_logs: bool = True) -> None:
+    def __init__(self, store: Any, root_id: str, *, live: bool, show_logs: bool = True) -> None:
         self.store = store
         self.root_id = root_id
         self.live_mode = live
@@ -96,7 +95,7 @@ class RunView:
                 self._print_logs(entry.child_job_id, depth + 1)
 
     def _print_logs(self, job_id: str, depth: int) -> None:
-        text = log_text(self.store, job_id)
+        text = self.store.logs(job_id)
         for line in text.rstrip("\n").splitlines():
             output.info("  " * depth + "│ " + line)
 
@@ -123,6 +122,6 @@ class RunView:
                 if entry.kind in ("script", "flow"):
                     self._add_entries(node, child, now)
                 if self.show_logs and entry.status in ("done", "failed"):
-                    text = log_text(self.store, child.id).rstrip("\n")
+                    text = self.store.logs(child.id).rstrip("\n")
                     for line in text.splitlines()[-5:]:
                         node.add(Text("│ " + line, style="dim"))

@@ -1,19 +1,25 @@
-"""``wac script …``: preview a local script on the embedded engine."""
+"""``wac script preview``: run a local script on the embedded engine (``--watch``: on every save).
+
+The commands on deployed scripts (push, list, show, history, run) live in :mod:`wac.cli.deployed`;
+both follow a run to its end with :func:`follow_run`.
+"""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Any, Optional
+import threading
+from typing import Any, Callable, Optional
 
 import typer
 
 from wac.cli import output
 
-script_app = typer.Typer(help="Preview and manage scripts.", no_args_is_help=True)
+script_app = typer.Typer(help="Preview, deploy and run scripts.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
+    from wac.cli import deployed  # noqa: F401  (adds push/list/show/history/run to script_app)
+
     app.add_typer(script_app, name="script")
 
 
@@ -25,6 +31,7 @@ def preview(
     skip_sleeps: bool = typer.Option(False, "--skip-sleeps", help="End sleep() at once."),
     approve: bool = typer.Option(False, "--approve", help="Approve every approval the run waits on."),
     reject: bool = typer.Option(False, "--reject", help="Reject every approval the run waits on."),
+    watch: bool = typer.Option(False, "--watch", "-w", help="Run again on every save of the script or its modules."),
     workers: int = typer.Option(4, "--workers", min=1, max=64, help="Rounds run at once."),
     wmill_sdk: bool = typer.Option(False, "--wmill-sdk", hidden=True, help="Run rounds with the real wmill package."),
 ) -> None:
@@ -34,61 +41,130 @@ def preview(
     if approve and reject:
         raise UsageError("--approve and --reject exclude each other")
     from wac.cli.args import parse_data
-    from wac.cli.prepare import local_workspace, prepare
-    from wac.engine.preview import start_preview
+    from wac.cli.prepare import open_workspace, prepare
     from wac.engine.worker import WorkerConfig
 
     args = parse_data(data)
-    ref, bundle, check_args = prepare(path, args)
-    config = WorkerConfig(slots=workers, skip_sleeps=skip_sleeps, real_wmill=wmill_sdk)
-    run = start_preview(local_workspace(), bundle, ref.remote_path, args, config, before_submit=check_args)
     decision = True if approve else False if reject else None
-    follow_run(run.workspace.store, run.job_id, run.worker, as_json=as_json, decision=decision)
+    config = WorkerConfig(slots=workers, skip_sleeps=skip_sleeps, real_wmill=wmill_sdk)
+    if watch:
+        _watch(path, args, config, as_json=as_json, decision=decision)
+        return
+    ref, bundle, check_args = prepare(path, args)
+    backend = open_workspace(local=True)  # preview always runs on the repo's embedded engine
+    worker = backend.start_workers(config)  # zygote first: it warms up while the job is written
+    try:
+        check_args()
+        job_id = backend.run_preview(bundle, ref.remote_path, args)
+    except BaseException:
+        worker.stop()
+        raise
+    follow_run(backend, job_id, worker, as_json=as_json, decision=decision)
 
 
-def follow_run(store: Any, job_id: str, worker: Any, *, as_json: bool, decision: bool | None) -> None:
-    """Watch a run to its end with workers running in this process, then print its result."""
+def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decision: bool | None) -> None:
+    """Preview, then again on each save of the script or its modules; a save cancels the run in flight."""
+    import watchfiles
+
+    from wac.cli.prepare import open_workspace, prepare
+    from wac.errors import WacError
+
+    ref, _, _ = prepare(path, args)
+    watched = [str(ref.main_file)] + ([str(ref.module_dir)] if ref.module_dir.is_dir() else [])
+    changed = threading.Event()
+    stop = threading.Event()
+
+    def watcher() -> None:
+        for _changes in watchfiles.watch(*watched, stop_event=stop, debounce=100, step=20,
+                                         rust_timeout=200, yield_on_timeout=False, raise_interrupt=False):
+            changed.set()
+
+    threading.Thread(target=watcher, name="wac-watch", daemon=True).start()
+    backend = open_workspace(local=True)
+    worker = backend.start_workers(config)
+    output.info(f"watching {', '.join(watched)}; Ctrl-C stops")
+    try:
+        while True:
+            changed.clear()
+            try:
+                ref, bundle, check_args = prepare(path, args)
+                check_args()
+                job_id = backend.run_preview(bundle, ref.remote_path, args)
+                follow_run(backend, job_id, None, as_json=as_json, decision=decision, interrupt=changed.is_set)
+            except typer.Exit:
+                pass  # the run failed: its error is printed; wait for the next save
+            except WacError as exc:
+                output.error(exc.message, exc.hint)
+            if not changed.is_set():
+                output.info("waiting for changes…")
+            changed.wait()
+            output.info("change detected: running again")
+    except KeyboardInterrupt:
+        output.info("stopped watching")
+    finally:
+        stop.set()
+        worker.stop()
+
+
+def follow_run(
+    backend: Any, job_id: str, worker: Any, *, as_json: bool, decision: bool | None,
+    interrupt: Callable[[], bool] | None = None,
+) -> None:
+    """Watch a run to its end, then print its result (exit 1 when it did not succeed).
+
+    ``worker``: workers running in this process (stopped at the end), or None. ``interrupt``:
+    polled while waiting; when it returns True the run is cancelled and this returns at once.
+    """
     from wac.cli.runview import RunView
     from wac.engine.store.base import TERMINAL
 
     asked: set[tuple[str, str]] = set()
     job = None
     try:
-        with RunView(store, job_id, live=output.is_interactive() and not as_json) as view:
+        with RunView(backend, job_id, live=output.is_interactive() and not as_json) as view:
             while True:
-                since = store.change_token()
+                since = backend.change_token()
                 job, redrawn = view.update()
                 if job.status in TERMINAL:
                     break
+                if interrupt is not None and interrupt():
+                    backend.cancel(job_id, "superseded by a newer save (--watch)")
+                    output.info(f"cancelled job {job_id}: the script changed")
+                    return
                 # a nested workflow may wait too: look below the root when the view is redrawn
-                for waiting in _suspended(store, job) if redrawn or job.status == "suspended" else []:
+                for waiting in _suspended(backend, job) if redrawn or job.status == "suspended" else []:
                     marker = (waiting.id, waiting.suspended_key or "")
                     if marker in asked:
                         continue
                     asked.add(marker)
-                    _answer_approval(store, waiting, decision, view)
-                store.wait_for_change(job_id, 0.1 if not redrawn else 0.5, since)
+                    _answer_approval(backend, waiting, decision)
+                backend.wait_for_change(job_id, 0.1 if not redrawn else 0.5, since)
     except KeyboardInterrupt:
-        worker.stop()
-        output.error(
-            f"interrupted; job {job_id} stays in the store",
-            "resume it with: wac worker   (or cancel it: wac job cancel " + job_id + ")",
-        )
+        if worker is not None:
+            worker.stop()
+            output.error(
+                f"interrupted; job {job_id} stays in the workspace",
+                "resume it with: wac worker   (or cancel it: wac job cancel " + job_id + ")",
+            )
+        else:
+            output.error(f"interrupted; job {job_id} goes on in workspace '{backend.name}'",
+                         "follow it with: wac job get " + job_id + "   (or cancel it: wac job cancel " + job_id + ")")
         raise typer.Exit(130) from None
-    worker.stop()
-    _print_result(store, job, as_json)
+    if worker is not None:
+        worker.stop()
+    _print_result(job, as_json)
 
 
-def _suspended(store: Any, job: Any) -> list[Any]:
+def _suspended(backend: Any, job: Any) -> list[Any]:
     found = [job] if job.status == "suspended" else []
     if job.status in ("waiting", "suspended"):
-        for child in store.children(job.id):
+        for child in backend.children(job.id):
             if child.status in ("waiting", "suspended"):
-                found += _suspended(store, child)
+                found += _suspended(backend, child)
     return found
 
 
-def _answer_approval(store: Any, job: Any, decision: bool | None, view: Any) -> None:
+def _answer_approval(backend: Any, job: Any, decision: bool | None) -> None:
     key = job.suspended_key
     if decision is None and output.is_interactive() and sys.stdin.isatty():
         decision = typer.confirm(f"{job.script_path} waits for approval '{key}'. Approve?", err=True)
@@ -98,18 +174,18 @@ def _answer_approval(store: Any, job: Any, decision: bool | None, view: Any) -> 
             f"or `wac job reject {job.id}`"
         )
         return
-    store.resume(job.id, key, None, decision, None, "preview")
+    backend.resume(job.id, key, None, decision, None, "preview")
     output.info(f"{'approved' if decision else 'rejected'} '{key}' of job {job.id}")
 
 
-def _print_result(store: Any, job: Any, as_json: bool) -> None:
+def _print_result(job: Any, as_json: bool) -> None:
     from wac.cli.jobdoc import job_document
     from wac.cli.runview import fmt_duration
 
     took = fmt_duration(job.finished_at - job.started_at) if job.finished_at and job.started_at else "-"
     output.info(f"{job.script_path} {job.status} in {took} (job {job.id}, {job.rounds} rounds)")
     if as_json:
-        output.emit_json(job_document(store, job))
+        output.emit_json(job_document(job))
     elif job.status == "succeeded":
         output.emit_json(job.result)
     if job.status != "succeeded":

@@ -19,21 +19,26 @@ def worker(
     tag: Optional[List[str]] = typer.Option(None, "--tag", "-t", help="Take only jobs with this tag (repeatable)."),
     lease: float = typer.Option(10.0, "--lease", min=1.0, help="Seconds a claim lives without a heartbeat."),
 ) -> None:
-    """Run jobs of the current workspace (the repo's embedded store) until Ctrl-C."""
-    from wac.cli.prepare import local_workspace
-    from wac.engine.worker import Worker, WorkerConfig
+    """Run jobs of the current workspace (by default the repo's embedded store) until Ctrl-C."""
+    from wac.cli.prepare import open_workspace
+    from wac.engine.worker import WorkerConfig
+    from wac.errors import UsageError
 
-    workspace = local_workspace()
+    backend = open_workspace()
+    if not backend.runs_workers:
+        backend.close()
+        raise UsageError(f"workspace '{backend.name}' runs its jobs on its own workers",
+                         hint="wac worker serves embedded workspaces (the repo's .wac/wac.db or a sqlite:/// URL)")
     tags = frozenset(tag) if tag else frozenset({"default"})
-    w = Worker(workspace.store, workspace.state_dir, WorkerConfig(slots=concurrency, tags=tags, lease_s=lease))
+    w = backend.start_workers(WorkerConfig(slots=concurrency, tags=tags, lease_s=lease))
     signal.signal(signal.SIGTERM, lambda *_: w.request_stop())
-    w.start()
-    output.info(f"worker {w.worker_id} running {concurrency} slot(s), tags {', '.join(sorted(tags))}; Ctrl-C stops")
+    output.info(f"worker {w.worker_id} running {concurrency} slot(s), tags {', '.join(sorted(tags))} "
+                f"on workspace '{backend.name}'; Ctrl-C stops")
     try:
         w.wait()
     except KeyboardInterrupt:
         pass
     finally:
         w.stop()
-        workspace.close()
+        backend.close()
     output.info(f"worker stopped after {w.rounds_run} round(s)")

@@ -75,6 +75,24 @@ class NewScript:
     layout: str = "flat"
     deployment_message: str | None = None
 
+    def to_json(self) -> dict[str, JsonValue]:
+        doc = {k: v for k, v in self.__dict__.items() if k != "modules"}
+        doc["modules"] = {k: m.to_json() for k, m in sorted(self.modules.items())}
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, JsonValue]) -> NewScript:
+        known = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__ and k != "modules"}
+        modules = {k: ScriptModule.from_json(m) for k, m in (doc.get("modules") or {}).items()}
+        return cls(**known, modules=modules)
+
+    def entry_file(self) -> str:
+        """Where the main file lives in the repo for this layout."""
+        return f"{self.path}__mod/script.py" if self.layout == "folder" else f"{self.path}.py"
+
+    def module_dir(self) -> str:
+        return f"{self.path}__mod"
+
     def content_hash(self) -> str:
         """The version's identity: a hash of everything that makes it run or read differently."""
         doc = {

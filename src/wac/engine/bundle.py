@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -105,16 +106,29 @@ def build_bundle(repo_root: Path, main_file: Path, module_dir: Path, modules: di
     files: dict[str, str] = {entry: read_text(main_file)}
     check_syntax(entry, files[entry])
     files.update(modules or {})
-    pending = [entry]
+
+    def from_disk(cand: str) -> str | None:
+        path = root / cand
+        return read_text(path) if path.is_file() and path.resolve().is_relative_to(root) else None
+
+    return assemble(files, entry, module_dir.resolve().relative_to(root).as_posix(), from_disk)
+
+
+def assemble(files: dict[str, str], entry: str, module_dir: str, fetch: Callable[[str], str | None]) -> Bundle:
+    """Complete ``files`` (main file + modules) with the workspace scripts they import,
+    transitively, as ``fetch(repo-relative .py path)`` finds them, and add the manifest."""
+    files = dict(files)
+    pending = [rel for rel in files if rel.endswith(".py")]
     while pending:  # transitive workspace imports, by file
         rel = pending.pop()
         for cand in sorted(_workspace_imports(rel, files[rel])):
-            path = root / cand
-            if cand not in files and path.is_file() and path.resolve().is_relative_to(root):
-                files[cand] = read_text(path)
+            if cand in files:
+                continue
+            text = fetch(cand)
+            if text is not None:
+                files[cand] = text
                 pending.append(cand)
-    mod_dir = module_dir.resolve().relative_to(root).as_posix()
-    files[MANIFEST] = json.dumps({"entry": entry, "module_dir": mod_dir}, sort_keys=True)
+    files[MANIFEST] = json.dumps({"entry": entry, "module_dir": module_dir}, sort_keys=True)
     return Bundle(files=files, entry=entry)
 
 

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -303,7 +303,7 @@ class Worker:
             if kind == "complete":
                 store.complete(token, outcome.get("result"), logs=logs)
             elif kind == "dispatch":
-                children = child_specs(job, module_dir, outcome.get("steps") or [])
+                children = [self._pin_deployed(c) for c in child_specs(job, module_dir, outcome.get("steps") or [])]
                 store.dispatch(token, children, max_in_flight=outcome.get("max_in_flight"), logs=logs)
             elif kind == "inline_checkpoint":
                 value = outcome.get("result")
@@ -326,6 +326,15 @@ class Worker:
                 store.fail(token, error_record("ProtocolError", f"unknown round outcome {kind!r}"), logs=logs)
         except LostClaimError:
             pass
+
+    def _pin_deployed(self, child: ChildSpec) -> ChildSpec:
+        """A ``task_script("f/a/b")`` child runs the head deployed now, pinned by its bundle."""
+        if not child.entry.startswith(WORKSPACE_ENTRY):
+            return child
+        from wac.engine.deployed import resolve_child
+
+        found = resolve_child(self.store, child.entry[len(WORKSPACE_ENTRY):])
+        return child if found is None else replace(child, bundle_hash=found[0], entry=found[1])
 
     def _bundle(self, bundle_hash: str) -> tuple[frozenset[str], Path, Manifest]:
         """The bundle's file names, its directory (materialized once per worker) and manifest."""

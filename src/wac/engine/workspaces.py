@@ -177,10 +177,11 @@ def open_backend(ws: WorkspaceConfig, repo_root: Path | None) -> Any:
         if ws.url:
             db = Path(ws.url[len("sqlite://"):])
             return LocalBackend.open(ws.name, db, db.parent)
+        from wac.engine.local_backend import open_local
+
         if repo_root is None:
             raise UsageError("the local workspace lives in a repo; run this inside one (wac init creates one)")
-        state = Path(os.environ["WAC_STATE_DIR"]) if os.environ.get("WAC_STATE_DIR") else repo_root / ".wac"
-        return LocalBackend.open(ws.name, state / "wac.db", state)
+        return open_local(repo_root)
     if ws.kind == "windmill":
         from wac.engine.remote.windmill import WindmillBackend
 

@@ -32,7 +32,8 @@ def test_an_old_schema_is_upgraded_in_place_and_keeps_its_jobs(tmp_path: Path) -
         with sqlite3.connect(path) as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             cols = {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
-        assert version == 2 and "round_deadline" in cols
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert version == 3 and "round_deadline" in cols and "scripts" in tables
     finally:
         store.close()
 

@@ -175,6 +175,20 @@ class TimelineEntry:
     child_job_id: str | None = None
 
 
+@dataclass(frozen=True)
+class ScriptRecord:
+    """One deployed version of a script (``doc`` is the backend's JSON form of it)."""
+
+    path: str
+    hash: str
+    parent_hash: str | None
+    doc: dict[str, JsonValue]
+    created_at: float
+    created_by: str = ""
+    deployment_message: str | None = None
+    archived: bool = False
+
+
 class Store(Protocol):
     """Semantic persistence operations. Raises ``wac.errors.LostClaimError`` when fenced out."""
 
@@ -188,6 +202,16 @@ class Store(Protocol):
     # ---- bundles: code pinned by content hash
     def put_bundle(self, bundle_hash: str, files: dict[str, str]) -> None: ...
     def get_bundle(self, bundle_hash: str) -> dict[str, str]: ...
+
+    # ---- deployed scripts: versions by content hash; a path's head is its newest live version
+    def put_script(
+        self, path: str, script_hash: str, doc: dict[str, JsonValue], created_by: str = "",
+        deployment_message: str | None = None,
+    ) -> tuple[bool, str | None]: ...  # (created, parent_hash)
+    def get_script(self, path: str, script_hash: str | None = None) -> ScriptRecord | None: ...
+    def list_scripts(self) -> list[ScriptRecord]: ...
+    def script_history(self, path: str) -> list[ScriptRecord]: ...  # newest first
+    def archive_script(self, path: str) -> int: ...
 
     # ---- job lifecycle
     def submit(self, spec: JobSpec) -> str: ...

@@ -1,0 +1,164 @@
+"""The embedded workspace: the Backend protocol on the engine's own store and in-process workers."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wac.engine.backend import Deployed, HistoryEntry, NewScript, ScriptVersion
+from wac.engine.bundle import Bundle
+from wac.engine.store import open_store
+from wac.engine.store.base import Job, JobSpec, ScriptRecord, Store, TaskOptions, TimelineEntry
+from wac.errors import NotDeployedError
+
+JsonValue = Any
+
+# .script.yaml keys that become the options a deployed run is submitted with.
+_RUN_OPTIONS = {
+    "tag": "tag", "timeout": "timeout", "priority": "priority", "cache_ttl": "cache_ttl",
+    "concurrent_limit": "concurrency_limit", "concurrency_key": "concurrency_key",
+    "concurrency_time_window_s": "concurrency_time_window_s",
+}
+
+
+def _version(record: ScriptRecord) -> ScriptVersion:
+    return ScriptVersion(
+        script=NewScript.from_json(record.doc), hash=record.hash, parent_hash=record.parent_hash,
+        created_at=record.created_at, created_by=record.created_by, archived=record.archived,
+    )
+
+
+@dataclass
+class LocalBackend:
+    """A workspace in one SQLite store; ``state_dir`` holds the bundles workers materialize."""
+
+    name: str
+    store: Store
+    state_dir: Path
+    root: Path | None = None  # the repo, for the repo's own embedded workspace
+    runs_workers: bool = True
+
+    @classmethod
+    def open(cls, name: str, db: Path, state_dir: Path, root: Path | None = None) -> LocalBackend:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        return cls(name=name, store=open_store(f"sqlite:///{db.resolve()}"), state_dir=state_dir, root=root)
+
+    @property
+    def url(self) -> str:
+        return self.store.url
+
+    def close(self) -> None:
+        self.store.close()
+
+    def now(self) -> float:
+        return self.store.now()
+
+    # ---- scripts
+    def deploy(self, script: NewScript) -> Deployed:
+        script_hash = script.content_hash()
+        created, parent = self.store.put_script(
+            script.path, script_hash, script.to_json(), created_by=_user(),
+            deployment_message=script.deployment_message,
+        )
+        return Deployed(hash=script_hash, created=created, parent_hash=parent)
+
+    def get_script(self, path: str, hash: str | None = None) -> ScriptVersion:
+        record = self.store.get_script(path, hash)
+        if record is None:
+            what = f"version {hash} of {path}" if hash else path
+            raise NotDeployedError(f"{what} is not deployed in workspace '{self.name}'")
+        return _version(record)
+
+    def list_scripts(self) -> list[ScriptVersion]:
+        return [_version(r) for r in self.store.list_scripts()]
+
+    def script_history(self, path: str) -> list[HistoryEntry]:
+        records = self.store.script_history(path)
+        if not records:
+            raise NotDeployedError(f"{path} was never deployed in workspace '{self.name}'")
+        return [HistoryEntry(hash=r.hash, created_at=r.created_at, deployment_message=r.deployment_message,
+                             archived=r.archived) for r in records]
+
+    def archive_script(self, path: str) -> None:
+        if not self.store.archive_script(path):
+            raise NotDeployedError(f"{path} is not deployed in workspace '{self.name}'")
+
+    # ---- runs
+    def run_script(self, path: str, args: dict[str, JsonValue], *, preview: bool = False) -> str:
+        """Submit a run of the head version of ``path``; the job pins that version's bundle."""
+        from wac.engine.deployed import deployed_bundle
+
+        bundle, record = deployed_bundle(self.store, path)
+        meta = record.doc.get("options") or {}
+        options = TaskOptions.from_json({ours: meta[theirs] for theirs, ours in _RUN_OPTIONS.items()
+                                         if meta.get(theirs) is not None})
+        return self.store.submit(JobSpec(bundle_hash=bundle.hash, entry=bundle.entry, args=args,
+                                         script_path=path, options=options, preview=preview))
+
+    def run_preview(self, bundle: Bundle, script_path: str, args: dict[str, JsonValue]) -> str:
+        self.store.put_bundle(bundle.hash, bundle.files)
+        return self.store.submit(JobSpec(bundle_hash=bundle.hash, entry=bundle.entry, args=args,
+                                         script_path=script_path, preview=True))
+
+    def start_workers(self, config: Any) -> Any:
+        """In-process workers on this store (``config`` is a WorkerConfig); started, zygote first."""
+        from wac.engine.worker import Worker
+
+        config.workspace = self.name
+        worker = Worker(self.store, self.state_dir, config)
+        worker.start()
+        return worker
+
+    # ---- jobs
+    def get_job(self, job_id: str) -> Job:
+        return self.store.get_job(job_id)
+
+    def list_jobs(self, *, root_only: bool = True, status: str | None = None, limit: int = 50) -> list[Job]:
+        return self.store.list_jobs(root_only=root_only, status=status, limit=limit)
+
+    def children(self, job_id: str) -> list[Job]:
+        return self.store.children(job_id)
+
+    def timeline(self, job_id: str) -> list[TimelineEntry]:
+        return self.store.timeline(job_id)
+
+    def logs(self, job_id: str) -> str:
+        return "".join(line.text for line in self.store.read_logs(job_id))
+
+    def cancel(self, job_id: str, reason: str) -> int:
+        self.store.get_job(job_id)
+        return self.store.cancel(job_id, reason)
+
+    def resume(
+        self, job_id: str, key: str | None, token: str | None, approved: bool, value: JsonValue,
+        approver: str | None,
+    ) -> None:
+        from wac.engine import approvals
+
+        if key is None:
+            key = self.store.get_job(job_id).suspended_key
+        secret = approvals.token_hash(token) if token is not None else None
+        self.store.resume(job_id, key, secret, approved, value, approver)
+
+    def change_token(self) -> Any:
+        return self.store.change_token()
+
+    def wait_for_change(self, job_id: str, timeout: float, since: Any = None) -> None:
+        self.store.wait_for_change(job_id, timeout, since)
+
+
+def open_local(root: Path) -> LocalBackend:
+    """The repo's embedded workspace ``local``: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
+    import os
+
+    state = Path(os.environ["WAC_STATE_DIR"]) if os.environ.get("WAC_STATE_DIR") else root / ".wac"
+    return LocalBackend.open("local", state / "wac.db", state, root=root)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""

@@ -1,0 +1,65 @@
+"""A script of the repo as a deployable version (:class:`~wac.engine.backend.NewScript`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from wac.engine.backend import OPTION_KEYS, NewScript, ScriptModule
+from wac.project import ScriptRef, load_lockfile
+from wac.project.languages import language_of
+from wac.project.scriptmeta import resolve_lock_text
+from wac.project.textio import read_text
+
+
+@dataclass(frozen=True)
+class LocalScript:
+    ref: ScriptRef
+    script: NewScript
+    stale: bool  # wmill-lock.yaml does not match the files: run generate-metadata first
+    has_metadata: bool
+
+
+def read_script(ref: ScriptRef, *, check_stale: bool = True) -> LocalScript:
+    """Read a script, its modules, their locks and its metadata as one deployable version.
+
+    Raises:
+        ScriptMetadataError: its ``.script.yaml`` cannot be read (the message names the file).
+        MetadataError: a file is unreadable or not UTF-8.
+    """
+    from wac.metadata.state import load_state
+
+    state = load_state(ref)
+    meta: dict[str, Any] = state.metadata if state.metadata_exists else {}
+    if not meta:
+        from wac.parser import parse_script
+
+        info = parse_script(state.main_text, ref.local_path, remote_path=ref.remote_path, detail="schema")
+        schema = info.schema
+    else:
+        schema = meta.get("schema") if isinstance(meta.get("schema"), dict) else None
+    modules: dict[str, ScriptModule] = {}
+    for key, text in ref.modules.items():
+        lock_path = ref.module_lock_path(key)
+        lock = read_text(lock_path) if lock_path.is_file() else None
+        modules[key] = ScriptModule(content=text, language=language_of(key) or "python3", lock=lock)
+    lock_value = meta.get("lock") if "lock" in meta else None
+    script = NewScript(
+        path=ref.remote_path,
+        content=state.main_text,
+        summary=str(meta.get("summary") or ""),
+        description=str(meta.get("description") or ""),
+        language=ref.language,
+        kind=str(meta.get("kind") or "script"),
+        schema=schema,
+        lock=None if lock_value is None else resolve_lock_text(ref.repo_root, lock_value),
+        modules=modules,
+        options={k: meta[k] for k in OPTION_KEYS if meta.get(k) is not None},
+        has_preprocessor=bool(meta.get("has_preprocessor")),
+        metadata=meta or None,
+        layout=ref.layout,
+    )
+    stale = False
+    if check_stale:
+        stale = not state.metadata_exists or load_lockfile(ref.repo_root).get(state.key) != state.entries[state.key]
+    return LocalScript(ref=ref, script=script, stale=stale, has_metadata=state.metadata_exists)
