@@ -7,6 +7,13 @@ from typing import Callable
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _isolated_workspace_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's workspace config; CLI subprocesses inherit this."""
+    monkeypatch.setenv("WAC_CONFIG_DIR", str(tmp_path_factory.mktemp("wac-config")))
+    monkeypatch.delenv("WAC_WORKSPACE", raising=False)
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """An empty repo: its own wmill.yaml, so its embedded store lives at tmp_path/.wac."""
