@@ -133,7 +133,7 @@ def _full_hash(backend: Any, path: str, version: str | None) -> str | None:
     if len(set(matches)) != 1:
         raise UsageError(f"{'no' if not matches else 'more than one'} version of {path} starts with {version!r}",
                          hint=f"see the versions with: wac script history {path}")
-    return matches[0]
+    return str(matches[0])
 
 
 @script_app.command("history")
