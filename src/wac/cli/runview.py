@@ -43,8 +43,8 @@ def entry_label(entry: TimelineEntry, now: float) -> str:
 class RunView:
     """Follows one root job and the jobs under it."""
 
-    def __init__(self, store: Any, root_id: str, *, live: bool, show_logs: bool = True) -> None:
-        self.store = store
+    def __init__(self, backend: Any, root_id: str, *, live: bool, show_logs: bool = True) -> None:
+        self.backend = backend
         self.root_id = root_id
         self.live_mode = live
         self.show_logs = show_logs
@@ -69,7 +69,7 @@ class RunView:
     def update(self, force: bool = False) -> tuple[Job, bool]:
         """The root job now, and whether the view was redrawn: at most 10 times a second (reading
         the whole run on every commit would compete with the run itself), and at the end."""
-        root = self.store.get_job(self.root_id)
+        root = self.backend.get_job(self.root_id)
         now = time.monotonic()
         if not (force or now - self._last_render > 0.1 or root.status in TERMINAL):
             return root, False
@@ -82,11 +82,11 @@ class RunView:
 
     # ---- line mode
     def _print_finished(self, job: Job, depth: int = 1) -> None:
-        now = self.store.now()
-        for entry in self.store.timeline(job.id):
+        now = self.backend.now()
+        for entry in self.backend.timeline(job.id):
             marker = (job.id, entry.key)
             if entry.child_job_id and entry.kind in ("script", "flow"):
-                self._print_finished(self.store.get_job(entry.child_job_id), depth + 1)
+                self._print_finished(self.backend.get_job(entry.child_job_id), depth + 1)
             if marker in self._printed or entry.status not in ("done", "failed", "cancelled"):
                 continue
             self._printed.add(marker)
@@ -95,7 +95,7 @@ class RunView:
                 self._print_logs(entry.child_job_id, depth + 1)
 
     def _print_logs(self, job_id: str, depth: int) -> None:
-        text = self.store.logs(job_id)
+        text = self.backend.logs(job_id)
         for line in text.rstrip("\n").splitlines():
             output.info("  " * depth + "│ " + line)
 
@@ -104,8 +104,8 @@ class RunView:
         from rich.text import Text
         from rich.tree import Tree
 
-        root = self.store.get_job(self.root_id)
-        now = self.store.now()
+        root = self.backend.get_job(self.root_id)
+        now = self.backend.now()
         label = Text(f"{_ICONS.get(root.status, '·')} {root.script_path}  {root.status}",
                      style=_STYLES.get(root.status, "bold"))
         tree = Tree(label)
@@ -115,13 +115,13 @@ class RunView:
     def _add_entries(self, tree: Tree, job: Job, now: float) -> None:
         from rich.text import Text
 
-        for entry in self.store.timeline(job.id):
+        for entry in self.backend.timeline(job.id):
             node = tree.add(Text(entry_label(entry, now), style=_STYLES.get(entry.status, "")))
             if entry.child_job_id:
-                child = self.store.get_job(entry.child_job_id)
+                child = self.backend.get_job(entry.child_job_id)
                 if entry.kind in ("script", "flow"):
                     self._add_entries(node, child, now)
                 if self.show_logs and entry.status in ("done", "failed"):
-                    text = self.store.logs(child.id).rstrip("\n")
+                    text = self.backend.logs(child.id).rstrip("\n")
                     for line in text.splitlines()[-5:]:
                         node.add(Text("│ " + line, style="dim"))
