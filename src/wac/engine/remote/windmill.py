@@ -59,6 +59,12 @@ class WindmillBackend:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self) -> WindmillBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def now(self) -> float:
         return time.time()
 
