@@ -133,6 +133,8 @@ class WindmillHTTP:
         said = f": {text}" if text else ""
         if status == 401:
             hint = f"wac workspace add {self.name} {self.shown} --token TOKEN"
+            if self.workspace_id != self.name:
+                hint += f" --workspace-id {self.workspace_id}"
             if self._token:
                 raise AuthError(f"workspace '{self.name}' refused the token{said}", hint=f"set a valid token: {hint}")
             raise AuthError(f"workspace '{self.name}' needs a token for {what}{said}", hint=f"add one: {hint}")
@@ -141,7 +143,8 @@ class WindmillHTTP:
         if status == 404:
             raise WorkspaceError(
                 f"workspace '{self.name}' has no {what} (404{said})",
-                hint=f"check its workspace id '{self.workspace_id}' and URL {self.shown} (wac workspace list)")
+                hint=f"check its workspace id '{self.workspace_id}' and URL {self.shown}; fix them with: "
+                     f"wac workspace add {self.name} URL --token … --workspace-id ID")
         if 300 <= status < 400:
             where = response.headers.get("location", "elsewhere")
             raise WorkspaceError(f"workspace '{self.name}' redirected {what} to {shown_url(where)}",
