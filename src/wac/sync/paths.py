@@ -15,6 +15,7 @@ from wac.engine.backend import NewScript
 from wac.project.config import RepoConfig
 from wac.project.discovery import MOD_SUFFIX, SCRIPT_ROOTS, is_entry_name
 from wac.project.languages import language_of
+from wac.project.safepath import relative_path_problem
 
 # The file extension each language is written with (inverse of wac.project.languages).
 _EXTENSIONS = {
@@ -36,19 +37,10 @@ def extension_for(language: str, default_ts: str = "bun") -> str | None:
 
 def remote_path_problem(path: object) -> str | None:
     """Why ``path`` cannot be a script's remote path in a repo, or None when it can."""
-    if not isinstance(path, str) or not path:
-        return "is empty"
-    if "\x00" in path:
-        return "contains a NUL character"
-    if "\\" in path:
-        return "contains a backslash"
-    if path.startswith("/") or os.path.isabs(path):
-        return "is absolute"
+    problem = relative_path_problem(path)
+    if problem is not None or not isinstance(path, str):
+        return problem
     parts = path.split("/")
-    if ".." in parts:
-        return "contains '..'"
-    if any(p in ("", ".") for p in parts):
-        return "has an empty or '.' segment"
     if parts[0] not in SCRIPT_ROOTS:
         return "does not start with f/, u/ or g/"
     if len(parts) < 3:
@@ -62,19 +54,10 @@ def remote_path_problem(path: object) -> str | None:
 
 def module_key_problem(key: object) -> str | None:
     """Why ``key`` cannot be a module key (a path inside the module folder), or None."""
-    if not isinstance(key, str) or not key:
-        return "is empty"
-    if "\x00" in key:
-        return "contains a NUL character"
-    if "\\" in key:
-        return "contains a backslash"
-    if key.startswith("/") or os.path.isabs(key):
-        return "is absolute"
+    problem = relative_path_problem(key)
+    if problem is not None or not isinstance(key, str):
+        return problem
     parts = key.split("/")
-    if ".." in parts:
-        return "contains '..'"
-    if any(p in ("", ".") for p in parts):
-        return "has an empty or '.' segment"
     name = parts[-1]
     if name.endswith(".lock") or language_of(name) is None:
         return "is not a module file name (a script extension such as .py)"

@@ -12,33 +12,22 @@ backslash or a NUL (RejectedError naming it). The sync layer writes files from t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from wac.engine.backend import OPTION_KEYS, NewScript, ScriptModule, ScriptVersion
 from wac.engine.remote.jobs import timestamp
 from wac.errors import RejectedError
+from wac.project.safepath import relative_path_problem
 
 JsonValue = Any
 
-_DRIVE = re.compile(r"^[A-Za-z]:")
 SCRIPT_ROOTS = ("f", "u", "g")
 
 
 def unsafe_reason(name: str) -> str | None:
     """Why ``name`` cannot be used as a relative file path, or None when it can."""
-    if "\0" in name:
-        return "it holds a NUL byte"
-    if "\\" in name:
-        return "it holds a backslash"
-    if name.startswith("/") or _DRIVE.match(name):
-        return "it is absolute"
-    parts = name.split("/")
-    if ".." in parts:
-        return "it holds '..'"
-    if any(p in ("", ".") for p in parts):
-        return "it has an empty or '.' component"
-    return None
+    problem = relative_path_problem(name)
+    return None if problem is None else f"it {problem}"
 
 
 def check_script_path(path: str, origin: str) -> str:
