@@ -74,11 +74,14 @@ def test_push_plan_never_archives_a_remote_script_outside_includes_or_excludes()
     assert [(i.action, i.path) for i in plan.items] == [("delete", "f/pub/z")]
 
 
-def test_push_plan_compares_metadata_and_layout_only_where_the_workspace_keeps_them() -> None:
+def test_push_plan_compares_metadata_only_where_the_workspace_keeps_it_and_never_the_layout() -> None:
     meta = default_metadata("f/a/x.script.lock")
     flat = script("f/a/x", metadata=meta, layout="flat", lock="")
     folder = script("f/a/x", metadata={**meta, "lock": "!inline f/a/x__mod/script.lock"}, layout="folder", lock="")
-    assert [i.action for i in plan_push([local(folder)], [head(flat)], SCOPE, layout_recorded=True).items] == ["change"]
+    # a clone that keeps the script in the other layout (pull keeps local layouts) has nothing to push
+    assert plan_push([local(folder)], [head(flat)], SCOPE, layout_recorded=True).items == []
+    edited = script("f/a/x", metadata={**meta, "timeout": 5}, layout="flat", lock="")
+    assert [i.action for i in plan_push([local(edited)], [head(flat)], SCOPE, layout_recorded=True).items] == ["change"]
     # a Windmill workspace keeps neither the yaml document nor the layout, and no lock reads as ''
     remote = script("f/a/x", lock=None)
     plan = plan_push([local(folder)], [head(remote)], SCOPE, layout_recorded=False)

@@ -28,9 +28,7 @@ def _plural(n: int, word: str) -> str:
 
 def _layout_recorded(backend: Any) -> bool:
     """True for a workspace that keeps each version's .script.yaml and layout (wac's own)."""
-    from wac.engine.local_backend import LocalBackend
-
-    return isinstance(backend, LocalBackend)
+    return bool(getattr(backend, "keeps_metadata", False))
 
 
 def _confirm(question: str, verb: str) -> None:
@@ -74,7 +72,7 @@ def push(
     started = time.perf_counter()
     root = find_repo_root(Path.cwd())
     config = load_config(root)
-    refs, local = read_local(root, config)  # a broken .script.yaml fails here: nothing deployed
+    refs, local, snapshot = read_local(root, config)  # a broken .script.yaml fails here: nothing deployed
     backend = open_workspace()
     try:
         name = backend.name
@@ -97,12 +95,12 @@ def push(
                 output.info(f"Would push {_plural(len(plan.items), 'script')} ({_push_counts(plan)}) "
                             f"to workspace '{name}'")
             if not dry_run:
-                record_push(load_state(root, name), root, refs)
+                record_push(load_state(root, name), root, refs, snapshot)
             return
         if not yes:
             _confirm(f"Push {_plural(len(plan.items), 'change')} to workspace '{name}'?", "push")
         result = apply_push(backend, plan)
-        record_push(load_state(root, name), root, refs)
+        record_push(load_state(root, name), root, refs, snapshot)
     finally:
         backend.close()
     seconds = time.perf_counter() - started

@@ -148,6 +148,7 @@ class Backend(Protocol):
     name: str  # the workspace name it was opened as
     url: str
     runs_workers: bool  # True: jobs run only while this process (or `wac worker`) runs workers
+    keeps_metadata: bool  # True: versions keep the .script.yaml document and layout (sync pull rewrites them)
 
     def close(self) -> None: ...
     def now(self) -> float: ...  # the workspace's clock, seconds since the epoch

@@ -39,6 +39,7 @@ class LocalBackend:
     state_dir: Path
     root: Path | None = None  # the repo, for the repo's own embedded workspace
     runs_workers: bool = True
+    keeps_metadata: bool = True
 
     @classmethod
     def open(cls, name: str, db: Path, state_dir: Path, root: Path | None = None) -> LocalBackend:

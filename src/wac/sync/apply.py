@@ -24,8 +24,10 @@ from wac.sync.scripts import LocalScript, read_script
 from wac.sync.state import SyncState, digest
 
 
-def read_local(root: Path, config: RepoConfig) -> tuple[list[ScriptRef], list[LocalScript]]:
-    """The repo's scripts in scope, each read as a deployable version.
+def read_local(root: Path, config: RepoConfig) -> tuple[list[ScriptRef], list[LocalScript], dict[str, str]]:
+    """The repo's scripts in scope, each read as a deployable version, and the digests of their
+    files taken just BEFORE reading them (what a push records as synced: a file saved after that
+    is never recorded as pushed, so a later pull reports it as a conflict instead of losing it).
 
     Raises:
         ScriptMetadataError: a ``.script.yaml`` is unreadable (named).
@@ -37,7 +39,14 @@ def read_local(root: Path, config: RepoConfig) -> tuple[list[ScriptRef], list[Lo
         raise MetadataError(f"cannot push {path}: {reason}",
                             hint="fix it, or leave it out with 'excludes' in wmill.yaml")
     refs = list(by_remote_path(found.scripts).values())
-    return refs, [read_script(ref) for ref in refs]
+    snapshot: dict[str, str] = {}
+    for ref in refs:
+        for rel in local_entry(ref).files:
+            try:
+                snapshot[rel] = digest((ref.repo_root / rel).read_bytes())
+            except OSError:
+                pass
+    return refs, [read_script(ref) for ref in refs], snapshot
 
 
 @dataclass
@@ -63,14 +72,15 @@ def apply_push(backend: Any, plan: PushPlan) -> PushResult:
     return result
 
 
-def record_push(state: SyncState, root: Path, refs: list[ScriptRef]) -> None:
-    """After a push the workspace holds the repo's scripts: record their files as synced (and
-    forget recorded files that no longer exist)."""
+def record_push(state: SyncState, root: Path, refs: list[ScriptRef], snapshot: dict[str, str]) -> None:
+    """After a push the workspace holds the repo's scripts as they were read: record those files
+    (their ``snapshot`` digests from :func:`read_local`) as synced, and forget recorded files that
+    no longer exist."""
     for ref in refs:
         for rel in local_entry(ref).files:
-            try:
-                state.files[rel] = digest((ref.repo_root / rel).read_bytes())
-            except OSError:
+            if rel in snapshot:
+                state.files[rel] = snapshot[rel]
+            else:
                 state.files.pop(rel, None)
     for rel in [r for r in state.files if not (root / r).is_file()]:
         del state.files[rel]

@@ -18,9 +18,11 @@ from wac.sync.scripts import LocalScript
 def fingerprint(script: NewScript, *, with_layout: bool) -> str:
     """A hash of what a deploy carries, to tell whether the workspace already has this version.
 
-    ``with_layout`` adds the whole ``.script.yaml`` document and the layout, which only a workspace
-    that keeps them (wac's) can be compared on; a Windmill workspace keeps neither, and an absent
-    lock there reads the same as an empty one.
+    ``with_layout`` adds the ``.script.yaml`` document (but its ``lock`` reference, which names a
+    file of the local layout), which only a workspace that keeps it (wac's) can be compared on; a
+    Windmill workspace does not, and an absent lock there reads the same as an empty one. The
+    layout itself is not compared: clones that keep one script in different layouts (a pull keeps
+    the local one) push the same version.
     """
     def lock(value: str | None) -> str | None:
         return value if with_layout else (value or "")
@@ -32,8 +34,8 @@ def fingerprint(script: NewScript, *, with_layout: bool) -> str:
         "modules": {k: [m.content, m.language, lock(m.lock)] for k, m in sorted(script.modules.items())},
     }
     if with_layout:
-        doc["metadata"] = script.metadata
-        doc["layout"] = script.layout
+        meta = script.metadata
+        doc["metadata"] = None if meta is None else {k: v for k, v in meta.items() if k != "lock"}
     text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
 

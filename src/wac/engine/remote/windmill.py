@@ -43,6 +43,7 @@ class WindmillBackend:
     """One workspace of a Windmill server."""
 
     runs_workers = False
+    keeps_metadata = False
 
     def __init__(self, name: str, url: str, workspace_id: str, token: str | None, *,
                  http: WindmillHTTP | None = None) -> None:
