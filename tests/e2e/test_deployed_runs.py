@@ -183,13 +183,21 @@ def test_preview_watch_runs_again_after_a_save_and_cancels_the_run_in_flight(rep
             if wac("job", "list", "--json", "--status", "queued", cwd=repo).json():
                 break
             time.sleep(0.05)
-        write("f/demo/w.py", 'def main():\n    return "v3"\n')
+        # an editor's atomic save: a new file renamed over the old one
+        (repo / "f/demo/.w.py.tmp").write_text('def main():\n    return "v3"\n')
+        os.replace(repo / "f/demo/.w.py.tmp", repo / "f/demo/w.py")
         _read_until(proc, sel, '"v3"', 30)
+        time.sleep(0.3)
+        (repo / "f/demo/.w.py.tmp").write_text('def main():\n    return "v4"\n')
+        os.replace(repo / "f/demo/.w.py.tmp", repo / "f/demo/w.py")
+        _read_until(proc, sel, '"v4"', 30)
+        (repo / "f/demo/other.py").write_text("x = 1\n")  # another script's file is not ours
+        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=20)
     finally:
         proc.kill()
-    assert err.count("change detected") == 2 and "stopped watching" in err and "Traceback" not in err
+    assert err.count("change detected") == 3 and "stopped watching" in err and "Traceback" not in err
     assert "the script changed" in err
     statuses = [j["status"] for j in wac("job", "list", "--json", cwd=repo).json()]
-    assert statuses == ["succeeded", "cancelled", "succeeded"]
+    assert statuses == ["succeeded", "succeeded", "cancelled", "succeeded"]

@@ -6,6 +6,7 @@ both follow a run to its end with :func:`follow_run`.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from typing import Any, Callable, Optional
@@ -70,19 +71,28 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
     from wac.errors import WacError
 
     ref, _, _ = prepare(path, args)
-    watched = [str(ref.main_file)] + ([str(ref.module_dir)] if ref.module_dir.is_dir() else [])
+    main_file = str(ref.main_file.resolve())
+    mod_dir = str(ref.module_dir.resolve())
+    watched = [main_file, mod_dir + "/"]
     changed = threading.Event()
     stop = threading.Event()
 
+    def ours(_change: Any, changed_path: str) -> bool:
+        return changed_path == main_file or changed_path.startswith(mod_dir + os.sep)
+
     def watcher() -> None:
-        for _changes in watchfiles.watch(*watched, stop_event=stop, debounce=100, step=20,
-                                         rust_timeout=200, yield_on_timeout=False, raise_interrupt=False):
+        # Watch the folder, not the file: editors save by writing a new file and renaming it over
+        # the old one, which ends a watch on the file itself; the module folder may appear later.
+        for _changes in watchfiles.watch(os.path.dirname(main_file), watch_filter=ours, stop_event=stop,
+                                         debounce=100, step=20, rust_timeout=200, yield_on_timeout=False,
+                                         raise_interrupt=False):
             changed.set()
 
     threading.Thread(target=watcher, name="wac-watch", daemon=True).start()
     backend = open_workspace(local=True)
     worker = backend.start_workers(config)
-    output.info(f"watching {', '.join(watched)}; Ctrl-C stops")
+    shown = [os.path.relpath(p, ref.repo_root) for p in watched]
+    output.info(f"watching {shown[0]} and {shown[1]}; Ctrl-C stops")
     try:
         while True:
             changed.clear()

@@ -46,7 +46,8 @@ def read_local(root: Path, config: RepoConfig) -> tuple[list[ScriptRef], list[Lo
                 snapshot[rel] = digest((ref.repo_root / rel).read_bytes())
             except OSError:
                 pass
-    return refs, [read_script(ref) for ref in refs], snapshot
+    lockfile = load_lockfile(root)
+    return refs, [read_script(ref, lockfile=lockfile) for ref in refs], snapshot
 
 
 @dataclass

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wac.engine.backend import OPTION_KEYS, NewScript, ScriptModule
-from wac.project import ScriptRef, load_lockfile
+from wac.project import Lockfile, ScriptRef, load_lockfile
 from wac.project.languages import language_of
 from wac.project.scriptmeta import resolve_lock_text
 from wac.project.textio import read_text
@@ -20,8 +20,10 @@ class LocalScript:
     has_metadata: bool
 
 
-def read_script(ref: ScriptRef, *, check_stale: bool = True) -> LocalScript:
+def read_script(ref: ScriptRef, *, check_stale: bool = True, lockfile: Lockfile | None = None) -> LocalScript:
     """Read a script, its modules, their locks and its metadata as one deployable version.
+
+    ``lockfile``: the repo's wmill-lock.yaml, when the caller reads many scripts (read once).
 
     Raises:
         ScriptMetadataError: its ``.script.yaml`` cannot be read (the message names the file).
@@ -61,5 +63,6 @@ def read_script(ref: ScriptRef, *, check_stale: bool = True) -> LocalScript:
     )
     stale = False
     if check_stale:
-        stale = not state.metadata_exists or load_lockfile(ref.repo_root).get(state.key) != state.entries[state.key]
+        locks = lockfile if lockfile is not None else load_lockfile(ref.repo_root)
+        stale = not state.metadata_exists or locks.get(state.key) != state.entries[state.key]
     return LocalScript(ref=ref, script=script, stale=stale, has_metadata=state.metadata_exists)
