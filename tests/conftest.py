@@ -11,6 +11,7 @@ import pytest
 def _isolated_workspace_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the user's workspace config; CLI subprocesses inherit this."""
     monkeypatch.setenv("WAC_CONFIG_DIR", str(tmp_path_factory.mktemp("wac-config")))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("WAC_WORKSPACE", raising=False)
 
 

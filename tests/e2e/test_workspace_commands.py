@@ -78,3 +78,23 @@ def test_two_repos_share_a_sqlite_workspace(tmp_path: Path, repo: Path, write: W
     assert not (other / ".wac" / "wac.db").exists()
     assert [s["path"] for s in wac("script", "list", "--json", cwd=other).json()] == ["f/demo/greet"]
     assert wac("script", "list", "--json", cwd=other, env={"WAC_WORKSPACE": "local"}).json() == []
+    assert sorted(p.name for p in shared.parent.iterdir() if not p.name.startswith("wac.db")) == []
+
+
+def test_a_shared_store_whose_folder_is_gone_exits_5_and_creates_nothing(tmp_path: Path, repo: Path) -> None:
+    folder = tmp_path / "mounted"
+    wac("workspace", "add", "team", f"sqlite://{folder}/wac.db", cwd=repo)
+    folder.rmdir()  # e.g. a share that is not mounted
+    res = wac("script", "list", cwd=repo, env={"WAC_WORKSPACE": "team"}, code=5)
+    assert f"the folder of its store {folder}/wac.db does not exist" in res.stderr
+    assert not folder.exists()
+    assert wac("workspace", "add", "rel", "sqlite://relative.db", cwd=repo, code=2).stderr.startswith("error:")
+
+
+def test_a_password_in_a_workspace_url_is_never_printed(repo: Path) -> None:
+    added = wac("workspace", "add", "wm", "https://bob:WMSECRET@wm.example.com", "--token", "TOKSECRET", cwd=repo)
+    shown = wac("workspace", "list", cwd=repo)
+    as_json = wac("workspace", "list", "--json", cwd=repo)
+    everything = added.stdout + added.stderr + shown.stdout + shown.stderr + as_json.stdout
+    assert "WMSECRET" not in everything and "TOKSECRET" not in everything
+    assert "https://wm.example.com" in shown.stdout

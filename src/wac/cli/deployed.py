@@ -21,7 +21,9 @@ def remote_path_of(path: str) -> str:
     from wac.project import find_repo_root, resolve_script
 
     if "/" in path and not path.startswith((".", "/")) and not Path(path).exists():
-        return path.removesuffix(".py")  # a workspace path with no local file
+        # a workspace path with no local file (any layout's spelling of it)
+        base = path.removesuffix(".py")
+        return base.removesuffix("/script").removesuffix("__mod") if base.endswith("__mod/script") else base
     return resolve_script(find_repo_root(Path.cwd()), path).remote_path
 
 

@@ -30,7 +30,7 @@ def add(
     ws = workspaces.add_workspace(name, url, token, workspace_id)
     if switch:
         workspaces.switch_workspace(name)
-    output.info(f"added workspace '{ws.name}' ({ws.kind}, {ws.url})"
+    output.info(f"added workspace '{ws.name}' ({ws.kind}, {ws.shown_url()})"
                 + (" with a token" if ws.token else "") + (" and switched to it" if switch else "")
                 + f"; config: {workspaces.config_file()}")
 
@@ -42,7 +42,7 @@ def list_workspaces(as_json: bool = typer.Option(False, "--json", help="Print JS
 
     spaces, current = workspaces.list_workspaces()
     if as_json:
-        output.emit_json([{"name": w.name, "url": w.url, "kind": w.kind, "workspace_id": w.workspace_id,
+        output.emit_json([{"name": w.name, "url": w.shown_url() if w.url else "", "kind": w.kind, "workspace_id": w.workspace_id,
                            "has_token": bool(w.token), "current": w.name == current} for w in spaces])
         return
     width = max(len(w.name) for w in spaces)

@@ -43,13 +43,30 @@ class WorkspaceConfig:
         return "windmill"
 
     def shown_url(self) -> str:
-        return self.url or "sqlite (.wac/wac.db of the repo)"
+        """The URL as messages show it: never with a user:password part."""
+        return redact_url(self.url) if self.url else "sqlite (.wac/wac.db of the repo)"
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its ``user:password@`` part."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def config_dir() -> Path:
     if os.environ.get("WAC_CONFIG_DIR"):
         return Path(os.environ["WAC_CONFIG_DIR"])
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "wac"
+
+
+def cache_dir() -> Path:
+    """Per-user scratch space (code bundles materialized by workers of shared stores)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "wac"
 
 
@@ -138,6 +155,15 @@ def add_workspace(name: str, url: str, token: str | None, workspace_id: str | No
     if not url.startswith(_SCHEMES):
         raise UsageError(f"unsupported workspace URL {url!r}",
                          hint="use https://windmill.host (a Windmill server) or sqlite:///abs/path/wac.db")
+    if url.startswith("sqlite://"):
+        db = url[len("sqlite://"):]
+        if not db.startswith("/") or not db.strip("/"):
+            raise UsageError(f"a sqlite workspace URL needs an absolute file path: {url!r}",
+                             hint="write it as sqlite:///abs/path/wac.db (three slashes, then the path)")
+        try:
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create the folder of {db}: {exc.strerror}") from None
     data = _load()
     entry: dict[str, Any] = {"url": url}
     if token:
@@ -176,7 +202,11 @@ def open_backend(ws: WorkspaceConfig, repo_root: Path | None) -> Any:
 
         if ws.url:
             db = Path(ws.url[len("sqlite://"):])
-            return LocalBackend.open(ws.name, db, db.parent)
+            if not db.parent.is_dir():
+                raise WorkspaceError(
+                    f"workspace '{ws.name}': the folder of its store {db} does not exist",
+                    hint=f"create it (mkdir -p {db.parent}) or fix the URL: wac workspace add {ws.name} sqlite:///…")
+            return LocalBackend.open(ws.name, db, cache_dir() / ws.name)
         from wac.engine.local_backend import open_local
 
         if repo_root is None:

@@ -22,10 +22,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any, NoReturn
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 
+from wac.engine.workspaces import redact_url as shown_url
 from wac.errors import AuthError, NetworkError, RejectedError, WorkspaceError
 
 JsonValue = Any
@@ -43,14 +44,6 @@ def raw_path(path: str) -> str:
 def segment(value: str) -> str:
     """One route segment (a job id, a hash, the workspace id)."""
     return quote(value, safe="")
-
-
-def shown_url(url: str) -> str:
-    """``url`` without user:password, as messages show it."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 class WindmillHTTP:
