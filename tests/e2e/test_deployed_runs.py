@@ -201,3 +201,26 @@ def test_preview_watch_runs_again_after_a_save_and_cancels_the_run_in_flight(rep
     assert "the script changed" in err
     statuses = [j["status"] for j in wac("job", "list", "--json", cwd=repo).json()]
     assert statuses == ["succeeded", "succeeded", "cancelled", "succeeded"]
+
+
+def test_push_of_a_folder_layout_script_carries_its_modules_and_their_locks(repo: Path, write: Write) -> None:
+    write("f/demo/etl__mod/script.py", """
+        from wac import task_script, workflow
+
+        @workflow
+        async def main(n: int = 2):
+            double = task_script("./lib/double.py")
+            return await double(x=n)
+    """)
+    write("f/demo/etl__mod/lib/double.py", "def main(x: int):\n    return 2 * x\n")
+    write("f/demo/etl__mod/lib/double.lock", "# py: 3.11\nsix==1.16.0\n")
+    write("f/demo/etl__mod/script.yaml", "summary: etl\ndescription: ''\nlock: ''\nkind: script\ntimeout: 30\n")
+    wac("script", "push", "f/demo/etl__mod/script.py", cwd=repo)
+    shown = wac("script", "show", "f/demo/etl", "--json", cwd=repo).json()
+    assert shown["layout"] == "folder" and shown["summary"] == "etl" and shown["options"] == {"timeout": 30}
+    assert shown["modules"] == {"lib/double.py": {"content": "def main(x: int):\n    return 2 * x\n",
+                                                  "language": "python3", "lock": "# py: 3.11\nsix==1.16.0\n"}}
+    assert wac("script", "run", "f/demo/etl", "-d", '{"n": 21}', cwd=repo).json() == 42
+    # the module is pinned too: a local edit of it changes nothing until the next push
+    write("f/demo/etl__mod/lib/double.py", "def main(x: int):\n    return 3 * x\n")
+    assert wac("script", "run", "f/demo/etl", "-d", '{"n": 21}', cwd=repo).json() == 42
