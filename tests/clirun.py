@@ -36,3 +36,42 @@ def wac(*args: str, cwd: Path, code: int | None = 0, env: dict[str, str] | None 
     if code is not None:
         assert proc.returncode == code, f"exit {proc.returncode} != {code}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
     return result
+
+
+def wac_on_terminal(*args: str, cwd: Path, answer: bytes | None, when: bytes, env: dict[str, str] | None = None,
+                    color: bool = False, timeout: float = 30) -> tuple[int, str]:
+    """``wac ARGS`` with stdin/stdout/stderr on a pseudo-terminal; types ``answer`` the first time
+    ``when`` appears on the screen. Returns (exit code, everything the terminal showed)."""
+    import pty
+    import select
+    import time
+
+    main_fd, child_fd = pty.openpty()
+    full_env = {**os.environ, **(env or {}), "PYTHONPATH": str(SRC), "TERM": "xterm", "COLUMNS": "100"}
+    if color:
+        full_env.pop("NO_COLOR", None)
+    else:
+        full_env["NO_COLOR"] = "1"
+    proc = subprocess.Popen([sys.executable, "-c", "from wac.cli.app import main; main()", *args],
+                            cwd=cwd, env=full_env, stdin=child_fd, stdout=child_fd, stderr=child_fd, close_fds=True)
+    os.close(child_fd)
+    screen, answered = b"", False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main_fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+            if answer is not None and not answered and when in screen:
+                os.write(main_fd, answer)
+                answered = True
+        elif proc.poll() is not None:
+            break
+    code = proc.wait(timeout=10)
+    os.close(main_fd)
+    return code, screen.decode("utf-8", "replace")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import pty
-import select
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.clirun import SRC, wac
+from tests.clirun import SRC, wac, wac_on_terminal
 
 GATE = """
     from wac import task, wait_for_approval, workflow
@@ -29,34 +27,8 @@ GATE = """
 
 
 def _run_on_a_terminal(repo: Path, args: list[str], answer: bytes | None, timeout: float = 30) -> tuple[int, str]:
-    """Run wac with stdin/stdout/stderr on a pty; type ``answer`` when it asks; return (code, screen)."""
-    main_fd, child_fd = pty.openpty()
-    env = {**os.environ, "PYTHONPATH": str(SRC), "TERM": "xterm", "COLUMNS": "100"}
-    env.pop("NO_COLOR", None)
-    proc = subprocess.Popen([sys.executable, "-c", "from wac.cli.app import main; main()", *args],
-                            cwd=repo, env=env, stdin=child_fd, stdout=child_fd, stderr=child_fd, close_fds=True)
-    os.close(child_fd)
-    screen = b""
-    answered = False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([main_fd], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(main_fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            screen += chunk
-            if answer is not None and not answered and b"Approve?" in screen:
-                os.write(main_fd, answer)
-                answered = True
-        elif proc.poll() is not None:
-            break
-    code = proc.wait(timeout=10)
-    os.close(main_fd)
-    return code, screen.decode("utf-8", "replace")
+    """Run wac on a pty (colours on); type ``answer`` when it asks; return (code, screen)."""
+    return wac_on_terminal(*args, cwd=repo, answer=answer, when=b"Approve?", color=True, timeout=timeout)
 
 
 def test_on_a_terminal_preview_draws_the_run_and_asks_for_the_approval(repo, write):

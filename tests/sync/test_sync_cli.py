@@ -177,39 +177,9 @@ def test_push_warns_about_stale_metadata(tmp_path: Path, shared: Shared) -> None
 
 def _on_a_terminal(repo: Path, env: dict[str, str], args: list[str], answer: bytes, timeout: float = 20) -> tuple[int, str]:
     """Run wac on a pseudo-terminal and type ``answer`` at its first question."""
-    import pty
-    import select
-    import subprocess
-    import sys
-    import time
+    from tests.clirun import wac_on_terminal
 
-    from tests.clirun import SRC
-
-    main_fd, child_fd = pty.openpty()
-    full_env = {**os.environ, **env, "PYTHONPATH": str(SRC), "TERM": "xterm", "NO_COLOR": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", "from wac.cli.app import main; main()", *args],
-                            cwd=repo, env=full_env, stdin=child_fd, stdout=child_fd, stderr=child_fd, close_fds=True)
-    os.close(child_fd)
-    screen, answered = b"", False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([main_fd], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(main_fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            screen += chunk
-            if not answered and b"[y/N]" in screen:
-                os.write(main_fd, answer)
-                answered = True
-        elif proc.poll() is not None:
-            break
-    code = proc.wait(timeout=10)
-    os.close(main_fd)
-    return code, screen.decode("utf-8", "replace")
+    return wac_on_terminal(*args, cwd=repo, answer=answer, when=b"[y/N]", env=env, timeout=timeout)
 
 
 def test_on_a_terminal_push_asks_first_and_no_deploys_nothing(tmp_path: Path, shared: Shared) -> None:
