@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -10,10 +9,6 @@ import typer
 
 from wac.cli import output
 from wac.cli.script import follow_run, script_app
-
-
-def _when(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
 
 
 def remote_path_of(path: str) -> str:
@@ -81,7 +76,7 @@ def list_scripts(as_json: bool = typer.Option(False, "--json", help="Print JSON.
         return
     width = max(len(v.path) for v in versions)
     for v in versions:
-        typer.echo(f"{v.path:{width}}  {v.hash[:7]}  {_when(v.created_at)}  {v.script.summary}".rstrip())
+        typer.echo(f"{v.path:{width}}  {v.hash[:7]}  {output.when(v.created_at)}  {v.script.summary}".rstrip())
 
 
 @script_app.command("show")
@@ -107,7 +102,7 @@ def show(
         return
     typer.echo(f"path         {s.path}")
     typer.echo(f"version      {v.hash}" + (f"  (parent {v.parent_hash[:7]})" if v.parent_hash else ""))
-    typer.echo(f"deployed     {_when(v.created_at)}" + (f" by {v.created_by}" if v.created_by else ""))
+    typer.echo(f"deployed     {output.when(v.created_at)}" + (f" by {v.created_by}" if v.created_by else ""))
     if s.summary:
         typer.echo(f"summary      {s.summary}")
     if s.description:
@@ -156,7 +151,7 @@ def history(
         return
     for i, e in enumerate(entries):
         mark = "archived" if e.archived else ("current" if i == 0 else "")
-        typer.echo(f"{e.hash[:7]}  {_when(e.created_at)}  {mark:8}  {e.deployment_message or ''}".rstrip())
+        typer.echo(f"{e.hash[:7]}  {output.when(e.created_at)}  {mark:8}  {e.deployment_message or ''}".rstrip())
 
 
 @script_app.command("run")
@@ -171,9 +166,9 @@ def run(
 ) -> None:
     """Run the DEPLOYED version of a script in the current workspace (local edits are ignored)."""
     from wac.cli.args import parse_data
-    from wac.cli.prepare import open_workspace
+    from wac.cli.prepare import open_workspace, refuse_bad_args
     from wac.engine.worker import WorkerConfig
-    from wac.errors import ArgsError, UsageError
+    from wac.errors import UsageError
 
     if approve and reject:
         raise UsageError("--approve and --reject exclude each other")
@@ -181,13 +176,8 @@ def run(
     remote = remote_path_of(path)
     backend = open_workspace()
     version = backend.get_script(remote)
-    if version.script.schema:
-        from wac.parser import validate_args
-
-        problems = validate_args(version.script.schema, args)
-        if problems:
-            raise ArgsError(f"arguments do not match the inputs of {remote} (version {version.hash[:7]}): "
-                            + "; ".join(problems), hint=f"see the inputs with: wac script show {remote}")
+    refuse_bad_args(version.script.schema, args, f"{remote} (version {version.hash[:7]})",
+                    f"see the inputs with: wac script show {remote}")
     worker = None if no_wait or not backend.runs_workers else backend.start_workers(WorkerConfig(slots=workers))
     try:
         job_id = backend.run_script(remote, args)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any, Optional
 
 import typer
@@ -21,10 +20,6 @@ def _workspace() -> Any:
     from wac.cli.prepare import open_workspace
 
     return open_workspace()
-
-
-def _when(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
 
 
 @job_app.command("list")
@@ -50,7 +45,7 @@ def list_jobs(
         table.add_column(col)
     for j in jobs:
         dur = fmt_duration(j.finished_at - j.started_at) if j.finished_at and j.started_at else ""
-        table.add_row(j.id, j.status, j.script_path, _when(j.created_at), dur, str(j.rounds))
+        table.add_row(j.id, j.status, j.script_path, output.when(j.created_at), dur, str(j.rounds))
     from rich.console import Console
 
     Console(no_color=True, highlight=False, width=200).print(table)

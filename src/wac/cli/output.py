@@ -28,6 +28,13 @@ def is_interactive() -> bool:
     return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
 
+def when(ts: float | None) -> str:
+    """A timestamp as tables show it (local time), ``-`` for none."""
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
 def emit_json(value: Any) -> None:
     """Print exactly one JSON document on stdout."""
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")

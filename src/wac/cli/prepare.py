@@ -38,17 +38,19 @@ def script_schema(ref: ScriptRef, main_text: str) -> dict[str, Any] | None:
 
 def check_args(ref: ScriptRef, main_text: str, args: dict[str, Any]) -> None:
     """Refuse arguments that do not match the script's schema, naming each bad field."""
-    from wac.parser import validate_args
+    refuse_bad_args(script_schema(ref, main_text), args, ref.remote_path,
+                    "fix -d, or see the inputs with: wac generate-metadata --dry-run " + ref.local_path)
 
-    schema = script_schema(ref, main_text)
+
+def refuse_bad_args(schema: dict[str, Any] | None, args: dict[str, Any], what: str, hint: str) -> None:
+    """Raise ArgsError naming each field of ``args`` that ``schema`` (if any) does not accept."""
     if not schema:
         return
+    from wac.parser import validate_args
+
     problems = validate_args(schema, args)
     if problems:
-        raise ArgsError(
-            f"arguments do not match the inputs of {ref.remote_path}: " + "; ".join(problems),
-            hint="fix -d, or see the inputs with: wac generate-metadata --dry-run " + ref.local_path,
-        )
+        raise ArgsError(f"arguments do not match the inputs of {what}: " + "; ".join(problems), hint=hint)
 
 
 def prepare(path: str, args: dict[str, Any]) -> tuple[ScriptRef, Any, Callable[[], None]]:

@@ -67,10 +67,13 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
     """Preview, then again on each save of the script or its modules; a save cancels the run in flight."""
     import watchfiles
 
+    from pathlib import Path
+
     from wac.cli.prepare import open_workspace, prepare
     from wac.errors import WacError
+    from wac.project import find_repo_root, resolve_script
 
-    ref, _, _ = prepare(path, args)
+    ref = resolve_script(find_repo_root(Path.cwd()), path)
     main_file = str(ref.main_file.resolve())
     mod_dir = str(ref.module_dir.resolve())
     watched = [main_file, mod_dir + "/"]

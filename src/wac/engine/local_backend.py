@@ -15,13 +15,6 @@ from wac.errors import NotDeployedError
 
 JsonValue = Any
 
-# .script.yaml keys that become the options a deployed run is submitted with.
-_RUN_OPTIONS = {
-    "tag": "tag", "timeout": "timeout", "priority": "priority", "cache_ttl": "cache_ttl",
-    "concurrent_limit": "concurrency_limit", "concurrency_key": "concurrency_key",
-    "concurrency_time_window_s": "concurrency_time_window_s",
-}
-
 
 def _version(record: ScriptRecord) -> ScriptVersion:
     return ScriptVersion(
@@ -92,9 +85,7 @@ class LocalBackend:
         from wac.engine.deployed import deployed_bundle
 
         bundle, record = deployed_bundle(self.store, path)
-        meta = record.doc.get("options") or {}
-        options = TaskOptions.from_json({ours: meta[theirs] for theirs, ours in _RUN_OPTIONS.items()
-                                         if meta.get(theirs) is not None})
+        options = TaskOptions.from_windmill(record.doc.get("options") or {})
         return self.store.submit(JobSpec(bundle_hash=bundle.hash, entry=bundle.entry, args=args,
                                          script_path=path, options=options, preview=preview))
 

@@ -24,15 +24,6 @@ from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Tok
 from wac.errors import LostClaimError, WacError
 
 WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace
-_STEP_OPTION_KEYS = {
-    "timeout": "timeout",
-    "tag": "tag",
-    "priority": "priority",
-    "cache_ttl": "cache_ttl",
-    "concurrent_limit": "concurrency_limit",
-    "concurrency_key": "concurrency_key",
-    "concurrency_time_window_s": "concurrency_time_window_s",
-}
 
 
 @dataclass
@@ -54,7 +45,6 @@ def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]]) -> list[
     """Turn the SDK's dispatched step dicts into children of ``job``."""
     children = []
     for step in steps:
-        opts = {ours: step[theirs] for theirs, ours in _STEP_OPTION_KEYS.items() if step.get(theirs) is not None}
         kind = step.get("dispatch_type", "inline")
         script = str(step.get("script") or step["name"])
         if kind == "inline":
@@ -67,7 +57,7 @@ def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]]) -> list[
         children.append(
             ChildSpec(
                 key=step["key"], name=step["name"], entry=entry, args=dict(step.get("args") or {}),
-                executing_key=executing, options=TaskOptions.from_json(opts),
+                executing_key=executing, options=TaskOptions.from_windmill(step),
                 script_path=job.script_path if kind == "inline" else script, kind=child_kind,
             )
         )

@@ -48,6 +48,20 @@ class TaskOptions:
         data = data or {}
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
+    @classmethod
+    def from_windmill(cls, data: dict[str, JsonValue]) -> TaskOptions:
+        """Options under Windmill's names (a dispatched step, a ``.script.yaml``); others ignored."""
+        return cls.from_json({ours: data[theirs] for theirs, ours in WINDMILL_OPTION_NAMES.items()
+                              if data.get(theirs) is not None})
+
+
+# Windmill's option names (dispatched steps, .script.yaml) -> TaskOptions fields.
+WINDMILL_OPTION_NAMES = {
+    "timeout": "timeout", "tag": "tag", "priority": "priority", "cache_ttl": "cache_ttl",
+    "concurrent_limit": "concurrency_limit", "concurrency_key": "concurrency_key",
+    "concurrency_time_window_s": "concurrency_time_window_s",
+}
+
 
 @dataclass(frozen=True)
 class JobSpec:
