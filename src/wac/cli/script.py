@@ -45,6 +45,9 @@ def preview(
     from wac.cli.prepare import open_workspace, prepare
     from wac.engine.worker import WorkerConfig
 
+    from wac.cli.signals import interrupt_on_termination
+
+    interrupt_on_termination()  # SIGTERM/SIGHUP give the job back as Ctrl-C does
     args = parse_data(data)
     decision = True if approve else False if reject else None
     config = WorkerConfig(slots=workers, skip_sleeps=skip_sleeps, real_wmill=wmill_sdk)
@@ -154,7 +157,9 @@ def follow_run(
                 if worker is not None:
                     worker.raise_if_failed()
                 backend.wait_for_change(job_id, 0.1 if not redrawn else 0.5, since)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        from wac.cli.signals import exit_code
+
         if worker is not None:
             worker.stop()
             output.error(
@@ -164,7 +169,11 @@ def follow_run(
         else:
             output.error(f"interrupted; job {job_id} goes on in workspace '{backend.name}'",
                          "follow it with: wac job get " + job_id + "   (or cancel it: wac job cancel " + job_id + ")")
-        raise typer.Exit(130) from None
+        raise typer.Exit(exit_code(exc)) from None
+    except BaseException:
+        if worker is not None:
+            worker.stop()
+        raise
     if worker is not None:
         worker.stop()
     _print_result(job, as_json)

@@ -280,6 +280,8 @@ class Worker:
             return
         with self._live_lock:
             self._live[job.id] = (token, proc, deadline)
+        if self._stop.is_set():  # stop() ran while this round was being forked: it saw no process
+            proc.kill("worker stopping")
         try:
             self._converse(job, token, proc, manifest.module_dir)
         finally:
@@ -301,6 +303,8 @@ class Worker:
     def _round_died(self, job: Job, token: Token, proc: RoundProcess) -> None:
         logs = proc.logs()
         why = proc.killed_because
+        if why is None and self._stop.is_set():
+            why = "worker stopping"  # its zygote went away with the stopping worker
         if why == "lost":
             return  # another worker owns the job now
         if why == "worker stopping":
