@@ -22,7 +22,7 @@ from wac.engine.store._sqlite_ending import MAX_LOST, RELEASE, Row, SqliteEnding
 from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
 from wac.engine.store._sqlite_scripts import SqliteScripts
 from wac.engine.store._sqlite_rows import (
-    J_ATTEMPT, J_BUNDLE, J_CONC_KEY, J_CONC_WINDOW, J_EXEC, J_ID, J_PARENT, J_PATH, J_PRIORITY,
+    J_ATTEMPT, J_BUNDLE, J_CANCEL_REASON, J_CANCEL_REQ, J_CONC_KEY, J_CONC_WINDOW, J_EXEC, J_ID, J_PARENT, J_PATH, J_PRIORITY,
     J_ROOT, J_TAG, JOB_COLUMNS, STEP_COLUMNS, cache_key, dumps, loads, next_id, row_to_job,
     row_to_step,
 )
@@ -141,11 +141,24 @@ class SqliteStore(SqliteEnding, SqliteScripts):
         if self._pool._retry(lambda: conn.execute(sql, params).fetchone()) is None:
             return None
 
+        cancelled = []
+
         def txn(conn: sqlite3.Connection) -> tuple[Row, list[Row] | None] | None:
             now = self.now()
-            found = conn.execute(sql, {"now": now, **tag_params}).fetchone()
-            if found is None:
-                return None
+            while True:
+                found = conn.execute(sql, {"now": now, **tag_params}).fetchone()
+                if found is None:
+                    return None
+                # A job whose cancel was asked while it ran and that came back to the queue (its
+                # worker stopped, its round requeued itself before the heartbeat saw the cancel)
+                # ends here: a cancelled job never starts user code again.
+                asked = conn.execute(
+                    f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND cancel_requested = 1", (found[0],)
+                ).fetchone()
+                if asked is None:
+                    break
+                self._cancel_now_txn(conn, asked, asked[J_CANCEL_REASON] or "cancelled", now, finish=True)
+                cancelled.append(found[0])
             row = conn.execute(
                 "UPDATE jobs SET status = 'running', attempt = attempt + 1, rounds = rounds + 1,"
                 " worker_id = ?, lease_until = ?, started_at = coalesce(started_at, ?),"
@@ -167,6 +180,8 @@ class SqliteStore(SqliteEnding, SqliteScripts):
             return row, steps
 
         got = self._write(txn, work=False)
+        if cancelled:
+            self._waker.notify(work=True)  # their parents may be runnable now
         if got is None:
             return None
         row, steps = got
@@ -334,7 +349,10 @@ class SqliteStore(SqliteEnding, SqliteScripts):
         lease would make it, without counting as a lost worker."""
 
         def txn(conn: sqlite3.Connection) -> None:
-            self._fence(conn, token)
+            row = self._fence(conn, token)
+            if row[J_CANCEL_REQ]:  # its cancel was asked while it ran: it ends now, not queued
+                self._cancel_now_txn(conn, row, row[J_CANCEL_REASON] or "cancelled", self.now(), finish=True)
+                return
             conn.execute(
                 f"UPDATE jobs SET status = 'queued', scheduled_at = ?, {RELEASE} WHERE id = ?",
                 (self.now(), token.job_id),
