@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -33,6 +32,8 @@ from wac.errors import ConflictError, JobNotFoundError, StoreError
 
 __all__ = ["MAX_LOST", "SqliteStore"]
 
+_NOW_SQL = "SELECT (julianday('now') - 2440587.5) * 86400.0"
+
 
 class SqliteStore(SqliteEnding, SqliteScripts):
     """A store in one SQLite file, shared by threads and processes.
@@ -51,7 +52,7 @@ class SqliteStore(SqliteEnding, SqliteScripts):
         self.path = os.path.realpath(path)
         self._pool = ConnectionPool(self.path, create=create)
         self._waker = waker_for(self.path)
-        self._clock = clock or time.time
+        self._clock = clock  # None: SQLite's clock (G4), the one clock every process shares
         self._poll = poll_interval
 
     # ------------------------------------------------------------------ lifecycle
@@ -67,7 +68,16 @@ class SqliteStore(SqliteEnding, SqliteScripts):
         self._pool.close()
 
     def now(self) -> float:
-        return self._clock()
+        """The store clock: SQLite's ``julianday('now')`` in seconds since the epoch (ms steps).
+
+        Every deadline (leases, sleeps, timeouts, approvals) is written and compared in this one
+        clock, read through the store's connection, never a process's own ``time.time()``: a
+        process whose Python clock is off cannot park a sleep or fire a lease early.
+        """
+        if self._clock is not None:
+            return self._clock()
+        conn = self._pool.get()
+        return float(self._pool._retry(lambda: conn.execute(_NOW_SQL).fetchone()[0]))
 
     def _write(self, fn: Callable[[sqlite3.Connection], Any], *, work: bool) -> Any:
         out = self._pool.write(fn)
