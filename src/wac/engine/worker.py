@@ -265,6 +265,7 @@ class Worker:
             "mod_dir": manifest.module_dir, "args": args, "checkpoint": checkpoint,
             "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
             "store_url": self.store.url, "token": [token.job_id, token.attempt, token.worker_id],
+            "lease_s": self.config.lease_s,
             "secret": self.store.job_secret(job.id), "workspace": self.config.workspace,
             "cwd": os.getcwd(), "env": {"WM_JOB_ID": "", "WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id},
         }

@@ -236,6 +236,20 @@ class SqliteStore(SqliteEnding, SqliteScripts):
         report: HeartbeatReport = self._pool.write(txn)
         return report
 
+    def holds(self, token: Token) -> bool:
+        """True while ``token``'s claim is live: the job runs under it and its lease has not run
+        out by the store clock (a round checks this to stop once its claim is gone)."""
+
+        def read(conn: sqlite3.Connection) -> Any:
+            return conn.execute(
+                f"SELECT lease_until >= ({_NOW_SQL[7:]}) FROM jobs WHERE id = ? AND status = 'running'"
+                " AND attempt = ? AND worker_id = ?",
+                (token.job_id, token.attempt, token.worker_id),
+            ).fetchone()
+
+        row = self._pool.read(read)
+        return bool(row is not None and row[0])
+
     # ------------------------------------------------------------------ round outcomes
     def dispatch(
         self, token: Token, children: list[ChildSpec], max_in_flight: int | None = None, logs: str = ""
