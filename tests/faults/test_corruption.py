@@ -64,7 +64,7 @@ def test_a_damaged_store_is_an_error_never_a_success_and_recover_brings_it_back(
     assert wac("job", "list", cwd=repo, code=5).stderr.startswith("error: ")
 
     restored = wac("store", "recover", "--from", saved, cwd=repo)
-    assert "the damaged store is kept at" in restored.stderr
+    assert "the old store is kept at" in restored.stderr
     assert wac("store", "check", cwd=repo).stdout.strip() == "ok"
     assert len(wac("job", "list", "--json", cwd=repo).json()) == 1  # the run from before the backup
     assert wac("script", "preview", "f/q/quick.py", "-d", '{"n": 5}', cwd=repo).stdout.strip() == "6"

@@ -11,7 +11,14 @@ import textwrap
 import pytest
 
 from tests.clirun import wac
-from tests.faults.helpers import finish, mount_tmpfs, remount, start_wac, unmount, wait_until
+from tests.faults.helpers import (
+    finish,
+    mount_tmpfs,
+    remount,
+    start_wac,
+    unmount,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -76,7 +76,7 @@ def recover(
     path = _db(db)
     moved, counts = run_recover(path, source.resolve() if source is not None else None)
     if source is not None:
-        output.info(f"restored {path} from {source}; the damaged store is kept at {moved}")
+        output.info(f"restored {path} from {source}; the old store is kept at {moved}")
     else:
         kept = ", ".join(f"{n} {t}" for t, n in sorted(counts.items()) if n)
-        output.info(f"recovered {path} ({kept or 'no rows'}); the damaged store is kept at {moved}")
+        output.info(f"recovered {path} ({kept or 'no rows'}); the old store is kept at {moved}")

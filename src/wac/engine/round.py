@@ -125,7 +125,9 @@ def _error_record(exc: BaseException, entry: str) -> dict[str, Any]:
 def _run(spec: dict[str, Any]) -> dict[str, Any]:
     main = _load_main(spec)
     if spec.get("real_wmill"):
-        from wmill import client as wmill_client  # the real package, for compatibility runs
+        from wmill import (
+            client as wmill_client,  # the real package, for compatibility runs
+        )
 
         return wmill_client._run_workflow(main, spec["checkpoint"], spec["args"])  # type: ignore[no-any-return]
     from wac.sdk import run_round
