@@ -134,6 +134,26 @@ class LocalBackend:
         secret = approvals.token_hash(token) if token is not None else None
         self.store.resume(job_id, key, secret, approved, value, approver)
 
+    def approval_info(self, job_id: str, key: str) -> dict[str, Any]:
+        """What an approval prompt shows: the stored form (``{"form", "description", "skin"}``),
+        when it times out, and its resume URLs (``{approvalPage, resume, cancel}``)."""
+        import json
+
+        from wac.engine import approvals
+
+        def read(conn: Any) -> Any:
+            return conn.execute("SELECT form, timeout_at FROM approvals WHERE job_id = ? AND key = ?",
+                                (job_id, key)).fetchone()
+
+        pool = getattr(self.store, "_pool", None)
+        row = pool.read(read) if pool is not None else None
+        token = approvals.approval_token(self.store.job_secret(job_id), job_id, key)
+        return {
+            "form": json.loads(row[0]) if row and row[0] else None,
+            "timeout_at": row[1] if row else None,
+            "urls": approvals.resume_urls(self.name, job_id, key, token),
+        }
+
     def change_token(self) -> Any:
         return self.store.change_token()
 
