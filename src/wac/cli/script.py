@@ -70,11 +70,12 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
 
     from pathlib import Path
 
-    from wac.cli.prepare import open_workspace, prepare
+    from wac.cli.prepare import open_workspace, prepare, refuse_other_languages
     from wac.errors import WacError
     from wac.project import find_repo_root, resolve_script
 
     ref = resolve_script(find_repo_root(Path.cwd()), path)
+    refuse_other_languages(ref)
     main_file = str(ref.main_file.resolve())
     mod_dir = str(ref.module_dir.resolve())
     watched = [main_file, mod_dir + "/"]
