@@ -12,10 +12,19 @@ from wac.project import ScriptRef, find_repo_root, resolve_script
 def open_workspace(name: str | None = None, *, local: bool = False) -> Any:
     """The Backend of the current workspace (``WAC_WORKSPACE``, else the active one, else the
     repo's embedded store), of the workspace ``name``, or (``local``) the repo's embedded store."""
-    from wac.engine.workspaces import LOCAL, get_workspace, open_backend
+    from wac.engine.workspaces import LOCAL, current_source, get_workspace, open_backend
 
-    ws = get_workspace(LOCAL if local else name)
-    return open_backend(ws, find_repo_root(Path.cwd()))
+    root = find_repo_root(Path.cwd())
+    ws = get_workspace(LOCAL if local else name, root)
+    if not local and name is None:
+        chosen, source = current_source(repo_root=root)
+        # say where commands go when a setting made earlier chose it (a repo pin, a machine-wide
+        # switch); not for the default, nor for WAC_WORKSPACE, which the command line itself names
+        if source not in ("default", "WAC_WORKSPACE"):
+            from wac.cli import output
+
+            output.info(f"workspace: {ws.name} ({ws.kind}, {ws.shown_url()}; {source})")
+    return open_backend(ws, root)
 
 
 def script_schema(ref: ScriptRef, main_text: str) -> dict[str, Any] | None:

@@ -203,7 +203,7 @@ def _answer_approval(backend: Any, job: Any, decision: bool | None, view: Any) -
         from wac.engine.workspaces import current_name
 
         # the preview runs on the repo's own store: name it when the current workspace is another
-        prefix = "" if current_name() == backend.name else f"WAC_WORKSPACE={backend.name} "
+        prefix = "" if current_name(repo_root=getattr(backend, "root", None)) == backend.name else f"WAC_WORKSPACE={backend.name} "
         output.info(
             f"waiting for approval '{key}' of job {job.id}: run `{prefix}wac job approve {job.id}` "
             f"or `{prefix}wac job reject {job.id}`"
