@@ -22,6 +22,38 @@ def _workspace() -> Any:
     return open_workspace()
 
 
+def _get(ws: Any, job_id: str) -> Any:
+    """The job, or a JobNotFoundError that names the workspace looked in and, when the job is in
+    the repo's own store instead (previews always run there), the command that finds it."""
+    from pathlib import Path
+
+    from wac.errors import JobNotFoundError
+
+    try:
+        return ws.get_job(job_id)
+    except JobNotFoundError:
+        where = f"workspace '{ws.name}'" + (f" ({ws.url})" if getattr(ws, "url", "") else "")
+        hint = "list jobs with: wac job list"
+        if ws.name != "local":
+            from wac.engine.local_backend import local_store_path
+            from wac.project import find_repo_root
+
+            db = local_store_path(find_repo_root(Path.cwd()))
+            if db.is_file():  # look, never create: a read makes no store
+                from wac.engine.store import open_store
+
+                store = open_store(f"sqlite:///{db}")
+                try:
+                    store.get_job(job_id)
+                    hint = (f"it is in the repo's own workspace 'local' (where previews run): "
+                            f"WAC_WORKSPACE=local wac job … {job_id}")
+                except JobNotFoundError:
+                    pass
+                finally:
+                    store.close()
+        raise JobNotFoundError(f"no job {job_id} in {where}", hint=hint) from None
+
+
 SHOWN_STATES = ("queued", "blocked", "running", "waiting", "suspended", "sleeping",
                 "succeeded", "failed", "cancelled")
 
@@ -71,7 +103,7 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
     from wac.cli.runview import fmt_duration
 
     ws = _workspace()
-    job = ws.get_job(job_id)
+    job = _get(ws, job_id)
     status = shown_status(ws, job)
     if as_json:
         output.emit_json({**job_document(job), "status": status})
@@ -106,7 +138,7 @@ def result(job_id: str) -> None:
     from wac.errors import WorkflowFailedError
 
     ws = _workspace()
-    job = ws.get_job(job_id)
+    job = _get(ws, job_id)
     if job.status == "succeeded":
         output.emit_json(job.result)
         return
@@ -126,7 +158,7 @@ def logs(
     from wac.cli.joblogs import render_logs
 
     ws = _workspace()
-    for line in render_logs(ws, ws.get_job(job_id), raw=raw):
+    for line in render_logs(ws, _get(ws, job_id), raw=raw):
         typer.echo(line)
 
 
@@ -136,7 +168,7 @@ def timeline(job_id: str, as_json: bool = typer.Option(False, "--json", help="Pr
     from wac.cli.runview import entry_status, fmt_duration
 
     ws = _workspace()
-    job = ws.get_job(job_id)
+    job = _get(ws, job_id)
     entries = ws.timeline(job_id)
     now = ws.now()
     if as_json:
@@ -157,6 +189,7 @@ def timeline(job_id: str, as_json: bool = typer.Option(False, "--json", help="Pr
 def cancel(job_id: str, reason: str = typer.Option("cancelled by user", "--reason")) -> None:
     """Cancel a job and everything running under it."""
     ws = _workspace()
+    _get(ws, job_id)
     n = ws.cancel(job_id, reason)
     output.info(f"cancelled {n} job(s)" if n else f"job {job_id} had already finished; nothing to cancel")
 
@@ -174,9 +207,11 @@ def _decide(target: str, approved: bool, value: Optional[str], approver: Optiona
     ws = _workspace()
     if "://" in target:
         job_id, key, token, url_approver = approvals.parse_resume_url(target)
+        _get(ws, job_id)
         ws.resume(job_id, key, token, approved, payload, approver or url_approver)
     else:
         job_id = target
+        _get(ws, job_id)
         ws.resume(job_id, None, None, approved, payload, approver or "cli")
     output.info(f"{'approved' if approved else 'rejected'} job {job_id}; a worker continues it "
                 "(the run that started it, or: wac worker)")

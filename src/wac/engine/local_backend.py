@@ -129,8 +129,8 @@ class LocalBackend:
     ) -> None:
         from wac.engine import approvals
 
-        if key is None:
-            key = self.store.get_job(job_id).suspended_key
+        # key None: whatever approval the job waits on, decided in the store's one transaction
+        # (reading it first, outside, could act on a state that changed meanwhile)
         secret = approvals.token_hash(token) if token is not None else None
         self.store.resume(job_id, key, secret, approved, value, approver)
 
@@ -161,12 +161,18 @@ class LocalBackend:
         self.store.wait_for_change(job_id, timeout, since)
 
 
-def open_local(root: Path) -> LocalBackend:
-    """The repo's embedded workspace ``local``: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
+def local_store_path(root: Path) -> Path:
+    """Where the repo's embedded store lives: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
     import os
 
     state = Path(os.environ["WAC_STATE_DIR"]) if os.environ.get("WAC_STATE_DIR") else root / ".wac"
-    return LocalBackend.open("local", state / "wac.db", state, root=root)
+    return state / "wac.db"
+
+
+def open_local(root: Path) -> LocalBackend:
+    """The repo's embedded workspace ``local``: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
+    db = local_store_path(root)
+    return LocalBackend.open("local", db, db.parent, root=root)
 
 
 def _user() -> str:
