@@ -237,12 +237,7 @@ class Worker:
         job, token = claim.job, claim.token
         self.rounds_run += 1
         if job.entry.startswith(WORKSPACE_ENTRY):
-            path = job.entry[len(WORKSPACE_ENTRY):]
-            self._apply_error(token, error_record(
-                "NotDeployedError",
-                f"{path} is not deployed in workspace '{self.config.workspace}'; running workspace scripts "
-                "from task_script()/task_flow() needs a workspace (wac sync push)",
-            ), "")
+            self._apply_error(token, self._not_deployed(job, job.entry[len(WORKSPACE_ENTRY):]), "")
             return
         try:
             files, bundle_dir, manifest = self._bundle(job.bundle_hash)
@@ -356,10 +351,29 @@ class Worker:
         except LostClaimError:
             pass
 
+    def _not_deployed(self, job: Job, path: str) -> dict[str, Any]:
+        """The error of a child whose workspace script or flow could not be pinned."""
+        kind = None
+        if job.parent_id is not None:
+            kind = next((s.kind for s in self.store.get_steps(job.parent_id) if s.key == job.parent_key), None)
+        if kind == "flow":
+            from wac.engine.deployed import resolve_child
+
+            if resolve_child(self.store, path) is not None:
+                return error_record("NotAFlowError", f'{path} is a script, not a flow: call it with '
+                                    f'task_script("{path}") instead of task_flow("{path}")')
+            return error_record("NotDeployedError", f"no flow {path} in workspace '{self.config.workspace}' "
+                                "(the embedded engine runs scripts; flows run on a Windmill server)")
+        return error_record(
+            "NotDeployedError",
+            f"{path} is not deployed in workspace '{self.config.workspace}'; running workspace scripts "
+            "from task_script()/task_flow() needs a workspace (wac sync push)",
+        )
+
     def _pin_deployed(self, child: ChildSpec) -> ChildSpec:
         """A ``task_script("f/a/b")`` child runs the head deployed now, pinned by its bundle."""
-        if not child.entry.startswith(WORKSPACE_ENTRY):
-            return child
+        if not child.entry.startswith(WORKSPACE_ENTRY) or child.kind == "flow":
+            return child  # a flow is never a deployed script: its round says so (_not_deployed)
         from wac.engine.deployed import resolve_child
 
         found = resolve_child(self.store, child.entry[len(WORKSPACE_ENTRY):])
