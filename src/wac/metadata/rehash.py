@@ -8,9 +8,9 @@ from pathlib import Path
 from wac.errors import WacError
 from wac.metadata.scope import in_folder
 from wac.metadata.state import load_state
+from wac.project.bundles import discover_bundles, in_folder_filter
 from wac.project.config import RepoConfig
 from wac.project.discovery import discover
-from wac.project.bundles import discover_bundles, in_folder_filter
 from wac.project.lockfile import Lockfile, load_lockfile
 from wac.project.scriptmeta import inline_lock_path
 from wac.project.textio import create_exclusive

@@ -112,7 +112,7 @@ class Lockfile:
 
 def _normal(path: str) -> str:
     n = path.replace("\\", "/")
-    return n[2:] if n.startswith("./") else n
+    return n.removeprefix("./")
 
 
 def load_lockfile(root: Path) -> Lockfile:
