@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from wac.cli import output
+from wac.cli.confirm import confirm_apply
 
 if TYPE_CHECKING:
     from wac.sync.pull import PullPlan
@@ -29,18 +30,6 @@ def _plural(n: int, word: str) -> str:
 def _layout_recorded(backend: Any) -> bool:
     """True for a workspace that keeps each version's .script.yaml and layout (wac's own)."""
     return bool(getattr(backend, "keeps_metadata", False))
-
-
-def _confirm(question: str, verb: str) -> None:
-    """Ask on a terminal; refuse without one (the caller passes --yes to skip this)."""
-    from wac.errors import UsageError
-
-    if not sys.stdin.isatty():
-        raise UsageError(f"not {verb}ing without confirmation: stdin is not a terminal",
-                         hint=f"pass --yes to {verb} as planned above (or --dry-run to only see the plan)")
-    if not typer.confirm(question, default=False, err=True):
-        output.info(f"Nothing {verb}ed.")
-        raise typer.Exit(1)
 
 
 # ---------------------------------------------------------------------------------------- push
@@ -79,7 +68,7 @@ def push(
         plan = plan_push(local, backend.list_scripts(), config, layout_recorded=_layout_recorded(backend))
         doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
         if not json_out:
-            sys.stderr.write(render_push(plan))
+            output.plan_text(render_push(plan))
         stale = [i.local_path for i in plan.items if i.stale]
         for path in stale:
             sys.stderr.write(f"warning: {path}: metadata is stale (wmill-lock.yaml does not match its files)\n")
@@ -97,8 +86,7 @@ def push(
             if not dry_run:
                 record_push(load_state(root, name), root, refs, snapshot)
             return
-        if not yes:
-            _confirm(f"Push {_plural(len(plan.items), 'change')} to workspace '{name}'?", "push")
+        confirm_apply(f"Push {_plural(len(plan.items), 'change')} to workspace '{name}'?", "push", yes)
         result = apply_push(backend, plan)
         record_push(load_state(root, name), root, refs, snapshot)
     finally:
@@ -165,7 +153,7 @@ def pull(
     plan = plan_pull(remote, local, DiskView(root), state.files, config, layout_recorded=layout_recorded)
     doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
     if not json_out:
-        sys.stderr.write(render_pull(plan))
+        output.plan_text(render_pull(plan))
     conflicts = plan.conflicts
     if conflicts and not yes:
         if json_out:
@@ -193,8 +181,7 @@ def pull(
             output.info(f"Would pull {_plural(len(plan.changed), 'script')} ({_pull_counts(plan, False)}) "
                         f"from workspace '{name}'")
         return
-    if not yes and sys.stdin.isatty():  # without a terminal a pull proceeds: conflicts already refused it
-        _confirm(f"Pull {_plural(len(plan.changed), 'script')} from workspace '{name}' into the repo?", "pull")
+    confirm_apply(f"Pull {_plural(len(plan.changed), 'script')} from workspace '{name}' into the repo?", "pull", yes)
     result = apply_pull(root, plan, state, config)
     seconds = time.perf_counter() - started
     if result.lockfile_created:
