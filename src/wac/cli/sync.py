@@ -62,6 +62,10 @@ def push(
     root = find_repo_root(Path.cwd())
     config = load_config(root)
     refs, local, snapshot = read_local(root, config)  # a broken .script.yaml fails here: nothing deployed
+    from wac.sync.local import orphan_module_dirs
+
+    for folder in orphan_module_dirs(root, refs):
+        sys.stderr.write(f"warning: {folder}/ belongs to no script (no {folder[:-5]}.py): not pushed\n")
     backend = open_workspace()
     try:
         name = backend.name
