@@ -71,3 +71,22 @@ def test_push_refuses_a_script_whose_lock_file_is_missing(tmp_path: Path, shared
         assert backend.list_scripts() == []
     finally:
         backend.close()
+
+
+def test_sync_push_refuses_scripts_that_do_not_compile_unless_skip_invalid(tmp_path: Path, shared: Shared) -> None:
+    a = new_repo(tmp_path / "A")
+    put(a, "f/t/good.py", "def main():\n    return 1\n")
+    put(a, "f/t/broken.py", "def main(:\n    return 1\n")
+    (a / "f/t/nul.py").write_bytes(b"def main():\n    return 1\n\x00\n")
+    refused = shared.run(a, "sync", "push", "--yes", code=1)
+    assert "cannot push 2 invalid scripts" in refused.stderr
+    assert "f/t/broken.py:1:10: syntax error" in refused.stderr and "f/t/nul.py: the file contains NUL bytes" in refused.stderr
+    assert "--skip-invalid" in refused.stderr
+    backend = shared.backend()
+    try:
+        assert backend.list_scripts() == []
+    finally:
+        backend.close()
+    done = shared.run(a, "sync", "push", "--yes", "--skip-invalid")
+    assert "skipped (invalid): f/t/broken.py:1:10" in done.stderr
+    assert "+ script f/t/good\n" in done.stdout and "broken" not in done.stdout

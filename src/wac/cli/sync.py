@@ -35,6 +35,24 @@ def _layout_recorded(backend: Any) -> bool:
 # ---------------------------------------------------------------------------------------- push
 
 
+def _split_invalid(local: list[Any]) -> tuple[list[Any], list[tuple[str, str]]]:
+    """The scripts that compile, and ``(remote path, reason)`` of those that do not (Python only)."""
+    from wac.engine.bundle import check_syntax
+    from wac.errors import ScriptError
+
+    ok: list[Any] = []
+    invalid: list[tuple[str, str]] = []
+    for item in local:
+        if item.script.language == "python3":
+            try:
+                check_syntax(item.ref.local_path, item.script.content)
+            except ScriptError as exc:
+                invalid.append((item.script.path, exc.message))
+                continue
+        ok.append(item)
+    return ok, invalid
+
+
 def render_push(plan: PushPlan) -> str:
     return "".join(f"{i.sign} script {i.path}\n" for i in plan.items)
 
@@ -48,6 +66,8 @@ def push(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be deployed and archived; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (required without a terminal)."),
     json_out: bool = typer.Option(False, "--json", help="Print the plan (and result) as one JSON document."),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Leave out scripts that do not compile (listed) instead of refusing."),
 ) -> None:
     """Deploy the repo's new and changed scripts to the workspace; archive the ones deleted locally."""
     from pathlib import Path
@@ -66,10 +86,20 @@ def push(
 
     for folder in orphan_module_dirs(root, refs):
         sys.stderr.write(f"warning: {folder}/ belongs to no script (no {folder[:-5]}.py): not pushed\n")
+    local, invalid = _split_invalid(local)
+    if invalid and not skip_invalid:
+        from wac.errors import MetadataError
+
+        listing = "; ".join(why for _, why in invalid)
+        raise MetadataError(f"cannot push {_plural(len(invalid), 'invalid script')}: {listing}",
+                            hint="fix them (as `wac script push` would require), or pass --skip-invalid")
+    for path, why in invalid:
+        sys.stderr.write(f"skipped (invalid): {why}\n")
     backend = open_workspace()
     try:
         name = backend.name
-        plan = plan_push(local, backend.list_scripts(), config, layout_recorded=_layout_recorded(backend))
+        plan = plan_push(local, backend.list_scripts(), config, layout_recorded=_layout_recorded(backend),
+                         keep={p for p, _ in invalid})
         doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
         if not json_out:
             output.plan_text(render_push(plan))

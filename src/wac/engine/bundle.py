@@ -60,6 +60,8 @@ def check_syntax(path: str, source: str) -> None:
     The message names the Python that refused it: a file written for a newer Python (``type X =``,
     ``def f[T]()``, PEP 701 f-strings) parses with libcst yet not with an older interpreter.
     """
+    if "\x00" in source:
+        raise ScriptError(f"{path}: the file contains NUL bytes", hint="fix the script and run again")
     try:
         compile(source, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
