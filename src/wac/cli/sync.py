@@ -93,7 +93,7 @@ def push(
         listing = "; ".join(why for _, why in invalid)
         raise MetadataError(f"cannot push {_plural(len(invalid), 'invalid script')}: {listing}",
                             hint="fix them (as `wac script push` would require), or pass --skip-invalid")
-    for path, why in invalid:
+    for _, why in invalid:
         sys.stderr.write(f"skipped (invalid): {why}\n")
     backend = open_workspace()
     try:
