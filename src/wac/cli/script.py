@@ -55,7 +55,7 @@ def preview(
     backend = open_workspace(local=True)  # preview always runs on the repo's embedded engine
     worker = backend.start_workers(config)  # zygote first: it warms up while the job is written
     try:
-        check_args()
+        bundle = check_args()  # pinned with its environment's lock
         job_id = backend.run_preview(bundle, ref.remote_path, args)
     except BaseException:
         worker.stop()
@@ -101,7 +101,7 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
             changed.clear()
             try:
                 ref, bundle, check_args = prepare(path, args)
-                check_args()
+                bundle = check_args()
                 job_id = backend.run_preview(bundle, ref.remote_path, args)
                 follow_run(backend, job_id, None, as_json=as_json, decision=decision, interrupt=changed.is_set)
             except typer.Exit:
