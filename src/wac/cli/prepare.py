@@ -53,6 +53,20 @@ def refuse_bad_args(schema: dict[str, Any] | None, args: dict[str, Any], what: s
         raise ArgsError(f"arguments do not match the inputs of {what}: " + "; ".join(problems), hint=hint)
 
 
+def use_index(index_url: str | None, find_links: list[str] | None, no_index: bool) -> None:
+    """``--index-url/--find-links/--no-index`` of preview and run: they apply to this process as
+    the ``WAC_*`` variables generate-metadata honours (lock resolution and environment builds)."""
+    import os
+
+    if index_url:
+        os.environ["WAC_INDEX_URL"] = index_url
+    if find_links:
+        os.environ["WAC_FIND_LINKS"] = os.pathsep.join(str(Path(p).resolve()) if "://" not in p else p
+                                                       for p in find_links)
+    if no_index:
+        os.environ["WAC_NO_INDEX"] = "1"
+
+
 def with_environment(ref: ScriptRef, bundle: Any) -> Any:
     """The bundle with the lock of its environment pinned, that environment built (in the user's
     cache) when it is not yet: see docs/guides/dependencies-and-environments.md.

@@ -28,7 +28,7 @@ from wac.engine.envs import lock_packages, lock_python
 from wac.errors import EnvBuildError
 
 ENV_LOCK = ".wac/env.lock"
-_SERVED = {"wmill", "wac", "__future__"}
+_SERVED = {"wmill", "wac", "__future__", "f", "u", "g"}  # g/u/f: workspace scripts
 _DIRECTIVE = re.compile(r"^# ?(extra_)?requirements:\s*$|^# /// script\s*$", re.MULTILINE)
 
 

@@ -292,11 +292,13 @@ def _uv(cmd: list[str], env: dict[str, str], spec: EnvSpec, label: str) -> None:
     text = " ".join(ln.strip() for ln in (proc.stderr or proc.stdout).strip().splitlines()[:8] if ln.strip())
     lock_py = lock_python(spec.lock)
     if lock_py and lock_py != spec.python.version:
-        raise EnvBuildError(
-            f"cannot install the lock of {label} on Python {spec.python.version} "
-            f"(it was resolved for Python {lock_py}, which is not installed): {text}",
-            hint=f"install Python {lock_py} (uv python install {lock_py}), or resolve the lock for "
-                 f"{spec.python.version}: WAC_PYTHON_VERSION={spec.python.version} wac generate-metadata")
+        if re.search(r"python\s*(version|[<>=~!]|\d)|requires-python", text, re.IGNORECASE):
+            raise EnvBuildError(
+                f"cannot install the lock of {label} on Python {spec.python.version} "
+                f"(it was resolved for Python {lock_py}, which is not installed): {text}",
+                hint=f"install Python {lock_py} (uv python install {lock_py}), or resolve the lock for "
+                     f"{spec.python.version}: WAC_PYTHON_VERSION={spec.python.version} wac generate-metadata")
+        text += f" (the lock was resolved for Python {lock_py}; running {spec.python.version})"
     raise EnvBuildError(f"cannot install the lock of {label}: {text}")
 
 
