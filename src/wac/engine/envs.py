@@ -173,12 +173,14 @@ def site_packages(env_dir: Path) -> Path | None:
 
 
 def _listing(env_dir: Path) -> str:
-    """A checksum of what is installed: the names in site-packages and of each dist's RECORD size."""
+    """A checksum of what is installed: the names in site-packages and each dist's RECORD size."""
     site = site_packages(env_dir)
     if site is None:
         return ""
     digest = hashlib.sha256()
     for name in sorted(os.listdir(site)):
+        if name == "__pycache__":  # written by the first import of a top-level module
+            continue
         digest.update(name.encode() + b"\0")
         if name.endswith(".dist-info"):
             record = site / name / "RECORD"
