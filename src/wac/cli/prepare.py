@@ -79,7 +79,7 @@ def with_environment(ref: ScriptRef, bundle: Any) -> Any:
     if not needs_env(bundle.files):
         return bundle
     from wac.cli import output
-    from wac.engine.envs import EnvSpec, ensure
+    from wac.engine.envs import EnvSpec, ensure, note_once
     from wac.sync.scripts import read_script
 
     local = read_script(ref)
@@ -91,8 +91,7 @@ def with_environment(ref: ScriptRef, bundle: Any) -> Any:
     pinned = pin_env(bundle, locks, ref.remote_path)
     if ENV_LOCK in pinned.files:
         env = EnvSpec.of(pinned.files[ENV_LOCK])
-        if env.python.note:
-            output.info(f"{ref.remote_path}: {env.python.note}")
+        note_once(env, ref.remote_path, output.info)
         ensure(env, label=ref.remote_path, report=output.info)
     return pinned
 

@@ -132,9 +132,12 @@ def resolve_inferred(files: dict[str, str], label: str) -> str:
     from wac.engine.envs import choose_python
     from wac.metadata.locks import DEFAULT_PYTHON_VERSION, LockResolutionError, LockResolver
 
+    from wac.engine.envs import UvOptions
+
     wanted = os.environ.get("WAC_PYTHON_VERSION") or choose_python(DEFAULT_PYTHON_VERSION).version
+    links = UvOptions.from_env().find_links  # made absolute: uv pip compile runs in a temporary folder
     try:
-        return LockResolver.from_env(python_version=wanted).resolve(inferred_requirements(files))
+        return LockResolver.from_env(python_version=wanted, find_links=links).resolve(inferred_requirements(files))
     except LockResolutionError as exc:
         raise EnvBuildError(f"cannot resolve the requirements of {label}: {exc.message}") from None
 

@@ -141,6 +141,16 @@ class EnvSpec:
         return cls(lock=lock, python=choose_python(lock_python(lock)))
 
 
+_noted: set[tuple[str, str]] = set()
+
+
+def note_once(spec: EnvSpec, label: str, report: Any) -> None:
+    """Say once per process (and script) that the lock's Python is not the one used."""
+    if spec.python.note and report is not None and (spec.key, label) not in _noted:
+        _noted.add((spec.key, label))
+        report(f"{label}: {spec.python.note}")
+
+
 @dataclass(frozen=True)
 class UvOptions:
     """The index uv installs from: as generate-metadata's (``WAC_INDEX_URL``, ``WAC_FIND_LINKS``,
@@ -152,7 +162,8 @@ class UvOptions:
 
     @classmethod
     def from_env(cls) -> UvOptions:
-        links = tuple(p for p in os.environ.get("WAC_FIND_LINKS", "").split(os.pathsep) if p)
+        links = tuple(p if "://" in p else os.path.abspath(p)
+                      for p in os.environ.get("WAC_FIND_LINKS", "").split(os.pathsep) if p)
         return cls(index_url=os.environ.get("WAC_INDEX_URL") or None, find_links=links,
                    no_index=os.environ.get("WAC_NO_INDEX", "") not in ("", "0"))
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from wac.engine.envlock import ENV_LOCK, third_party_imports
-from wac.engine.envs import EnvSpec, engine_path, ensure, env_python
+from wac.engine.envs import EnvSpec, engine_path, ensure, env_python, note_once
 from wac.engine.runner import RoundProcess, Zygote
 
 DEFAULT_IDLE_S = 300.0
@@ -55,7 +55,6 @@ class ZygotePool:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
-        self._noted: set[str] = set()
 
     def start(self) -> None:
         self.default.start()
@@ -104,9 +103,7 @@ class ZygotePool:
                 warm.active += 1
                 warm.last_used = time.monotonic()
                 return warm
-        if env.python.note and env.key not in self._noted and self._report is not None:
-            self._noted.add(env.key)
-            self._report(f"{label}: {env.python.note}")
+        note_once(env, label, self._report)
         env_dir = ensure(env, label=label, report=self._report)
         zygote = Zygote(python=str(env_python(env_dir)), pythonpath=engine_path(),
                         preimport=tuple(third_party_imports(_bundle_sources(bundle_dir))))
