@@ -36,9 +36,15 @@ def preview(
     watch: bool = typer.Option(False, "--watch", "-w", help="Run again on every save of the script or its modules."),
     workers: int = typer.Option(4, "--workers", min=1, max=64, help="Rounds run at once."),
     wmill_sdk: bool = typer.Option(False, "--wmill-sdk", hidden=True, help="Run rounds with the real wmill package."),
+    index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index for the script's environment (env WAC_INDEX_URL)."),
+    find_links: Optional[list[str]] = typer.Option(None, "--find-links", help="Wheel folder/URL for the script's environment (env WAC_FIND_LINKS)."),
+    no_index: bool = typer.Option(False, "--no-index", help="Install the environment from --find-links only (offline)."),
 ) -> None:
     """Run the LOCAL file on the embedded engine; the result goes to stdout."""
+    from wac.cli.prepare import use_index
     from wac.errors import UsageError
+
+    use_index(index_url, find_links, no_index)
 
     if approve and reject:
         raise UsageError("--approve and --reject exclude each other")
@@ -56,7 +62,7 @@ def preview(
     backend = open_workspace(local=True)  # preview always runs on the repo's embedded engine
     worker = backend.start_workers(config)  # zygote first: it warms up while the job is written
     try:
-        check_args()
+        bundle = check_args()  # pinned with its environment's lock
         job_id = backend.run_preview(bundle, ref.remote_path, args)
     except BaseException:
         worker.stop()
@@ -103,7 +109,7 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
             changed.clear()
             try:
                 ref, bundle, check_args = prepare(path, args)
-                check_args()
+                bundle = check_args()
                 job_id = backend.run_preview(bundle, ref.remote_path, args)
                 follow_run(backend, job_id, None, as_json=as_json, decision=decision, interrupt=changed.is_set)
             except typer.Exit:

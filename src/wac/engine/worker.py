@@ -19,7 +19,8 @@ from typing import Any
 
 from wac.engine import approvals
 from wac.engine.bundle import Manifest, materialize
-from wac.engine.runner import SHIM_DIR, RoundProcess, Zygote
+from wac.engine.envzygotes import ZygotePool
+from wac.engine.runner import SHIM_DIR, RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
 from wac.errors import ConflictError, JobNotFoundError, LostClaimError, StoreError, WacError
 
@@ -91,7 +92,8 @@ class Worker:
         self.state_dir = state_dir
         self.config = config or WorkerConfig()
         self.worker_id = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.zygote = Zygote()
+        self.zygotes = ZygotePool(report=self._report)  # wac's own zygote, and one per environment
+        self.zygote = self.zygotes.default
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._live: dict[str, tuple[Token, RoundProcess | None, float | None]] = {}
@@ -107,7 +109,7 @@ class Worker:
 
     # ---- lifecycle
     def start(self) -> None:
-        self.zygote.start()
+        self.zygotes.start()
         for i in range(self.config.slots):
             t = threading.Thread(target=self._slot_loop, name=f"wac-slot-{i}", daemon=True)
             t.start()
@@ -126,7 +128,7 @@ class Worker:
         self.store.wake()
         for t in self._threads:
             t.join(timeout)
-        self.zygote.stop()
+        self.zygotes.stop()
 
     def request_stop(self) -> None:
         """Ask the loops to end (safe from a signal handler); ``stop()`` then cleans up."""
@@ -267,11 +269,15 @@ class Worker:
         with self._live_lock:
             self._live[job.id] = (token, None, deadline)
         try:
-            proc = self.zygote.spawn(spec)
-        except OSError as exc:
+            proc = self.zygotes.spawn(bundle_dir, job.script_path or job.name, spec)
+        except (OSError, WacError) as exc:  # WacError: the bundle's environment could not be built
             with self._live_lock:
                 self._live.pop(job.id, None)
-            self._apply_error(token, error_record("WorkerError", f"could not start the round: {exc}"), "")
+            if isinstance(exc, WacError):
+                hint = f"\nhint: {exc.hint}" if exc.hint else ""
+                self._apply_error(token, error_record(type(exc).__name__, exc.message + hint), "")
+            else:
+                self._apply_error(token, error_record("WorkerError", f"could not start the round: {exc}"), "")
             return
         with self._live_lock:
             self._live[job.id] = (token, proc, deadline)
