@@ -48,7 +48,10 @@ def refuse_bad_args(schema: dict[str, Any] | None, args: dict[str, Any], what: s
         return
     from wac.parser import validate_args
 
-    problems = validate_args(schema, args)
+    # "$var:PATH" / "$res:PATH" values are resolved in the job before it runs (as Windmill does):
+    # the value they name is what the script gets, so they are not checked against the schema here.
+    checked = {k: v for k, v in args.items() if not (isinstance(v, str) and v.startswith(("$var:", "$res:")))}
+    problems = validate_args(schema, checked)
     if problems:
         raise ArgsError(f"arguments do not match the inputs of {what}: " + "; ".join(problems), hint=hint)
 
