@@ -1,10 +1,10 @@
 """The repo's workspace-object files, in Windmill's formats.
 
 ==================  ==============================  ==========================================
-kind                file                            document (keys sorted as the wmill CLI writes)
+kind                file                            document (keys in the order the wmill CLI writes)
 ==================  ==============================  ==========================================
-variable            ``f/a/b.variable.yaml``         ``description``, ``is_secret``, ``value`` (a string)
-resource            ``f/a/b.resource.yaml``         ``description``, ``resource_type``, ``value``
+variable            ``f/a/b.variable.yaml``         ``description``, ``value`` (a string), ``is_secret``
+resource            ``f/a/b.resource.yaml``         ``description``, ``value``, ``resource_type``
 resource_type       ``NAME.resource-type.yaml``     ``description``, ``schema`` (+ ``format_extension``…)
 ==================  ==============================  ==========================================
 
