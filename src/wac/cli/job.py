@@ -58,6 +58,9 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
 
     ws = _workspace()
     doc = job_document(ws.get_job(job_id))
+    progress = getattr(ws, "job_progress", None)
+    if progress is not None:
+        doc["progress"] = progress(job_id)  # wmill.set_progress(), percent (None: never set)
     if as_json:
         output.emit_json(doc)
         return

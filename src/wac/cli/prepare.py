@@ -50,8 +50,8 @@ def refuse_bad_args(schema: dict[str, Any] | None, args: dict[str, Any], what: s
 
     # "$var:PATH" / "$res:PATH" values are resolved in the job before it runs (as Windmill does):
     # the value they name is what the script gets, so they are not checked against the schema here.
-    checked = {k: v for k, v in args.items() if not (isinstance(v, str) and v.startswith(("$var:", "$res:")))}
-    problems = validate_args(schema, checked)
+    refs = [k for k, v in args.items() if isinstance(v, str) and v.startswith(("$var:", "$res:"))]
+    problems = [p for p in validate_args(schema, args) if not any(p.startswith(f"'{k}'") for k in refs)]
     if problems:
         raise ArgsError(f"arguments do not match the inputs of {what}: " + "; ".join(problems), hint=hint)
 
