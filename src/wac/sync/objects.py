@@ -136,6 +136,7 @@ def plan_push(local: dict[tuple[str, str], LocalObject], remote: dict[tuple[str,
               sources: dict[tuple[str, str], str | None], config: RepoConfig) -> list[ObjectPush]:
     """Added: only in the repo. Changed: different content (or, where the workspace keeps the file
     text, different bytes). Deleted: only in the workspace, where the repo would keep it in scope."""
+    _check_types(local, remote)
     items: list[ObjectPush] = []
     for key, loc in local.items():
         head = remote.get(key)
@@ -149,6 +150,31 @@ def plan_push(local: dict[tuple[str, str], LocalObject], remote: dict[tuple[str,
             if in_scope(config, key[0], rel):
                 items.append(ObjectPush("delete", key[0], key[1], rel))
     return sorted(items, key=lambda i: (KINDS.index(i.kind), sort_key(i.path)))
+
+
+def _check_types(local: dict[tuple[str, str], LocalObject], remote: dict[tuple[str, str], ObjectFile]) -> None:
+    """Every resource to push against its type as it will be (the repo's, else the workspace's),
+    before anything is sent.
+
+    Raises:
+        ObjectError: a resource changes type or misses what its type's schema requires.
+    """
+    from wac.engine.objects import schema_problem
+
+    for (kind, path), loc in local.items():
+        if kind != "resource" or loc.obj.resource_type in (None, "", "any"):
+            continue
+        rtype = str(loc.obj.resource_type)
+        old = remote.get(("resource", path))
+        if old is not None and old.resource_type and old.resource_type != rtype:
+            raise ObjectError(f"{loc.rel}: resource {path} is a {old.resource_type} in the workspace, not a {rtype}",
+                              hint="delete it in the workspace first, or keep its resource_type")
+        typ = local.get(("resource_type", rtype))
+        schema = typ.obj.value if typ is not None else getattr(remote.get(("resource_type", rtype)), "value", None)
+        problem = schema_problem(loc.obj.value, schema) if isinstance(schema, dict) else None
+        if problem:
+            raise ObjectError(f"{loc.rel}: resource {path} does not match its type {rtype}: {problem}",
+                              hint=f"see the schema in {rtype}.resource-type.yaml")
 
 
 def apply_push(backend: Any, items: list[ObjectPush]) -> int:
