@@ -83,7 +83,7 @@ def push(
         objects = objsync.plan_push(local_objects, remote_objects,
                                     objsync.sources_of(backend, list(local_objects)), config)
         doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
-        doc["plan"]["objects"] = [i.to_json() for i in objects]
+        doc["objects"] = [i.to_json() for i in objects]
         if not json_out:
             sys.stderr.write(render_push(plan))
             sys.stderr.write("".join(f"{i.sign} {i.label} {i.path}\n" for i in objects))
@@ -189,7 +189,7 @@ def pull(
     plan = plan_pull(remote, local, DiskView(root), state.files, config, layout_recorded=layout_recorded)
     objects = objsync.plan_pull(root, remote_objects, sources, local_objects, state, config)
     doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
-    doc["plan"]["objects"] = [i.to_json() for i in objects.items]
+    doc["objects"] = [i.to_json() for i in objects.items]
     if not json_out:
         sys.stderr.write(render_pull(plan))
         for item in objects.items:
