@@ -171,3 +171,23 @@ def test_variable_and_resource_commands_never_print_a_secret(repo: Path) -> None
     assert unknown.stderr.startswith("error: resource f/demo/nope not found in workspace 'local'")
     bad = wac("variable", "set", "nope", "x", cwd=repo, code=2)
     assert "not a variable path" in bad.stderr
+
+
+def test_a_preview_reads_the_repo_then_the_current_workspace_then_its_own_store(repo: Path, write: Write,
+                                                                               tmp_path: Path) -> None:
+    shared = tmp_path / "ws" / "shared.db"
+    shared.parent.mkdir()
+    wac("workspace", "add", "shared", f"sqlite:///{shared}", cwd=repo)
+    wac("variable", "set", "f/demo/only_local", "from the embedded store", cwd=repo)  # local is current
+    wac("workspace", "switch", "shared", cwd=repo)
+    wac("variable", "set", "f/demo/both", "from the shared workspace", cwd=repo)
+    wac("variable", "set", "f/demo/only_shared", "shared only", cwd=repo)
+    write("f/demo/both.variable.yaml", "description: ''\nvalue: from the repo file\nis_secret: false\n")
+    write("f/demo/read.py", """
+        import wmill
+
+        def main():
+            return [wmill.get_variable(p) for p in ("f/demo/both", "f/demo/only_shared", "f/demo/only_local")]
+    """)
+    out = wac("script", "preview", "f/demo/read.py", "--json", cwd=repo).json()
+    assert out["result"] == ["from the repo file", "shared only", "from the embedded store"], out

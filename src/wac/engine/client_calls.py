@@ -24,17 +24,32 @@ class RoundClient:
     def __init__(self, spec: dict[str, Any], store: Store) -> None:
         self.spec = spec
         self.store = store
-        overlay = None
-        root = spec.get("repo_root")
+        self._workspace_backend: Any = None
+        self.objects = Objects(store, self._overlay if spec.get("repo_root") or spec.get("objects_workspace") else None,
+                               reader=spec.get("script_path") or "")
+
+    def _overlay(self, kind: str, path: str) -> Any:
+        """A preview reads the repo's own files first, then the current workspace (if not the store's)."""
+        root = self.spec.get("repo_root")
         if root:
             from wac.project.objectfiles import read_repo_object
 
-            repo = Path(root)
+            found = read_repo_object(Path(root), kind, path)
+            if found is not None:
+                return found
+        name = self.spec.get("objects_workspace")
+        if not name:
+            return None
+        from wac.errors import ObjectNotFoundError
 
-            def overlay(kind: str, path: str) -> Any:
-                return read_repo_object(repo, kind, path)
+        if self._workspace_backend is None:
+            from wac.engine.workspaces import get_workspace, open_backend
 
-        self.objects = Objects(store, overlay, reader=spec.get("script_path") or "")
+            self._workspace_backend = open_backend(get_workspace(name), Path(root) if root else None)
+        try:
+            return self._workspace_backend.get_object(kind, path, reveal=True)
+        except ObjectNotFoundError:
+            return None
 
     # ---- context
     @property

@@ -35,7 +35,8 @@ class WorkerConfig:
     real_wmill: bool = False  # run rounds through the real ``wmill`` package instead of wac's SDK
     fast_path: bool = True  # step() commits from inside the round
     workspace: str = "local"
-    repo_root: str | None = None  # preview jobs read the repo's variable/resource files first
+    repo_root: str | None = None  # preview jobs read the repo's variable/resource files first,
+    objects_workspace: str | None = None  # then this (the current) workspace's objects, then the store's
 
 
 def is_failure_marker(value: Any) -> bool:
@@ -230,7 +231,7 @@ class Worker:
             "secret": self.store.job_secret(job.id), "workspace": self.config.workspace,
             "cwd": os.getcwd(), "env": self._job_env(job),
             "script_path": job.script_path, "root_id": job.root_id, "slots": self.config.slots,
-            "repo_root": self.config.repo_root if self._in_preview(job) else None,
+            **self._preview_sources(job),
         }
         deadline = time.monotonic() + job.options.timeout if job.options.timeout else None
         with self._live_lock:
@@ -251,9 +252,17 @@ class Worker:
                 self._live.pop(job.id, None)
             proc.close()
 
+    def _preview_sources(self, job: Job) -> dict[str, str | None]:
+        """Where a preview job's client reads objects before its store: the repo, the current workspace."""
+        if self.config.repo_root is None and self.config.objects_workspace is None:
+            return {}
+        if not self._in_preview(job):
+            return {}
+        return {"repo_root": self.config.repo_root, "objects_workspace": self.config.objects_workspace}
+
     def _in_preview(self, job: Job) -> bool:
         """A preview job, or a child of one (children read the repo's object files too)."""
-        if job.preview or self.config.repo_root is None or job.root_id == job.id:
+        if job.preview or job.root_id == job.id:
             return job.preview
         try:
             return self.store.get_job(job.root_id).preview
