@@ -191,3 +191,16 @@ def test_a_preview_reads_the_repo_then_the_current_workspace_then_its_own_store(
     """)
     out = wac("script", "preview", "f/demo/read.py", "--json", cwd=repo).json()
     assert out["result"] == ["from the repo file", "shared only", "from the embedded store"], out
+
+
+def test_a_secret_quoted_in_an_error_is_masked_in_the_stored_error(repo: Path, write: Write) -> None:
+    wac("variable", "set", "f/demo/pw", "pw-0a1b2c3d", "--secret", cwd=repo)
+    write("f/demo/leak.py", """
+        import wmill
+
+        def main():
+            raise ValueError("could not log in with " + wmill.get_variable("f/demo/pw"))
+    """)
+    run = wac("script", "preview", "f/demo/leak.py", "--json", cwd=repo, code=1)
+    assert "could not log in with *****" in run.stdout + run.stderr
+    assert "pw-0a1b2c3d" not in run.stdout + run.stderr

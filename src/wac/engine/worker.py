@@ -308,7 +308,10 @@ class Worker:
         if msg.get("op") == "outcome":
             self._apply_outcome(job, token, msg["outcome"], logs, module_dir)
         else:
-            self._apply_error(token, msg.get("error") or error_record("Error", "round failed"), logs)
+            err = msg.get("error") or error_record("Error", "round failed")
+            if isinstance(err, dict):  # an exception's message or stack may quote a secret too
+                err = {k: self._mask(v, msg.get("mask")) if isinstance(v, str) else v for k, v in err.items()}
+            self._apply_error(token, err, logs)
 
     def _round_died(self, job: Job, token: Token, proc: RoundProcess) -> None:
         logs = self._mask(proc.logs())
