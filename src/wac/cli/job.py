@@ -105,8 +105,10 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
     ws = _workspace()
     job = _get(ws, job_id)
     status = shown_status(ws, job)
+    progress = getattr(ws, "job_progress", None)
+    percent = progress(job_id) if progress is not None else None  # wmill.set_progress() (None: never set)
     if as_json:
-        output.emit_json({**job_document(job), "status": status})
+        output.emit_json({**job_document(job), "status": status, "progress": percent})
         return
     took = fmt_duration(job.finished_at - job.started_at) if job.finished_at and job.started_at else None
     rows: list[tuple[str, Any]] = [
@@ -114,6 +116,7 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
         ("created", output.when(job.created_at)), ("started", output.when(job.started_at)),
         ("finished", output.when(job.finished_at)), ("duration", took),
         ("rounds", job.rounds), ("parent", job.parent_id),
+        ("progress", None if percent is None else f"{percent}%"),
     ]
     if status == "sleeping":
         rows.append(("wakes", output.when(job.scheduled_at)))

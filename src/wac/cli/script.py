@@ -54,7 +54,8 @@ def preview(
 
     args = parse_data(data)
     decision = True if approve else False if reject else None
-    config = WorkerConfig(slots=workers, skip_sleeps=skip_sleeps, real_wmill=wmill_sdk)
+    config = WorkerConfig(slots=workers, skip_sleeps=skip_sleeps, real_wmill=wmill_sdk,
+                          objects_workspace=_objects_workspace())
     if watch:
         _watch(path, args, config, as_json=as_json, decision=decision)
         return
@@ -68,6 +69,19 @@ def preview(
         worker.stop()
         raise
     follow_run(backend, job_id, worker, as_json=as_json, decision=decision)
+
+
+def _objects_workspace() -> str | None:
+    """The current workspace, when it is not the repo's embedded one the preview runs on: the
+    preview's wmill client reads variables and resources there after the repo's own files."""
+    from wac.engine.workspaces import LOCAL, get_workspace
+    from wac.errors import WacError
+
+    try:
+        name = get_workspace(None).name
+    except WacError:  # a broken workspace config must not stop a local preview
+        return None
+    return None if name == LOCAL else name
 
 
 def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decision: bool | None) -> None:

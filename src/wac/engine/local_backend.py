@@ -106,9 +106,44 @@ class LocalBackend:
         from wac.engine.worker import Worker
 
         config.workspace = self.name
+        if self.root is not None and getattr(config, "repo_root", None) is None:
+            config.repo_root = str(self.root)
         worker = Worker(self.store, self.state_dir, config)
         worker.start()
         return worker
+
+    # ---- workspace objects (variables, resources, resource types)
+    def objects(self) -> Any:
+        from wac.engine.objects import Objects
+
+        return Objects(self.store)
+
+    def list_objects(self, kind: str, *, reveal: bool = False) -> list[Any]:
+        """Every object of ``kind`` (``ObjectFile``s by path); secret values only with ``reveal``."""
+        return list(self.objects().list(kind, reveal=reveal))
+
+    def get_object(self, kind: str, path: str, *, reveal: bool = False) -> Any:
+        from wac.engine.objects import label
+        from wac.errors import ObjectNotFoundError
+
+        found = self.objects().get(kind, path, reveal=reveal)
+        if found is None:
+            raise ObjectNotFoundError(f"{label(kind)} {path} not found in workspace '{self.name}'")
+        return found
+
+    def put_object(self, obj: Any, source: str | None = None) -> None:
+        """Create or replace an object; ``source`` is the file text a sync push read it from."""
+        self.objects().put(obj, source)
+
+    def delete_object(self, kind: str, path: str) -> None:
+        self.objects().delete(kind, path)
+
+    def object_source(self, kind: str, path: str) -> str | None:
+        source: str | None = self.objects().source(kind, path)
+        return source
+
+    def job_progress(self, job_id: str) -> int | None:
+        return self.store.get_progress(job_id)
 
     # ---- jobs
     def get_job(self, job_id: str) -> Job:
