@@ -57,7 +57,11 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
     from wac.cli.jobdoc import job_document
 
     ws = _workspace()
-    doc = job_document(ws.get_job(job_id))
+    job = ws.get_job(job_id)
+    doc = job_document(job)
+    pending = _pending_approval(ws, job)
+    if pending is not None:
+        doc["approval"] = pending
     if as_json:
         output.emit_json(doc)
         return
@@ -130,6 +134,20 @@ def cancel(job_id: str, reason: str = typer.Option("cancelled by user", "--reaso
     output.info(f"cancelled {n} job(s)" if n else f"job {job_id} had already finished; nothing to cancel")
 
 
+def _pending_approval(ws: Any, job: Any) -> dict[str, Any] | None:
+    """The approval a suspended job waits on: its form and fresh links (local stores only)."""
+    store = getattr(ws, "store", None)
+    if job.status != "suspended" or not job.suspended_key or store is None:
+        return None
+    from wac.engine import approvals
+
+    info = store.get_approval(job.id, job.suspended_key)
+    extra = (info.form if info is not None else None) or {}
+    links = approvals.mint_waiting(store, getattr(ws, "name", "local"), job.id, job.suspended_key)
+    return {"key": job.suspended_key, "form": extra.get("form"), "description": extra.get("description"),
+            "timeout_at": info.timeout_at if info is not None else None, "links": links}
+
+
 def _decide(target: str, approved: bool, value: Optional[str], approver: Optional[str]) -> None:
     from wac.engine import approvals
     from wac.errors import ArgsError
@@ -142,8 +160,13 @@ def _decide(target: str, approved: bool, value: Optional[str], approver: Optiona
             raise ArgsError(f"--value is not valid JSON: {exc.msg}") from None
     ws = _workspace()
     if "://" in target:
-        job_id, key, token, url_approver = approvals.parse_resume_url(target)
-        ws.resume(job_id, key, token, approved, payload, approver or url_approver)
+        url = approvals.parse_resume_url(target)
+        job_id = url.job_id
+        if url.action == approvals.CANCEL and approved:
+            raise ArgsError("a cancel link only rejects", hint=f"wac job reject {target!r}, or use the resume link")
+        if url.action == approvals.RESUME and not approved:
+            raise ArgsError("a resume link only approves", hint=f"wac job approve {target!r}, or use the cancel link")
+        ws.resume(job_id, url.key, url.token, approved, payload, approver or url.approver)
     else:
         job_id = target
         ws.resume(job_id, None, None, approved, payload, approver or "cli")

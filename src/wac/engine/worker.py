@@ -226,7 +226,7 @@ class Worker:
             "mod_dir": manifest.module_dir, "args": args, "checkpoint": checkpoint,
             "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
             "store_url": self.store.url, "token": [token.job_id, token.attempt, token.worker_id],
-            "secret": self.store.job_secret(job.id), "workspace": self.config.workspace,
+            "base_url": self._base_url(), "workspace": self.config.workspace,
             "cwd": os.getcwd(), "env": {"WM_JOB_ID": "", "WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id},
         }
         deadline = time.monotonic() + job.options.timeout if job.options.timeout else None
@@ -307,15 +307,18 @@ class Worker:
                 store.sleep(token, outcome["key"], store.now() + seconds, logs=logs)
             elif kind == "approval":
                 key = outcome["key"]
-                secret = approvals.approval_token(store.job_secret(job.id), job.id, key)
                 timeout = outcome.get("timeout")
                 form = {k: outcome.get(k) for k in ("form", "description", "skin") if outcome.get(k) is not None}
                 store.suspend(token, key, store.now() + float(timeout) if timeout else None,
-                              approvals.token_hash(secret), form or None, logs=logs)
+                              "", form or None, logs=logs)
             else:
                 store.fail(token, error_record("ProtocolError", f"unknown round outcome {kind!r}"), logs=logs)
         except LostClaimError:
             pass
+
+    def _base_url(self) -> str | None:
+        """The http(s) root of ``wac server`` for resume URLs: the environment's, else the store's."""
+        return approvals.base_url_from_env() or self.store.get_setting("base_url")
 
     def _pin_deployed(self, child: ChildSpec) -> ChildSpec:
         """A ``task_script("f/a/b")`` child runs the head deployed now, pinned by its bundle."""

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from wac.engine.store._sqlite_approvals import SqliteApprovals
 from wac.engine.store._sqlite_conn import ConnectionPool, migrate, waker_for
 from wac.engine.store._sqlite_ending import MAX_LOST, RELEASE, Row, SqliteEnding
 from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
@@ -34,7 +35,7 @@ from wac.errors import ConflictError, JobNotFoundError, StoreError
 __all__ = ["MAX_LOST", "SqliteStore"]
 
 
-class SqliteStore(SqliteEnding, SqliteScripts):
+class SqliteStore(SqliteEnding, SqliteScripts, SqliteApprovals):
     """A store in one SQLite file, shared by threads and processes.
 
     Args:
@@ -123,7 +124,7 @@ class SqliteStore(SqliteEnding, SqliteScripts):
                 name, args_json, executing_key, dumps(options.to_json(), "task options"),
                 options.tag or "default", options.priority, now, now if done else None,
                 now if done else None, now, result_json, int(preview), idempotency_key,
-                secrets.token_urlsafe(18), conc_key, limit, window, ckey, options.cache_ttl,
+                "", conc_key, limit, window, ckey, options.cache_ttl,
             ),
         )
 
@@ -376,10 +377,14 @@ class SqliteStore(SqliteEnding, SqliteScripts):
         self, job_id: str, key: str | None, secret_hash: str | None, approved: bool,
         value: JsonValue, approver: str | None,
     ) -> None:
-        payload = dumps({"value": value, "approver": approver, "approved": approved}, "approval")
+        """Approve or reject the approval ``job_id`` waits on. With ``secret_hash`` (a URL's
+        secret), the secret must be one issued for that approval and allow this decision, and its
+        bound approver wins; an approved value must fit the approval's form (nothing changes
+        otherwise)."""
 
         def txn(conn: sqlite3.Connection) -> None:
             now = self.now()
+            who = approver
             row = conn.execute(
                 "SELECT status, suspended_key FROM jobs WHERE id = ?", (job_id,)
             ).fetchone()
@@ -392,14 +397,12 @@ class SqliteStore(SqliteEnding, SqliteScripts):
                     f"job {job_id} is not waiting for {what} (it is {status})",
                     hint="it may have been approved, rejected or timed out already",
                 )
-            (stored,) = conn.execute(
-                "SELECT token_hash FROM approvals WHERE job_id = ? AND key = ?", (job_id, waiting_on)
-            ).fetchone()
-            if secret_hash is not None and not secrets.compare_digest(secret_hash, stored):
-                raise ConflictError(
-                    f"the approval token does not match job {job_id}",
-                    hint="use the resume URL of this approval, or `wac job approve` locally",
-                )
+            if secret_hash is not None:
+                _, bound = self._check_secret_txn(conn, job_id, waiting_on, secret_hash, approved, approver)
+                who = bound or approver
+            if approved:
+                self._check_form_txn(conn, job_id, waiting_on, value)
+            payload = dumps({"value": value, "approver": who, "approved": approved}, "approval")
             conn.execute(
                 "UPDATE steps SET done = 1, value = ?, finished_at = ? WHERE job_id = ? AND key = ?",
                 (payload, now, job_id, waiting_on),
