@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from wac.engine.store._sqlite_approvals import SqliteApprovals
+from wac.engine.store._sqlite_runs import SqliteRuns
 from wac.engine.store._sqlite_conn import ConnectionPool, migrate, waker_for
 from wac.engine.store._sqlite_ending import MAX_LOST, RELEASE, Row, SqliteEnding
 from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
@@ -35,7 +36,7 @@ from wac.errors import ConflictError, JobNotFoundError, StoreError
 __all__ = ["MAX_LOST", "SqliteStore"]
 
 
-class SqliteStore(SqliteEnding, SqliteScripts, SqliteApprovals):
+class SqliteStore(SqliteEnding, SqliteScripts, SqliteApprovals, SqliteRuns):
     """A store in one SQLite file, shared by threads and processes.
 
     Args:
@@ -127,6 +128,8 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteApprovals):
                 "", conc_key, limit, window, ckey, options.cache_ttl,
             ),
         )
+        if parent_id is None:  # who started the run, for the approval page (server)
+            conn.execute("UPDATE jobs SET created_by = ? WHERE id = ?", (_submitter(), job_id))
 
     def claim(self, worker_id: str, tags: frozenset[str], lease_s: float) -> Claim | None:
         where, tag_params = tag_filter(tags)
@@ -418,6 +421,16 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteApprovals):
             )
 
         self._write(txn, work=True)
+
+
+def _submitter() -> str:
+    """The OS user submitting a run."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
 
 
 def _inherit(options: TaskOptions, parent: Row) -> TaskOptions:

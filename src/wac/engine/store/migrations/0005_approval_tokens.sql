@@ -31,3 +31,6 @@ CREATE INDEX jobs_roots ON jobs(seq) WHERE parent_id IS NULL;
 CREATE INDEX jobs_roots_by_status ON jobs(status, seq) WHERE parent_id IS NULL;
 CREATE INDEX jobs_roots_by_script ON jobs(script_path, seq) WHERE parent_id IS NULL;
 CREATE INDEX jobs_by_root ON jobs(root_id, seq);
+
+-- Who started a run (the OS user that submitted the root job), shown on approval pages.
+ALTER TABLE jobs ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
