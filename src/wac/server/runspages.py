@@ -92,26 +92,33 @@ class RunsPages:
         run_id = request.path_params["run_id"]
         store = self.ctx.store
 
-        def next_graph(last: str, since: Any) -> tuple[str, Any]:
+        def next_graph(last: str) -> str:
+            """The run's JSON once it differs from ``last`` (or after 10 s, for a keep-alive)."""
             deadline = time.monotonic() + 10
             while True:
                 token = store.change_token()
                 graph = self._graph(run_id)
+                if graph is not None:
+                    graph.pop("now", None)
                 text = json.dumps(graph, default=str)
                 if text != last or time.monotonic() > deadline or self.ctx.stopping:
-                    return text, token
+                    return text
                 store.wait_for_change(run_id, 1.0, token)
 
         async def stream() -> AsyncIterator[str]:
             last = ""
             yield "retry: 1000\n\n"
             while not self.ctx.stopping:
-                text, _ = await run_in_threadpool(next_graph, last, None)
+                text = await run_in_threadpool(next_graph, last)
                 if await request.is_disconnected():
+                    return
+                if text == "null":
+                    yield "event: gone\ndata: {}\n\n"
                     return
                 if text != last:
                     last = text
-                    yield f"event: graph\ndata: {text}\n\n"
+                    now = json.dumps(store.now())
+                    yield f"event: graph\ndata: {text[:-1]}, \"now\": {now}}}\n\n"
                 else:
                     yield ": keep-alive\n\n"
 

@@ -29,8 +29,7 @@
 
   function details(job) {
     var d = el("div", "details");
-    d.appendChild(el("div", "meta", "job " + job.id + " · version " + job.version + " · attempt " + (job.attempt + 1) +
-      " · rounds " + job.rounds + " · started " + when(job.started) + " · took " + took(job.started, job.finished)));
+    d.appendChild(el("div", "meta", "job " + job.id + " · version " + job.version + " · rounds " + job.rounds + " · started " + when(job.started) + " · took " + took(job.started, job.finished)));
     d.appendChild(el("div", null, "args")); d.appendChild(el("pre", "args", json(job.args)));
     if (job.error) { d.appendChild(el("div", null, "error")); d.appendChild(el("pre", "error", json(job.error))); }
     else if (job.finished) { d.appendChild(el("div", null, "result")); d.appendChild(el("pre", "result", json(job.result))); }
@@ -83,7 +82,9 @@
     head.appendChild(el("span", "name", job.parent ? (job.parent_key || job.name) : job.script));
     head.appendChild(document.createTextNode(" "));
     head.appendChild(status(job.status));
-    if (job.attempt > 0) head.appendChild(el("span", "kind", "retry " + job.attempt));
+    if (job.error && job.status !== "failed" && job.status !== "cancelled") {
+      head.appendChild(el("span", "kind retrying", "retrying after " + (job.error.name || "an error")));
+    }
     head.appendChild(el("span", "meta", " " + took(job.started, job.finished)));
     head.onclick = function () { open[jobId] = !open[jobId]; render(); };
     n.appendChild(head);
@@ -128,6 +129,8 @@
     var st = document.getElementById("run-status");
     st.textContent = graph.jobs[root].status;
     st.className = "status " + graph.jobs[root].status;
+    var finished = ["succeeded", "failed", "cancelled"].indexOf(graph.jobs[root].status) >= 0;
+    document.getElementById("cancel-form").style.display = finished ? "none" : "";
   }
 
   render();
