@@ -118,6 +118,7 @@ def serve(ctx: Context, host: str, port: int, token_shown: bool) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms Nagle stalls on kept-alive connections
     sock.bind((host, port))
     sock.listen(128)
     bound = sock.getsockname()[1]

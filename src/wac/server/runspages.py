@@ -75,7 +75,7 @@ class RunsPages:
         if graph is None:
             return self.ctx.refuse(request, "No such run.", 404)
         return self.ctx.render(request, "run.html", {
-            "graph_json": json.dumps(graph, default=str).replace("</", "<\\/"), "root": graph["jobs"][graph["root"]],
+            "graph_json": json.dumps(graph, separators=(",", ":")).replace("</", "<\\/"), "root": graph["jobs"][graph["root"]],
             "csrf": self.ctx.access.csrf("runs"),
         })
 
@@ -100,7 +100,7 @@ class RunsPages:
                 graph = self._graph(run_id)
                 if graph is not None:
                     graph.pop("now", None)
-                text = json.dumps(graph, default=str)
+                text = json.dumps(graph, separators=(",", ":"))
                 if text != last or time.monotonic() > deadline or self.ctx.stopping:
                     return text
                 store.wait_for_change(run_id, 1.0, token)

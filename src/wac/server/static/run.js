@@ -19,6 +19,11 @@
   }
   function status(text) { return el("span", "status " + text, text); }
   function json(v) { return typeof v === "string" ? v : JSON.stringify(v, null, 2); }
+  // args, results and step values come as their stored JSON text (clipped when long)
+  function value(text) {
+    if (text === null || text === undefined) return null;
+    try { return JSON.parse(text); } catch (e) { return text; }
+  }
 
   function stepStatus(step) {
     if (step.failed) return "failed";
@@ -30,9 +35,9 @@
   function details(job) {
     var d = el("div", "details");
     d.appendChild(el("div", "meta", "job " + job.id + " · version " + job.version + " · rounds " + job.rounds + " · started " + when(job.started) + " · took " + took(job.started, job.finished)));
-    d.appendChild(el("div", null, "args")); d.appendChild(el("pre", "args", json(job.args)));
+    d.appendChild(el("div", null, "args")); d.appendChild(el("pre", "args", json(value(job.args))));
     if (job.error) { d.appendChild(el("div", null, "error")); d.appendChild(el("pre", "error", json(job.error))); }
-    else if (job.finished) { d.appendChild(el("div", null, "result")); d.appendChild(el("pre", "result", json(job.result))); }
+    else if (job.finished) { d.appendChild(el("div", null, "result")); d.appendChild(el("pre", "result", json(value(job.result)))); }
     var logs = el("pre", "logs", "…");
     d.appendChild(el("div", null, "logs")); d.appendChild(logs);
     if (open[job.id]) {
@@ -50,9 +55,10 @@
     var st = stepStatus(step);
     line.appendChild(status(st));
     var info = graph.approvals[job.id + "/" + step.key];
-    if (step.done && step.value && typeof step.value === "object") {
-      line.appendChild(el("span", "meta", " " + (step.value.approved ? "approved" : "rejected") +
-        (step.value.approver ? " by " + step.value.approver : "") + " · " + json(step.value.value)));
+    var decided = value(step.value);
+    if (step.done && decided && typeof decided === "object") {
+      line.appendChild(el("span", "meta", " " + (decided.approved ? "approved" : "rejected") +
+        (decided.approver ? " by " + decided.approver : "") + " · " + json(decided.value)));
     } else if (job.status === "suspended" && job.waiting_on === step.key) {
       if (info && info.timeout_at) line.appendChild(el("span", "meta", " times out " + when(info.timeout_at)));
       var b = el("button", "links-button", "Get links");
@@ -113,7 +119,7 @@
         line.appendChild(status(stepStatus(s)));
         if (s.kind === "sleep") line.appendChild(el("span", "meta", " wakes " + when(s.finished)));
         else line.appendChild(el("span", "meta", " " + took(s.started, s.finished)));
-        if (s.value !== undefined && s.kind !== "sleep") line.title = json(s.value);
+        if (s.value !== undefined && s.kind !== "sleep") line.title = s.value;
         list.appendChild(line);
         i++;
       }
