@@ -86,3 +86,24 @@ def test_the_store_keeps_only_a_hash_per_link_and_no_job_secret(repo: Path) -> N
         assert rows == expected
     finally:
         run.kill()
+
+
+FORMED = """
+    from wac import wait_for_approval, workflow
+
+    @workflow
+    async def main():
+        form = {"properties": {"amount": {"type": "integer", "default": 5},
+                               "tier": {"type": "string", "enum": ["a", "b"]{extra}}},
+                "required": ["amount", "tier"]}
+        return await wait_for_approval(timeout=600, form=form)
+"""
+
+
+def test_preview_approve_answers_a_form_with_its_defaults_and_refuses_a_form_they_do_not_fill(repo: Path, write) -> None:
+    write("f/s/ok.py", FORMED.replace("{extra}", ', "default": "b"'))
+    out = wac("script", "preview", "f/s/ok.py", "--approve", "--json", cwd=repo).json()
+    assert out["result"]["value"] == {"amount": 5, "tier": "b"}
+    write("f/s/no.py", FORMED.replace("{extra}", ""))
+    r = wac("script", "preview", "f/s/no.py", "--approve", cwd=repo, code=2)
+    assert "tier: required" in r.stderr and "hint:" in r.stderr

@@ -177,6 +177,18 @@ def _suspended(backend: Any, job: Any) -> list[Any]:
     return found
 
 
+def _form_defaults(backend: Any, job_id: str, key: str) -> Any:
+    """An approval with a form is approved with the form's defaults (a form they do not fill is
+    refused by the store: answer it with `wac job approve ID --value JSON` or on its page)."""
+    store = getattr(backend, "store", None)
+    if store is None or not hasattr(store, "get_approval"):
+        return None
+    from wac.engine import approvalform
+
+    info = store.get_approval(job_id, key)
+    return approvalform.defaults(approvalform.schema_of(info.form if info is not None else None))
+
+
 def _answer_approval(backend: Any, job: Any, decision: bool | None) -> None:
     key = job.suspended_key
     if decision is None and output.is_interactive() and sys.stdin.isatty():
@@ -187,7 +199,7 @@ def _answer_approval(backend: Any, job: Any, decision: bool | None) -> None:
             f"or `wac job reject {job.id}`"
         )
         return
-    backend.resume(job.id, key, None, decision, None, "preview")
+    backend.resume(job.id, key, None, decision, _form_defaults(backend, job.id, key) if decision else None, "preview")
     output.info(f"{'approved' if decision else 'rejected'} '{key}' of job {job.id}")
 
 

@@ -139,3 +139,10 @@ def from_strings(schema: dict[str, Any], posted: dict[str, str]) -> tuple[dict[s
         except ValueError:
             errs.append(f"{f.name}: must be {'an' if f.type[0] in 'aio' else 'a'} {f.type}")
     return value, errs
+
+
+def defaults(schema: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The value the form's defaults make (None without a form): what ``--approve`` answers."""
+    if schema is None:
+        return None
+    return {f.name: f.default for f in fields(schema) if f.default is not None}
