@@ -203,6 +203,27 @@ class ScriptRecord:
     archived: bool = False
 
 
+OBJECT_KINDS = frozenset({"variable", "resource", "resource_type", "state"})
+
+
+@dataclass(frozen=True)
+class ObjectRecord:
+    """A workspace object the wmill client reads: a variable, resource, resource type or state.
+
+    ``value`` is JSON text (for a secret variable: ciphertext from :mod:`wac.engine.secrets`);
+    ``source`` the file a sync push read it from (encrypted too for a secret), or None.
+    """
+
+    kind: str  # one of OBJECT_KINDS
+    path: str  # "f/a/b" (a resource type: its name; state: the script path)
+    value: str
+    is_secret: bool = False
+    resource_type: str | None = None
+    description: str = ""
+    source: str | None = None
+    updated_at: float = 0.0
+
+
 class Store(Protocol):
     """Semantic persistence operations. Raises ``wac.errors.LostClaimError`` when fenced out."""
 
@@ -226,6 +247,14 @@ class Store(Protocol):
     def list_scripts(self) -> list[ScriptRecord]: ...
     def script_history(self, path: str) -> list[ScriptRecord]: ...  # newest first
     def archive_script(self, path: str) -> int: ...
+
+    # ---- workspace objects (variables, resources, resource types, state) and job progress
+    def put_object(self, record: ObjectRecord) -> None: ...
+    def get_object(self, kind: str, path: str) -> ObjectRecord | None: ...
+    def list_objects(self, kind: str) -> list[ObjectRecord]: ...  # sorted by path
+    def delete_object(self, kind: str, path: str) -> bool: ...
+    def set_progress(self, job_id: str, progress: int) -> None: ...
+    def get_progress(self, job_id: str) -> int | None: ...
 
     # ---- job lifecycle
     def submit(self, spec: JobSpec) -> str: ...

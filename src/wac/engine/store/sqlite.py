@@ -22,6 +22,7 @@ from wac.engine.store._sqlite_runs import SqliteRuns
 from wac.engine.store._sqlite_conn import ConnectionPool, migrate, waker_for
 from wac.engine.store._sqlite_ending import MAX_LOST, RELEASE, Row, SqliteEnding
 from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
+from wac.engine.store._sqlite_objects import SqliteObjects
 from wac.engine.store._sqlite_scripts import SqliteScripts
 from wac.engine.store._sqlite_rows import (
     J_ATTEMPT, J_BUNDLE, J_CONC_KEY, J_CONC_WINDOW, J_EXEC, J_ID, J_PARENT, J_PATH, J_PRIORITY,
@@ -36,7 +37,7 @@ from wac.errors import ConflictError, JobNotFoundError, StoreError
 __all__ = ["MAX_LOST", "SqliteStore"]
 
 
-class SqliteStore(SqliteEnding, SqliteScripts, SqliteApprovals, SqliteRuns):
+class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, SqliteRuns):
     """A store in one SQLite file, shared by threads and processes.
 
     Args:
@@ -47,10 +48,11 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteApprovals, SqliteRuns):
     """
 
     def __init__(
-        self, path: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.003
+        self, path: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.003,
+        create: bool = True,
     ) -> None:
         self.path = os.path.realpath(path)
-        self._pool = ConnectionPool(self.path)
+        self._pool = ConnectionPool(self.path, create=create)
         self._waker = waker_for(self.path)
         self._clock = clock or time.time
         self._poll = poll_interval
