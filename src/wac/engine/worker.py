@@ -264,7 +264,7 @@ class Worker:
             "mod_dir": manifest.module_dir, "args": args, "checkpoint": checkpoint,
             "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
             "store_url": self.store.url, "token": [token.job_id, token.attempt, token.worker_id],
-            "secret": self.store.job_secret(job.id), "workspace": self.config.workspace,
+            "base_url": self._base_url(), "workspace": self.config.workspace,
             "cwd": os.getcwd(), "env": self._job_env(job),
             "script_path": job.script_path, "root_id": job.root_id, "slots": self.config.slots,
             **self._preview_sources(job),
@@ -401,15 +401,18 @@ class Worker:
                 store.sleep(token, outcome["key"], store.now() + seconds, logs=logs)
             elif kind == "approval":
                 key = outcome["key"]
-                secret = approvals.approval_token(store.job_secret(job.id), job.id, key)
                 timeout = outcome.get("timeout")
                 form = {k: outcome.get(k) for k in ("form", "description", "skin") if outcome.get(k) is not None}
                 store.suspend(token, key, store.now() + float(timeout) if timeout else None,
-                              approvals.token_hash(secret), form or None, logs=logs)
+                              "", form or None, logs=logs)
             else:
                 store.fail(token, error_record("ProtocolError", f"unknown round outcome {kind!r}"), logs=logs)
         except LostClaimError:
             pass
+
+    def _base_url(self) -> str | None:
+        """The http(s) root of ``wac server`` for resume URLs: the environment's, else the store's."""
+        return approvals.base_url_from_env() or self.store.get_setting("base_url")
 
     def _not_deployed(self, job: Job, path: str) -> dict[str, Any]:
         """The error of a child whose workspace script or flow could not be pinned."""
