@@ -37,6 +37,33 @@ def decode_text(data: bytes, path: str | os.PathLike[str] = "<bytes>") -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def decode_source(data: bytes, path: str | os.PathLike[str] = "<bytes>") -> str:
+    """Decode a script about to run: as :func:`decode_text`, but bytes that are not UTF-8 are
+    refused (Python refuses such a file too) instead of replaced, with a WAC002 diagnostic."""
+    if data.startswith(_UTF8_BOM):
+        data = data[3:]
+    for bom, name in _OTHER_BOMS:
+        if data.startswith(bom):
+            raise EncodingError(f"{path}:1:1 WAC002 source cannot be decoded: the file is {name} encoded")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise EncodingError(
+            f"{path}:{line}:{col} WAC002 source cannot be decoded: byte 0x{data[exc.start]:02x} is not UTF-8 "
+            "(the file looks Latin-1 or another legacy encoding)") from None
+
+
+def read_source(path: Path, shown: str | None = None) -> str:
+    """Read a script to run with :func:`decode_source`; an unreadable file is a MetadataError."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MetadataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return decode_source(data, shown or path)
+
+
 def read_text(path: Path) -> str:
     """Read ``path`` as text with :func:`decode_text`; an unreadable file is a MetadataError."""
     try:
