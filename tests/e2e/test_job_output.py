@@ -176,3 +176,11 @@ def test_a_task_printing_megabytes_is_capped_in_the_store_and_in_the_view(repo, 
     assert 1_000_000 < len(logs) < 1_100_000
     assert "FIRST LINE" in logs and "LAST LINE" in logs
     assert re.search(r"\[wac: \d+\.\d MB of output left out here", logs)
+
+
+def test_deployed_scripts_json_uses_rfc3339_too(repo, write):
+    write("f/j/one.py", "def main():\n    return 1\n")
+    wac("script", "push", "f/j/one.py", cwd=repo)
+    assert _RFC3339.match(wac("script", "list", "--json", cwd=repo).json()[0]["created_at"])
+    assert _RFC3339.match(wac("script", "show", "f/j/one", "--json", cwd=repo).json()["created_at"])
+    assert _RFC3339.match(wac("script", "history", "f/j/one", "--json", cwd=repo).json()[0]["created_at"])
