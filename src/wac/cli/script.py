@@ -153,6 +153,8 @@ def follow_run(
                         continue
                     asked.add(marker)
                     _answer_approval(backend, waiting, decision, view)
+                if worker is not None:
+                    worker.raise_if_failed()
                 backend.wait_for_change(job_id, 0.1 if not redrawn else 0.5, since)
     except KeyboardInterrupt:
         if worker is not None:

@@ -36,7 +36,14 @@ class LocalBackend:
 
     @classmethod
     def open(cls, name: str, db: Path, state_dir: Path, root: Path | None = None) -> LocalBackend:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from wac.errors import StoreError
+
+            raise StoreError(f"cannot create wac's state folder {state_dir}: {exc.strerror or exc}",
+                             hint="make the folder writable, or point WAC_STATE_DIR at a writable folder "
+                                  "(e.g. WAC_STATE_DIR=/tmp/wac-state)") from exc
         return cls(name=name, store=open_store(f"sqlite:///{db.resolve()}"), state_dir=state_dir, root=root)
 
     @property

@@ -76,8 +76,11 @@ def read_text(path: Path) -> str:
 def atomic_write(path: Path, text: str | bytes) -> None:
     """Write ``path`` through a temporary file in the same folder and ``os.replace``."""
     data = text.encode("utf-8") if isinstance(text, str) else text
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise write_error(path.parent, exc) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -95,13 +98,30 @@ def atomic_write(path: Path, text: str | bytes) -> None:
         raise
 
 
+def write_error(folder: Path, exc: OSError) -> Exception:
+    """One clear error for a folder of the repo that cannot be written (read-only, full, denied)."""
+    import errno
+
+    from wac.errors import WriteError
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        from wac.engine.store._sqlite_conn import disk_full
+
+        return disk_full(str(folder))
+    return WriteError(f"cannot write in {folder}: {exc.strerror or exc}",
+                      hint="make the repo writable (WAC_STATE_DIR only moves wac's own state: "
+                           "the store and bundles, not files next to your scripts)")
+
+
 def create_exclusive(path: Path, text: str) -> bool:
     """Create ``path`` with ``text`` unless it exists (as the CLI's ``wx`` flag). True if created."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
         return False
+    except OSError as exc:
+        raise write_error(path.parent, exc) from exc
     with os.fdopen(fd, "wb") as fh:
         fh.write(text.encode("utf-8"))
     return True
