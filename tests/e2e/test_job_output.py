@@ -103,7 +103,7 @@ def test_a_sleeping_run_is_shown_sleeping_with_its_wake_time(repo, write):
         assert re.search(r"^status +sleeping$", human, re.M) and re.search(r"^wakes +\d{4}-", human, re.M), human
         timeline = wac("job", "timeline", jobs[0]["id"], cwd=repo).stdout
         assert timeline.startswith("f/j/nap  sleeping  rounds 1"), timeline
-        assert re.search(r"sleep +sleep +sleeping +start +\+\d+ ms +wakes at \d{4}-", timeline), timeline
+        assert re.search(r"sleep +sleep +sleeping +start +\+[\d.]+ (ms|s|min) +wakes at \d{4}-", timeline), timeline
     finally:
         proc.kill()
         proc.communicate(timeout=30)
