@@ -76,7 +76,7 @@ def main() -> None:
         lwall, lout, _ = _run(repo, "job", "logs", job_id)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"task printed {opts.mb} MB")
-        print(f"preview: {wall:.2f} s wall, {err / 1e6:.2f} MB on stderr, {out} B on stdout")
+        print(f"preview: {wall:.2f} s wall, {err / 1e3:.1f} KB on stderr, {out} B on stdout")
         print(f"store grew {grew / 1e6:.2f} MB")
         print(f"job logs: {lwall:.2f} s wall, {lout / 1e6:.2f} MB on stdout")
         print(f"peak RSS of the biggest process: {peak:.0f} MB")
