@@ -72,8 +72,9 @@ def list_scripts(as_json: bool = typer.Option(False, "--json", help="Print JSON.
     finally:
         backend.close()
     if as_json:
-        output.emit_json([{"path": v.path, "hash": v.hash, "summary": v.script.summary,
-                           "created_at": v.created_at, "created_by": v.created_by} for v in versions])
+        output.emit_json([output.with_rfc3339({"path": v.path, "hash": v.hash, "summary": v.script.summary,
+                                               "created_at": v.created_at, "created_by": v.created_by})
+                          for v in versions])
         return
     if not versions:
         output.info(f"no scripts deployed in workspace '{backend.name}' (deploy with: wac sync push)")
@@ -102,7 +103,7 @@ def show(
         doc = s.to_json()
         doc.update({"hash": v.hash, "parent_hash": v.parent_hash, "created_at": v.created_at,
                     "created_by": v.created_by, "workspace": backend.name})
-        output.emit_json(doc)
+        output.emit_json(output.with_rfc3339(doc))
         return
     typer.echo(f"path         {s.path}")
     typer.echo(f"version      {v.hash}" + (f"  (parent {v.parent_hash[:7]})" if v.parent_hash else ""))
@@ -151,7 +152,7 @@ def history(
     finally:
         backend.close()
     if as_json:
-        output.emit_json([e.__dict__ for e in entries])
+        output.emit_json([output.with_rfc3339(dict(e.__dict__)) for e in entries])
         return
     for i, e in enumerate(entries):
         mark = "archived" if e.archived else ("current" if i == 0 else "")

@@ -177,6 +177,7 @@ def logs(
 @job_app.command("timeline")
 def timeline(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Each task, step and wait of a job: start, duration, and the job's replay count."""
+    from wac.cli.jobdoc import shown_status
     from wac.cli.runview import entry_status, fmt_duration
 
     ws = _workspace()
@@ -185,16 +186,18 @@ def timeline(job_id: str, as_json: bool = typer.Option(False, "--json", help="Pr
     now = ws.now()
     if as_json:
         output.emit_json({
-            "id": job.id, "status": job.status, "rounds": job.rounds, "replays": max(0, job.rounds - 1),
+            "id": job.id, "status": shown_status(ws, job, now), "rounds": job.rounds, "replays": max(0, job.rounds - 1),
             "entries": [output.with_rfc3339({**e.__dict__, "status": entry_status(e, now)}) for e in entries],
         })
         return
     base = job.started_at or job.created_at
-    typer.echo(f"{job.script_path}  {job.status}  rounds {job.rounds} (replays {max(0, job.rounds - 1)})")
+    typer.echo(f"{job.script_path}  {shown_status(ws, job, now)}  rounds {job.rounds} (replays {max(0, job.rounds - 1)})")
     for e in entries:
         start = f"+{fmt_duration(e.started_at - base)}" if e.started_at else "-"
+        status = entry_status(e, now)
         dur = fmt_duration(e.finished_at - e.started_at) if e.finished_at and e.started_at else "…"
-        typer.echo(f"  {e.key:28} {e.kind:9} {entry_status(e, now):10} start {start:>10}  took {dur}")
+        took = f"wakes at {output.when(e.finished_at)}" if status == "sleeping" else f"took {dur}"
+        typer.echo(f"  {e.key:28} {e.kind:9} {status:10} start {start:>10}  {took}")
 
 
 @job_app.command("cancel")

@@ -197,10 +197,12 @@ class LocalBackend:
 
 
 def local_store_path(root: Path) -> Path:
-    """Where the repo's embedded store lives: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
+    """Where the repo's embedded store lives: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the
+    folder; a relative one is taken from the repo root, not from the folder a command runs in, so
+    every command of the repo finds the same store)."""
     import os
 
-    state = Path(os.environ["WAC_STATE_DIR"]) if os.environ.get("WAC_STATE_DIR") else root / ".wac"
+    state = root / Path(os.environ["WAC_STATE_DIR"]) if os.environ.get("WAC_STATE_DIR") else root / ".wac"
     return state / "wac.db"
 
 
