@@ -57,6 +57,13 @@ def render_push(plan: PushPlan) -> str:
     return "".join(f"{i.sign} script {i.path}\n" for i in plan.items)
 
 
+def _items_part(n: int, counts: str | None) -> str:
+    """`` and 2 items (2 added, ...)`` after the scripts' counts; nothing when there are no items."""
+    if not n:
+        return ""
+    return f" and {_plural(n, 'item')}" + (f" ({counts})" if counts else "")
+
+
 def _push_counts(plan: PushPlan) -> str:
     return (f"{len(plan.of('add'))} added, {len(plan.of('change'))} changed, "
             f"{len(plan.of('delete'))} archived")
@@ -75,6 +82,7 @@ def push(
     from wac.cli.prepare import open_workspace
     from wac.project import find_repo_root, load_config
     from wac.sync.apply import apply_push, read_local, record_push
+    from wac.sync.items_apply import apply_item_push, prepare_push, record_item_push, render_item_push
     from wac.sync.push import plan_push
     from wac.sync.state import load_state
 
@@ -100,37 +108,47 @@ def push(
         name = backend.name
         plan = plan_push(local, backend.list_scripts(), config, layout_recorded=_layout_recorded(backend),
                          keep={p for p, _ in invalid})
+        items = prepare_push(root, config, backend)
         doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
+        doc["plan"]["items"] = items.plan.to_json()
         if not json_out:
-            output.plan_text(render_push(plan))
+            output.plan_text(render_push(plan) + render_item_push(items.plan))
+        for note in items.notes:
+            sys.stderr.write(f"note: {note}\n")
         stale = [i.local_path for i in plan.items if i.stale]
         for path in stale:
             sys.stderr.write(f"warning: {path}: metadata is stale (wmill-lock.yaml does not match its files)\n")
         if stale:
             sys.stderr.write(f"hint: {STALE_HINT}\n")
-        if dry_run or not plan.items:
+        changes = len(plan.items) + len(items.plan.items)
+        if dry_run or not changes:
             if json_out:
                 output.emit_json(doc)
-            if not plan.items:
-                output.info(f"Nothing to push: {_plural(len(plan.unchanged), 'script')} up to date "
-                            f"in workspace '{name}'")
+            if not changes:
+                output.info(f"Nothing to push: {_plural(len(plan.unchanged), 'script')}"
+                            f"{_items_part(len(items.plan.unchanged), None)} up to date in workspace '{name}'")
             else:
-                output.info(f"Would push {_plural(len(plan.items), 'script')} ({_push_counts(plan)}) "
-                            f"to workspace '{name}'")
+                output.info(f"Would push {_plural(len(plan.items), 'script')} ({_push_counts(plan)})"
+                            f"{_items_part(len(items.plan.items), items.counts())} to workspace '{name}'")
             if not dry_run:
-                record_push(load_state(root, name), root, refs, snapshot)
+                state = load_state(root, name)
+                record_item_push(state, items)
+                record_push(state, root, refs, snapshot)
             return
-        confirm_apply(f"Push {_plural(len(plan.items), 'change')} to workspace '{name}'?", "push", yes)
+        confirm_apply(f"Push {_plural(changes, 'change')} to workspace '{name}'?", "push", yes)
         result = apply_push(backend, plan)
-        record_push(load_state(root, name), root, refs, snapshot)
+        apply_item_push(backend, items.plan)
+        state = load_state(root, name)
+        record_item_push(state, items)
+        record_push(state, root, refs, snapshot)
     finally:
         backend.close()
     seconds = time.perf_counter() - started
     if json_out:
         doc["result"] = {"deployed": result.deployed, "archived": result.archived, "seconds": round(seconds, 3)}
         output.emit_json(doc)
-    output.info(f"Pushed {_plural(len(plan.items), 'script')} ({_push_counts(plan)}) "
-                f"to workspace '{name}' in {_duration(seconds)}")
+    output.info(f"Pushed {_plural(len(plan.items), 'script')} ({_push_counts(plan)})"
+                f"{_items_part(len(items.plan.items), items.counts())} to workspace '{name}' in {_duration(seconds)}")
 
 
 # ---------------------------------------------------------------------------------------- pull
@@ -166,6 +184,7 @@ def pull(
     from wac.errors import WacError
     from wac.project import discover, find_repo_root, load_config
     from wac.sync.apply import apply_pull
+    from wac.sync.items_apply import apply_item_pull, prepare_pull, render_item_pull
     from wac.sync.local import DiskView, by_remote_path, local_entry
     from wac.sync.pull import plan_pull
     from wac.sync.state import load_state
@@ -179,16 +198,18 @@ def pull(
         name = backend.name
         remote = backend.list_scripts()
         layout_recorded = _layout_recorded(backend)
+        state = load_state(root, name)
+        items = prepare_pull(root, config, backend, state.files)
     finally:
         backend.close()
-    state = load_state(root, name)
     if state.warning:
         sys.stderr.write(f"warning: {state.warning}\n")
     plan = plan_pull(remote, local, DiskView(root), state.files, config, layout_recorded=layout_recorded)
     doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
+    doc["plan"]["items"] = [i.to_json() for i in items.changed]
     if not json_out:
-        output.plan_text(render_pull(plan))
-    conflicts = plan.conflicts
+        output.plan_text(render_pull(plan) + render_item_pull(items))
+    conflicts: list[Any] = [*plan.conflicts, *items.conflicts]
     if conflicts and not yes:
         if json_out:
             output.emit_json(doc)
@@ -203,19 +224,22 @@ def pull(
             f"{_plural(len(conflicts), 'local file')} changed since the last sync; nothing pulled",
             hint="push or save your edits first, or pass --yes to overwrite them with the workspace's version",
         )
-    if dry_run or not plan.changed:
+    if dry_run or not (plan.changed or items.changed):
         if json_out:
             output.emit_json(doc)
-        if not plan.changed:
+        if not (plan.changed or items.changed):
             if not dry_run:
+                apply_item_pull(root, items, state)
                 apply_pull(root, plan, state, config)  # records the sync state, fills missing lock entries
-            output.info(f"Nothing to pull: {_plural(len(plan.scripts), 'script')} up to date "
-                        f"from workspace '{name}'")
+            output.info(f"Nothing to pull: {_plural(len(plan.scripts), 'script')}"
+                        f"{_items_part(len(items.items), None)} up to date from workspace '{name}'")
         else:
-            output.info(f"Would pull {_plural(len(plan.changed), 'script')} ({_pull_counts(plan, False)}) "
-                        f"from workspace '{name}'")
+            output.info(f"Would pull {_plural(len(plan.changed), 'script')} ({_pull_counts(plan, False)})"
+                        f"{_items_part(len(items.changed), None)} from workspace '{name}'")
         return
-    confirm_apply(f"Pull {_plural(len(plan.changed), 'script')} from workspace '{name}' into the repo?", "pull", yes)
+    changes = len(plan.changed) + len(items.changed)
+    confirm_apply(f"Pull {_plural(changes, 'change')} from workspace '{name}' into the repo?", "pull", yes)
+    apply_item_pull(root, items, state)
     result = apply_pull(root, plan, state, config)
     seconds = time.perf_counter() - started
     if result.lockfile_created:
@@ -224,8 +248,8 @@ def pull(
         doc["result"] = {"written": result.written, "deleted": result.deleted,
                          "lock_entries_refreshed": result.lock_entries, "seconds": round(seconds, 3)}
         output.emit_json(doc)
-    output.info(f"Pulled {_plural(len(plan.changed), 'script')} ({_pull_counts(plan)}) "
-                f"from workspace '{name}' in {_duration(seconds)}")
+    output.info(f"Pulled {_plural(len(plan.changed), 'script')} ({_pull_counts(plan)})"
+                f"{_items_part(len(items.changed), None)} from workspace '{name}' in {_duration(seconds)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from wac.engine.store._sqlite_conn import ConnectionPool, migrate, waker_for
 from wac.engine.store._sqlite_ending import MAX_LOST, RELEASE, Row, SqliteEnding
 from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
+from wac.engine.store._sqlite_items import SqliteItems
 from wac.engine.store._sqlite_scripts import SqliteScripts
 from wac.engine.store._sqlite_rows import (
     J_ATTEMPT, J_BUNDLE, J_CONC_KEY, J_CONC_WINDOW, J_EXEC, J_ID, J_PARENT, J_PATH, J_PRIORITY,
@@ -34,7 +35,7 @@ from wac.errors import ConflictError, JobNotFoundError, StoreError
 __all__ = ["MAX_LOST", "SqliteStore"]
 
 
-class SqliteStore(SqliteEnding, SqliteScripts):
+class SqliteStore(SqliteEnding, SqliteScripts, SqliteItems):
     """A store in one SQLite file, shared by threads and processes.
 
     Args:
