@@ -80,3 +80,29 @@ def test_a_pulled_item_edited_locally_is_a_conflict_and_a_deleted_one_is_archive
     shared.run(b, "sync", "pull", "--yes")
     assert (b / "f/flows/undotted__flow/step.py").read_text() == "def main():\n    return 'theirs'\n"
     assert not (b / "f/apps/dash__app").exists()
+
+
+def test_schedule_list_shows_pushed_schedules_with_a_note_that_they_do_not_fire(tmp_path: Path, shared: Shared) -> None:
+    a = every_kind(tmp_path / "A")
+    shared.run(a, "sync", "push", "--yes")
+    listed = shared.run(a, "schedule", "list")
+    assert listed.stdout == "f/s/nightly  0 0 3 * * *  Europe/Paris  script f/s/plain  enabled\n"
+    assert "the embedded workers do not fire them yet" in listed.stderr
+    doc = shared.run(a, "schedule", "list", "--json").json()
+    assert doc["schedules"][0]["path"] == "f/s/nightly" and doc["schedules"][0]["fired_by_wac"] is False
+
+
+def test_task_flow_of_a_pushed_flow_says_flows_do_not_run_on_the_embedded_engine(tmp_path: Path, shared: Shared) -> None:
+    a = every_kind(tmp_path / "A")
+    put(a, "f/s/caller.py", """
+        from wac import task_flow, workflow
+
+        @workflow
+        async def main():
+            run = task_flow("f/flows/undotted")
+            return await run()
+    """)
+    shared.run(a, "sync", "push", "--yes")
+    failed = shared.run(a, "script", "run", "f/s/caller", code=1)
+    assert "f/flows/undotted is a flow" in failed.stderr
+    assert "running flows on the embedded engine is not supported yet" in failed.stderr

@@ -201,6 +201,14 @@ class Worker:
         self.rounds_run += 1
         if job.entry.startswith(WORKSPACE_ENTRY):
             path = job.entry[len(WORKSPACE_ENTRY):]
+            get_item = getattr(self.store, "get_item", None)
+            if get_item is not None and get_item("flow", path) is not None:
+                self._apply_error(token, error_record(
+                    "FlowNotSupportedError",
+                    f"{path} is a flow (pushed to workspace '{self.config.workspace}'): running flows on the "
+                    "embedded engine is not supported yet; task_script() runs scripts",
+                ), "")
+                return
             self._apply_error(token, error_record(
                 "NotDeployedError",
                 f"{path} is not deployed in workspace '{self.config.workspace}'; running workspace scripts "
