@@ -95,7 +95,7 @@ def plan_item_push(local: Sequence[NewItem], remote: Sequence[ItemRecord], confi
             plan.unchanged.append(key)
     for key, head in heads.items():
         kind = kinds.get(head.kind)
-        if key in seen or kind is None or not kind.enabled(config):
+        if key in seen or kind is None or not kind.enabled(config) or kind.stored != "item":
             continue
         if _in_scope(config, head.item.files):
             plan.items.append(ItemChange("delete", head.kind, head.path, None))
@@ -189,7 +189,7 @@ def plan_item_pull(
     seen: set[tuple[str, str]] = set()
     for record in remote:
         kind = kinds.get(record.kind)
-        if kind is not None and not kind.enabled(config):
+        if kind is not None and (not kind.enabled(config) or kind.stored != "item"):
             continue
         bad = _problem(kind, record)
         if bad:

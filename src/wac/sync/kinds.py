@@ -11,10 +11,16 @@ A kind plugs in with one :func:`register` call from its own module (listed in ``
   that it needs (``includeSchedules``, default false as in wmill);
 - ``note``: what wac does not do with it yet (printed by the commands that list it).
 
-How it is stored: as a versioned item of the workspace (:mod:`wac.engine.items`), its files kept
-exactly as pushed, so a pull reproduces them byte for byte. How it is pulled: those files, written
-back at their repo-relative paths. A kind that needs more (typed tables, secrets) keeps the same
-registry entry and adds its own store and Backend calls in its module.
+How it is stored (``stored``): ``"item"`` (the default) keeps it as a versioned item of the
+workspace (:mod:`wac.engine.items`), its files kept exactly as pushed, so a pull reproduces them
+byte for byte; how it is pulled: those files, written back at their repo-relative paths.
+``"own"`` is for a kind whose module has its own store tables and Backend calls (variables,
+resources, resource types: ``wac.sync.objects``): the registry still finds and names it, the
+generic item push/pull leave it to that module.
+
+Example, a kind stored as one file per item::
+
+    register_file_kind("variable", "variable", ".variable.yaml", skip_key="skipVariables", stored="own")
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ class Kind:
     skip_key: str | None = None
     include_key: str | None = None
     note: str | None = None
+    stored: str = "item"  # "item": generic versioned item; "own": the kind's module syncs it
 
     def enabled(self, config: RepoConfig) -> bool:
         """False when wmill.yaml leaves this kind out of sync."""
@@ -107,6 +114,8 @@ def local_items(root: Path, config: RepoConfig) -> tuple[list[LocalItem], list[s
     items: list[LocalItem] = []
     left_out: list[str] = []
     for kind in all_kinds().values():
+        if kind.stored != "item":
+            continue
         found = kind.find(listing)
         if not kind.enabled(config):
             if found:
