@@ -5,10 +5,11 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from wac.engine.backend import Deployed, HistoryEntry, NewScript, ScriptVersion
 from wac.engine.bundle import Bundle
+from wac.engine.items import ItemRecord, ItemStore, NewItem
 from wac.engine.store import open_store
 from wac.engine.store.base import Job, JobSpec, ScriptRecord, Store, TaskOptions, TimelineEntry
 from wac.errors import NotDeployedError
@@ -55,6 +56,24 @@ class LocalBackend:
 
     def now(self) -> float:
         return self.store.now()
+
+    # ---- items other than scripts (flows, apps, schedules, ...): stored as pushed, not run
+    def _items(self) -> ItemStore:
+        return cast(ItemStore, self.store)
+
+    def deploy_item(self, item: NewItem) -> Deployed:
+        item_hash = item.content_hash()
+        created, parent = self._items().put_item(item.kind, item.path, item_hash, item.to_json(), created_by=_user())
+        return Deployed(hash=item_hash, created=created, parent_hash=parent)
+
+    def list_items(self, kind: str | None = None) -> list[ItemRecord]:
+        return self._items().list_items(kind)
+
+    def get_item(self, kind: str, path: str) -> ItemRecord | None:
+        return self._items().get_item(kind, path)
+
+    def archive_item(self, kind: str, path: str) -> None:
+        self._items().archive_item(kind, path)
 
     # ---- scripts
     def deploy(self, script: NewScript) -> Deployed:

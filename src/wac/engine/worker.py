@@ -424,6 +424,11 @@ class Worker:
         kind = None
         if job.parent_id is not None:
             kind = next((s.kind for s in self.store.get_steps(job.parent_id) if s.key == job.parent_key), None)
+        get_item = getattr(self.store, "get_item", None)
+        if get_item is not None and get_item("flow", path) is not None:
+            return error_record("FlowNotSupportedError", f"{path} is a flow (pushed to workspace "
+                                f"'{self.config.workspace}'): running flows on the embedded engine is not "
+                                "supported yet")
         if kind == "flow":
             from wac.engine.deployed import resolve_child
 
