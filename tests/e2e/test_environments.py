@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -144,9 +145,7 @@ def test_a_damaged_environment_is_detected_and_rebuilt(repo: Path, write: Write,
     wac("script", "preview", "f/demo/uses.py", cwd=repo, env=offline(wheels))
     (key,) = built()
     (site,) = (envs_dir() / key / "lib").glob("python*/site-packages")
-    for path in (site / "tinypkg").iterdir():
-        path.unlink()
-    (site / "tinypkg").rmdir()
+    shutil.rmtree(site / "tinypkg")
     listed = wac("cache", "list", "--json", cwd=repo).json()["environments"]
     assert listed[0]["healthy"] is False and "changed" in listed[0]["problem"]
     again = wac("script", "preview", "f/demo/uses.py", cwd=repo, env=offline(wheels))
