@@ -25,7 +25,11 @@ Every error a user can see is a :class:`WacError`. A class's docstring is its de
     ├── AuthError (3)                  a workspace refused our credentials
     ├── RejectedError (4)              a workspace rejected the request
     ├── WorkspaceError (5)             a workspace answered with an error
-    └── NetworkError (7)               a workspace could not be reached
+    ├── NetworkError (7)               a workspace could not be reached
+    ├── ObjectNotFoundError (1)        no variable/resource/resource type at that path
+    ├── ObjectError (1)                a variable/resource file or value is not valid ($var: cycle, type)
+    ├── SecretKeyError (1)             a secret cannot be sealed or unsealed with the user's key
+    └── SecretAccessError (1)          a job may not read that secret
 
 Engine control flow (suspending a round, cancellation) is not here: it derives from
 ``BaseException`` and lives in ``wac.sdk`` so a user's ``except Exception`` cannot swallow it.
@@ -166,3 +170,21 @@ class EnvBuildError(WacError):
     """A script's environment could not be built from its lock."""
 
     hint = "give uv a wheel folder with --find-links DIR (or WAC_FIND_LINKS), or an index with --index-url"
+class ObjectNotFoundError(WacError):
+    """No variable, resource or resource type at that path in the workspace."""
+
+    hint = "list what there is: wac variable list / wac resource list"
+
+
+class ObjectError(WacError):
+    """A variable, resource or resource type is not valid."""
+
+
+class SecretKeyError(WacError):
+    """A secret cannot be sealed or read with this user's key."""
+
+
+class SecretAccessError(WacError):
+    """This job may not read that secret."""
+
+    hint = "a secret under u/NAME/ is readable only by scripts under u/NAME/; move it to f/ or g/ to share it"

@@ -82,7 +82,10 @@ def refuse_bad_args(schema: dict[str, Any] | None, args: dict[str, Any], what: s
         return
     from wac.parser import validate_args
 
-    problems = validate_args(schema, args)
+    # "$var:PATH" / "$res:PATH" values are resolved in the job before it runs (as Windmill does):
+    # the value they name is what the script gets, so they are not checked against the schema here.
+    refs = [k for k, v in args.items() if isinstance(v, str) and v.startswith(("$var:", "$res:"))]
+    problems = [p for p in validate_args(schema, args) if not any(p.startswith(f"'{k}'") for k in refs)]
     props = schema.get("properties")
     known = set(props) if isinstance(props, dict) else set()
     unknown = sorted(name for name in args if name not in known)

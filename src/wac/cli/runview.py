@@ -151,17 +151,28 @@ class RunView:
         root = self.backend.get_job(self.root_id)
         now = self.backend.now()
         status = shown_status(self.backend, root, now)
-        label = Text(f"{_ICONS.get(status, '·')} {root.script_path}  {status}",
+        label = Text(f"{_ICONS.get(status, '·')} {root.script_path}  {status}{self._progress(root)}",
                      style=_STYLES.get(status, "bold"))
         tree = Tree(label)
         self._add_entries(tree, root, now)
         return tree
 
+    def _progress(self, job: Job) -> str:
+        """`` 40%`` while a running job has reported progress (wmill.set_progress), else ``""``."""
+        getter = getattr(self.backend, "job_progress", None)
+        if getter is None or job.status in TERMINAL:
+            return ""
+        value = getter(job.id)
+        return "" if value is None else f" {value}%"
+
     def _add_entries(self, tree: Tree, job: Job, now: float) -> None:
         from rich.text import Text
 
         for entry in self.backend.timeline(job.id):
-            node = tree.add(Text(entry_label(entry, now), style=_STYLES.get(entry_status(entry, now), "")))
+            shown = entry_label(entry, now)
+            if entry.child_job_id and entry.status == "running":
+                shown += self._progress(self.backend.get_job(entry.child_job_id))
+            node = tree.add(Text(shown, style=_STYLES.get(entry_status(entry, now), "")))
             if entry.child_job_id:
                 child = self.backend.get_job(entry.child_job_id)
                 if entry.kind in ("script", "flow"):

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 import typer
 
 from wac.cli import output
-from wac.errors import WacError
+from wac.errors import ArgsError, WacError
 
 script_app = typer.Typer(help="Preview, deploy and run scripts.", no_args_is_help=True)
 
@@ -54,7 +54,8 @@ def preview(
 
     args = parse_data(data)
     decision = True if approve else False if reject else None
-    config = WorkerConfig(slots=workers, skip_sleeps=skip_sleeps, real_wmill=wmill_sdk)
+    config = WorkerConfig(slots=workers, skip_sleeps=skip_sleeps, real_wmill=wmill_sdk,
+                          objects_workspace=_objects_workspace())
     if watch:
         _watch(path, args, config, as_json=as_json, decision=decision)
         return
@@ -68,6 +69,19 @@ def preview(
         worker.stop()
         raise
     follow_run(backend, job_id, worker, as_json=as_json, decision=decision)
+
+
+def _objects_workspace() -> str | None:
+    """The current workspace, when it is not the repo's embedded one the preview runs on: the
+    preview's wmill client reads variables and resources there after the repo's own files."""
+    from wac.engine.workspaces import LOCAL, get_workspace
+    from wac.errors import WacError
+
+    try:
+        name = get_workspace(None).name
+    except WacError:  # a broken workspace config must not stop a local preview
+        return None
+    return None if name == LOCAL else name
 
 
 def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decision: bool | None) -> None:
@@ -187,6 +201,18 @@ def _suspended(backend: Any, job: Any) -> list[Any]:
     return found
 
 
+def _form_defaults(backend: Any, job_id: str, key: str) -> Any:
+    """An approval with a form is approved with the form's defaults (a form they do not fill is
+    refused by the store: answer it with `wac job approve ID --value JSON` or on its page)."""
+    store = getattr(backend, "store", None)
+    if store is None or not hasattr(store, "get_approval"):
+        return None
+    from wac.engine import approvalform
+
+    info = store.get_approval(job_id, key)
+    return approvalform.defaults(approvalform.schema_of(info.form if info is not None else None))
+
+
 def _answer_approval(backend: Any, job: Any, decision: bool | None, view: Any) -> None:
     key = job.suspended_key
     value: Any = None
@@ -217,8 +243,12 @@ def _answer_approval(backend: Any, job: Any, decision: bool | None, view: Any) -
             f"or `{prefix}wac job reject {job.id}`"
         )
         return
+    if decision and value is None:
+        value = _form_defaults(backend, job.id, key)
     try:
         backend.resume(job.id, key, None, decision, value, "preview")
+    except ArgsError:  # a value that does not fit the approval's form: said once, the run stays waiting
+        raise
     except WacError as exc:  # answered elsewhere between the last look and this answer
         output.info(f"approval '{key}' of job {job.id} was not taken: {exc.message}")
         return

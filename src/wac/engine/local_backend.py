@@ -106,9 +106,44 @@ class LocalBackend:
         from wac.engine.worker import Worker
 
         config.workspace = self.name
+        if self.root is not None and getattr(config, "repo_root", None) is None:
+            config.repo_root = str(self.root)
         worker = Worker(self.store, self.state_dir, config)
         worker.start()
         return worker
+
+    # ---- workspace objects (variables, resources, resource types)
+    def objects(self) -> Any:
+        from wac.engine.objects import Objects
+
+        return Objects(self.store)
+
+    def list_objects(self, kind: str, *, reveal: bool = False) -> list[Any]:
+        """Every object of ``kind`` (``ObjectFile``s by path); secret values only with ``reveal``."""
+        return list(self.objects().list(kind, reveal=reveal))
+
+    def get_object(self, kind: str, path: str, *, reveal: bool = False) -> Any:
+        from wac.engine.objects import label
+        from wac.errors import ObjectNotFoundError
+
+        found = self.objects().get(kind, path, reveal=reveal)
+        if found is None:
+            raise ObjectNotFoundError(f"{label(kind)} {path} not found in workspace '{self.name}'")
+        return found
+
+    def put_object(self, obj: Any, source: str | None = None) -> None:
+        """Create or replace an object; ``source`` is the file text a sync push read it from."""
+        self.objects().put(obj, source)
+
+    def delete_object(self, kind: str, path: str) -> None:
+        self.objects().delete(kind, path)
+
+    def object_source(self, kind: str, path: str) -> str | None:
+        source: str | None = self.objects().source(kind, path)
+        return source
+
+    def job_progress(self, job_id: str) -> int | None:
+        return self.store.get_progress(job_id)
 
     # ---- jobs
     def get_job(self, job_id: str) -> Job:
@@ -143,22 +178,15 @@ class LocalBackend:
 
     def approval_info(self, job_id: str, key: str) -> dict[str, Any]:
         """What an approval prompt shows: the stored form (``{"form", "description", "skin"}``),
-        when it times out, and its resume URLs (``{approvalPage, resume, cancel}``)."""
-        import json
-
+        when it times out, and fresh resume URLs (``{approvalPage, resume, cancel}``; the store
+        keeps only their secrets' hashes)."""
         from wac.engine import approvals
 
-        def read(conn: Any) -> Any:
-            return conn.execute("SELECT form, timeout_at FROM approvals WHERE job_id = ? AND key = ?",
-                                (job_id, key)).fetchone()
-
-        pool = getattr(self.store, "_pool", None)
-        row = pool.read(read) if pool is not None else None
-        token = approvals.approval_token(self.store.job_secret(job_id), job_id, key)
+        info = self.store.get_approval(job_id, key)
         return {
-            "form": json.loads(row[0]) if row and row[0] else None,
-            "timeout_at": row[1] if row else None,
-            "urls": approvals.resume_urls(self.name, job_id, key, token),
+            "form": info.form if info is not None else None,
+            "timeout_at": info.timeout_at if info is not None else None,
+            "urls": approvals.mint_waiting(self.store, self.name, job_id, key),
         }
 
     def change_token(self) -> Any:

@@ -36,6 +36,8 @@ class WorkerConfig:
     real_wmill: bool = False  # run rounds through the real ``wmill`` package instead of wac's SDK
     fast_path: bool = True  # step() commits from inside the round
     workspace: str = "local"
+    repo_root: str | None = None  # preview jobs read the repo's variable/resource files first,
+    objects_workspace: str | None = None  # then this (the current) workspace's objects, then the store's
 
 
 def is_failure_marker(value: Any) -> bool:
@@ -262,8 +264,10 @@ class Worker:
             "mod_dir": manifest.module_dir, "args": args, "checkpoint": checkpoint,
             "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
             "store_url": self.store.url, "token": [token.job_id, token.attempt, token.worker_id],
-            "secret": self.store.job_secret(job.id), "workspace": self.config.workspace,
-            "cwd": os.getcwd(), "env": {"WM_JOB_ID": "", "WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id},
+            "base_url": self._base_url(), "workspace": self.config.workspace,
+            "cwd": os.getcwd(), "env": self._job_env(job),
+            "script_path": job.script_path, "root_id": job.root_id, "slots": self.config.slots,
+            **self._preview_sources(job),
         }
         deadline = time.monotonic() + job.options.timeout if job.options.timeout else None
         with self._live_lock:
@@ -288,19 +292,69 @@ class Worker:
                 self._live.pop(job.id, None)
             proc.close()
 
+    def _preview_sources(self, job: Job) -> dict[str, str | None]:
+        """Where a preview job's client reads objects before its store: the repo, the current workspace."""
+        if self.config.repo_root is None and self.config.objects_workspace is None:
+            return {}
+        if not self._in_preview(job):
+            return {}
+        return {"repo_root": self.config.repo_root, "objects_workspace": self.config.objects_workspace}
+
+    def _in_preview(self, job: Job) -> bool:
+        """A preview job, or a child of one (children read the repo's object files too)."""
+        if job.preview or job.root_id == job.id:
+            return job.preview
+        try:
+            return self.store.get_job(job.root_id).preview
+        except WacError:
+            return False
+
+    def _job_env(self, job: Job) -> dict[str, str]:
+        """The WM_* variables Windmill sets for a job, with their meaning here (docs/reference/client.md)."""
+        from wac.engine.local_backend import _user
+
+        if self.config.real_wmill:  # the real package would call a Windmill server with these
+            return {"WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id, "WM_JOB_ID": ""}
+        user = _user() or "wac"
+        return {"WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id, "WM_JOB_ID": job.id,
+               "WM_WORKSPACE": self.config.workspace, "WM_ROOT_FLOW_JOB_ID": job.root_id,
+               "WM_FLOW_JOB_ID": job.parent_id or "", "WM_JOB_PATH": job.script_path,
+               "WM_OBJECT_PATH": job.script_path, "WM_STATE_PATH": job.script_path,
+               "WM_STATE_PATH_NEW": job.script_path, "WM_BASE_URL": self.store.url,
+               "WM_USERNAME": user, "WM_EMAIL": f"{user}@localhost", "WM_PERMISSIONED_AS": f"u/{user}",
+               "WM_WORKER_GROUP": "default", "WM_FLOW_STEP_ID": job.parent_key or ""}
+
+    def _mask(self, logs: str, revealed: list[str] | None = None) -> str:
+        """Job logs never hold a secret variable's value: each is replaced by ``*****`` as Windmill does."""
+        if not logs:
+            return logs
+        from wac.engine.objects import secret_values
+
+        try:
+            values = list(secret_values(self.store))
+        except WacError:
+            values = []
+        values += [v for v in revealed or [] if isinstance(v, str) and len(v) >= 3]
+        for value in sorted(values, key=len, reverse=True):
+            logs = logs.replace(value, "*****")
+        return logs
+
     def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str) -> None:
         msg = proc.recv(None)
         if msg is None:
             self._round_died(job, token, proc)
             return
-        logs = proc.logs()
+        logs = self._mask(proc.logs(), msg.get("mask"))
         if msg.get("op") == "outcome":
             self._apply_outcome(job, token, msg["outcome"], logs, module_dir)
         else:
-            self._apply_error(token, msg.get("error") or error_record("Error", "round failed"), logs)
+            err = msg.get("error") or error_record("Error", "round failed")
+            if isinstance(err, dict):  # an exception's message or stack may quote a secret too
+                err = {k: self._mask(v, msg.get("mask")) if isinstance(v, str) else v for k, v in err.items()}
+            self._apply_error(token, err, logs)
 
     def _round_died(self, job: Job, token: Token, proc: RoundProcess) -> None:
-        logs = proc.logs()
+        logs = self._mask(proc.logs())
         why = proc.killed_because
         if why == "lost":
             return  # another worker owns the job now
@@ -351,15 +405,18 @@ class Worker:
                 store.sleep(token, outcome["key"], store.now() + seconds, logs=logs)
             elif kind == "approval":
                 key = outcome["key"]
-                secret = approvals.approval_token(store.job_secret(job.id), job.id, key)
                 timeout = outcome.get("timeout")
                 form = {k: outcome.get(k) for k in ("form", "description", "skin") if outcome.get(k) is not None}
                 store.suspend(token, key, store.now() + float(timeout) if timeout else None,
-                              approvals.token_hash(secret), form or None, logs=logs)
+                              "", form or None, logs=logs)
             else:
                 store.fail(token, error_record("ProtocolError", f"unknown round outcome {kind!r}"), logs=logs)
         except LostClaimError:
             pass
+
+    def _base_url(self) -> str | None:
+        """The http(s) root of ``wac server`` for resume URLs: the environment's, else the store's."""
+        return approvals.base_url_from_env() or self.store.get_setting("base_url")
 
     def _not_deployed(self, job: Job, path: str) -> dict[str, Any]:
         """The error of a child whose workspace script or flow could not be pinned."""
