@@ -16,7 +16,11 @@ Every error a user can see is a :class:`WacError`. A class's docstring is its de
     ├── StoreError (5)                 the engine's store cannot be used
     │   ├── LostClaimError             a round outcome arrived for a claim that is no longer held
     │   ├── ConflictError              the job is not in a state that allows this (e.g. not suspended)
-    │   └── JobNotFoundError           no job with that id
+    │   ├── JobNotFoundError           no job with that id
+    │   ├── StoreGoneError             the store file was deleted or replaced under a live process
+    │   ├── StoreCorruptError          SQLite reports the store damaged (SQLITE_CORRUPT)
+    │   └── DiskFullError              the disk holding the store or wac's state is full
+    ├── WriteError (1)                 a file of the repo cannot be written (read-only, permissions)
     ├── AuthError (3)                  a workspace refused our credentials
     ├── RejectedError (4)              a workspace rejected the request
     ├── WorkspaceError (5)             a workspace answered with an error
@@ -113,6 +117,28 @@ class JobNotFoundError(StoreError):
 
     exit_code = 1
     hint = "list jobs with: wac job list"
+
+
+class StoreGoneError(StoreError):
+    """The store file was deleted or replaced while this process was using it."""
+
+    hint = "stop every wac process of this store, then run again (a new store starts empty)"
+
+
+class StoreCorruptError(StoreError):
+    """The store is damaged."""
+
+    hint = "check it with: wac store check   (then: wac store recover, or restore a wac store backup)"
+
+
+class DiskFullError(StoreError):
+    """The disk is full."""
+
+    hint = "free some space and run again; the run is kept and resumes (wac worker)"
+
+
+class WriteError(WacError):
+    """A file cannot be written."""
 
 
 class AuthError(WacError):

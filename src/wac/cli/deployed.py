@@ -38,6 +38,10 @@ def push(
 
     ref = resolve_script(find_repo_root(Path.cwd()), path)
     local = read_script(ref)
+    if ref.main_file.suffix == ".py":  # deployed to run: a Python file that is not UTF-8 is refused
+        from wac.project.textio import read_source
+
+        read_source(ref.main_file, ref.local_path)
     check_syntax(ref.local_path, local.script.content)
     if local.stale:
         output.info(f"warning: the metadata of {ref.remote_path} is not up to date with its code "
@@ -177,7 +181,8 @@ def run(
     backend = open_workspace()
     version = backend.get_script(remote)
     refuse_bad_args(version.script.schema, args, f"{remote} (version {version.hash[:7]})",
-                    f"see the inputs with: wac script show {remote}")
+                    f"see the inputs with: wac script show {remote}",
+                    main_text=version.script.content if version.script.language == "python3" else None)
     worker = None if no_wait or not backend.runs_workers else backend.start_workers(WorkerConfig(slots=workers))
     try:
         job_id = backend.run_script(remote, args)

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 import typer
 
 from wac.cli import output
+from wac.errors import WacError
 
 script_app = typer.Typer(help="Preview, deploy and run scripts.", no_args_is_help=True)
 
@@ -67,11 +68,14 @@ def preview(
 def _objects_workspace() -> str | None:
     """The current workspace, when it is not the repo's embedded one the preview runs on: the
     preview's wmill client reads variables and resources there after the repo's own files."""
+    from pathlib import Path
+
     from wac.engine.workspaces import LOCAL, get_workspace
     from wac.errors import WacError
+    from wac.project import find_repo_root
 
     try:
-        name = get_workspace(None).name
+        name = get_workspace(None, find_repo_root(Path.cwd())).name
     except WacError:  # a broken workspace config must not stop a local preview
         return None
     return None if name == LOCAL else name
@@ -83,11 +87,12 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
 
     from pathlib import Path
 
-    from wac.cli.prepare import open_workspace, prepare
+    from wac.cli.prepare import open_workspace, prepare, refuse_other_languages
     from wac.errors import WacError
     from wac.project import find_repo_root, resolve_script
 
     ref = resolve_script(find_repo_root(Path.cwd()), path)
+    refuse_other_languages(ref)
     main_file = str(ref.main_file.resolve())
     mod_dir = str(ref.module_dir.resolve())
     watched = [main_file, mod_dir + "/"]
@@ -164,7 +169,9 @@ def follow_run(
                     if marker in asked:
                         continue
                     asked.add(marker)
-                    _answer_approval(backend, waiting, decision)
+                    _answer_approval(backend, waiting, decision, view)
+                if worker is not None:
+                    worker.raise_if_failed()
                 backend.wait_for_change(job_id, 0.1 if not redrawn else 0.5, since)
     except KeyboardInterrupt:
         if worker is not None:
@@ -191,17 +198,41 @@ def _suspended(backend: Any, job: Any) -> list[Any]:
     return found
 
 
-def _answer_approval(backend: Any, job: Any, decision: bool | None) -> None:
+def _answer_approval(backend: Any, job: Any, decision: bool | None, view: Any) -> None:
     key = job.suspended_key
-    if decision is None and output.is_interactive() and sys.stdin.isatty():
-        decision = typer.confirm(f"{job.script_path} waits for approval '{key}'. Approve?", err=True)
+    value: Any = None
+    if decision is None and output.is_interactive() and sys.stdin.isatty() and hasattr(backend, "approval_info"):
+        from wac.cli import approvalprompt
+
+        def still_waiting() -> bool:
+            now = backend.get_job(job.id)
+            return bool(now.status == "suspended" and now.suspended_key == key)
+
+        with view.pause():
+            try:
+                decision, value = approvalprompt.ask(job, key, backend.approval_info(job.id, key), still_waiting)
+            except approvalprompt.Decided:
+                now = backend.get_job(job.id)
+                output.info(f"approval '{key}' of job {job.id} was answered elsewhere or timed out "
+                            f"(job now {now.status}); going on")
+                return
+            except EOFError:
+                decision = None
     if decision is None:
+        from wac.engine.workspaces import current_name
+
+        # the preview runs on the repo's own store: name it when the current workspace is another
+        prefix = "" if current_name(repo_root=getattr(backend, "root", None)) == backend.name else f"WAC_WORKSPACE={backend.name} "
         output.info(
-            f"waiting for approval '{key}' of job {job.id}: run `wac job approve {job.id}` "
-            f"or `wac job reject {job.id}`"
+            f"waiting for approval '{key}' of job {job.id}: run `{prefix}wac job approve {job.id}` "
+            f"or `{prefix}wac job reject {job.id}`"
         )
         return
-    backend.resume(job.id, key, None, decision, None, "preview")
+    try:
+        backend.resume(job.id, key, None, decision, value, "preview")
+    except WacError as exc:  # answered elsewhere between the last look and this answer
+        output.info(f"approval '{key}' of job {job.id} was not taken: {exc.message}")
+        return
     output.info(f"{'approved' if decision else 'rejected'} '{key}' of job {job.id}")
 
 
@@ -210,7 +241,7 @@ def _print_result(job: Any, as_json: bool) -> None:
     from wac.cli.runview import fmt_duration
 
     took = fmt_duration(job.finished_at - job.started_at) if job.finished_at and job.started_at else "-"
-    output.info(f"{job.script_path} {job.status} in {took} (job {job.id}, {job.rounds} rounds)")
+    output.info(f"{job.script_path} {job.status} in {took} (job {job.id}, {job.rounds} round{'' if job.rounds == 1 else 's'})")
     if as_json:
         output.emit_json(job_document(job))
     elif job.status == "succeeded":

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from wac.errors import PathError, ScriptError
-from wac.project.textio import read_text
+from wac.project.textio import read_source
 
 _WORKSPACE_ROOTS = ("f", "u", "g")
 
@@ -103,13 +103,16 @@ def build_bundle(repo_root: Path, main_file: Path, module_dir: Path, modules: di
     """
     root = repo_root.resolve()
     entry = main_file.resolve().relative_to(root).as_posix()
-    files: dict[str, str] = {entry: read_text(main_file)}
+    files: dict[str, str] = {entry: read_source(main_file, entry)}
     check_syntax(entry, files[entry])
-    files.update(modules or {})
+    for rel, text in (modules or {}).items():
+        # modules were read leniently (as wmill reads them for metadata); one with replaced
+        # bytes is read again strictly, so a module that is not UTF-8 is refused, not run garbled
+        files[rel] = read_source(root / rel, rel) if "\ufffd" in text and (root / rel).is_file() else text
 
     def from_disk(cand: str) -> str | None:
         path = root / cand
-        return read_text(path) if path.is_file() and path.resolve().is_relative_to(root) else None
+        return read_source(path, cand) if path.is_file() and path.resolve().is_relative_to(root) else None
 
     return assemble(files, entry, module_dir.resolve().relative_to(root).as_posix(), from_disk)
 

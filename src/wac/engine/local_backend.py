@@ -36,7 +36,14 @@ class LocalBackend:
 
     @classmethod
     def open(cls, name: str, db: Path, state_dir: Path, root: Path | None = None) -> LocalBackend:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from wac.errors import StoreError
+
+            raise StoreError(f"cannot create wac's state folder {state_dir}: {exc.strerror or exc}",
+                             hint="make the folder writable, or point WAC_STATE_DIR at a writable folder "
+                                  "(e.g. WAC_STATE_DIR=/tmp/wac-state)") from exc
         return cls(name=name, store=open_store(f"sqlite:///{db.resolve()}"), state_dir=state_dir, root=root)
 
     @property
@@ -164,10 +171,30 @@ class LocalBackend:
     ) -> None:
         from wac.engine import approvals
 
-        if key is None:
-            key = self.store.get_job(job_id).suspended_key
+        # key None: whatever approval the job waits on, decided in the store's one transaction
+        # (reading it first, outside, could act on a state that changed meanwhile)
         secret = approvals.token_hash(token) if token is not None else None
         self.store.resume(job_id, key, secret, approved, value, approver)
+
+    def approval_info(self, job_id: str, key: str) -> dict[str, Any]:
+        """What an approval prompt shows: the stored form (``{"form", "description", "skin"}``),
+        when it times out, and its resume URLs (``{approvalPage, resume, cancel}``)."""
+        import json
+
+        from wac.engine import approvals
+
+        def read(conn: Any) -> Any:
+            return conn.execute("SELECT form, timeout_at FROM approvals WHERE job_id = ? AND key = ?",
+                                (job_id, key)).fetchone()
+
+        pool = getattr(self.store, "_pool", None)
+        row = pool.read(read) if pool is not None else None
+        token = approvals.approval_token(self.store.job_secret(job_id), job_id, key)
+        return {
+            "form": json.loads(row[0]) if row and row[0] else None,
+            "timeout_at": row[1] if row else None,
+            "urls": approvals.resume_urls(self.name, job_id, key, token),
+        }
 
     def change_token(self) -> Any:
         return self.store.change_token()
@@ -176,12 +203,18 @@ class LocalBackend:
         self.store.wait_for_change(job_id, timeout, since)
 
 
-def open_local(root: Path) -> LocalBackend:
-    """The repo's embedded workspace ``local``: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
+def local_store_path(root: Path) -> Path:
+    """Where the repo's embedded store lives: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
     import os
 
     state = Path(os.environ["WAC_STATE_DIR"]) if os.environ.get("WAC_STATE_DIR") else root / ".wac"
-    return LocalBackend.open("local", state / "wac.db", state, root=root)
+    return state / "wac.db"
+
+
+def open_local(root: Path) -> LocalBackend:
+    """The repo's embedded workspace ``local``: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
+    db = local_store_path(root)
+    return LocalBackend.open("local", db, db.parent, root=root)
 
 
 def _user() -> str:

@@ -129,6 +129,9 @@ def _error_record(exc: BaseException, entry: str) -> dict[str, Any]:
     if isinstance(exc, SyntaxError) and exc.filename:
         where = f"{entry}:{exc.lineno or 0}:{exc.offset or 0}"
         message = f"{where}: syntax error: {exc.msg}"
+    elif isinstance(exc, SystemExit):  # sys.exit(3) in user code: say so, not just "3"
+        code = exc.code if exc.code is not None else 0
+        message = f"exited with code {code}" if isinstance(code, int) else f"exited: {code}"
     else:
         message = str(exc) or type(exc).__name__
     stack = "".join(traceback.format_exception(exc))

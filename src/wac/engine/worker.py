@@ -21,7 +21,7 @@ from wac.engine import approvals
 from wac.engine.bundle import Manifest, materialize
 from wac.engine.runner import SHIM_DIR, RoundProcess, Zygote
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
-from wac.errors import LostClaimError, WacError
+from wac.errors import ConflictError, JobNotFoundError, LostClaimError, StoreError, WacError
 
 WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace
 
@@ -102,6 +102,10 @@ class Worker:
         self._last_reap = 0.0
         self._bundles: dict[str, tuple[frozenset[str], Path, Manifest]] = {}
         self.rounds_run = 0
+        #: The error that stopped this worker (a store that is gone, damaged or full, or a bug):
+        #: the worker stops at the first one instead of looping on it; its owner raises it.
+        self.fatal: WacError | None = None
+        self._fatal_lock = threading.Lock()
 
     # ---- lifecycle
     def start(self) -> None:
@@ -134,6 +138,30 @@ class Worker:
         while not self._stop.wait(0.5):
             pass
 
+    def raise_if_failed(self) -> None:
+        """Raise the error that stopped this worker, if one did (after stopping it)."""
+        if self.fatal is not None:
+            self.stop()
+            raise self.fatal
+
+    def _fail(self, exc: BaseException) -> None:
+        """Stop the whole worker on an error no slot can go on after; the first one is kept."""
+        if isinstance(exc, WacError):
+            err = exc
+        else:
+            thread = threading.current_thread().name
+            err = WacError(f"worker stopped: unexpected {type(exc).__name__} in {thread}: {exc}",
+                           hint="this is a bug in wac; the job stays in the store and resumes on the next worker")
+            err.__cause__ = exc
+        with self._fatal_lock:
+            if self.fatal is None:
+                self.fatal = err
+        self._stop.set()
+        try:
+            self.store.wake()
+        except Exception:  # noqa: BLE001  (waking is a courtesy; the loops also poll _stop)
+            pass
+
     # ---- the loops
     def _slot_loop(self) -> None:
         while not self._stop.is_set():
@@ -141,9 +169,15 @@ class Worker:
                 claim = self._next_claim()
                 if claim is not None:
                     self._run_claim(claim)
-            except WacError as exc:  # a store hiccup must not kill the slot; log and go on
+            except (LostClaimError, ConflictError, JobNotFoundError) as exc:  # another process moved the job
+                self._report(f"worker: {exc.message}")
+            except StoreError as exc:  # gone, damaged, full, unwritable: going on would only repeat it
+                self._fail(exc)
+            except WacError as exc:
                 self._report(f"worker: {exc.message}")
                 self._stop.wait(0.2)
+            except Exception as exc:  # noqa: BLE001  (a slot must never die while the process lives on)
+                self._fail(exc)
 
     def _next_claim(self) -> Claim | None:
         """Claim a job, waiting for one. Only one idle slot at a time looks: a commit wakes that
@@ -187,8 +221,11 @@ class Worker:
             last_beat = now_mono
             try:
                 report = self.store.heartbeat([tok for _, (tok, _, _) in live], self.config.lease_s)
-            except WacError:
+            except (LostClaimError, ConflictError, JobNotFoundError):
                 continue
+            except Exception as exc:  # noqa: BLE001  (see _slot_loop)
+                self._fail(exc)
+                return
             for job_id, (_token, proc, _deadline) in live:
                 if proc is None:
                     continue
@@ -202,15 +239,12 @@ class Worker:
         job, token = claim.job, claim.token
         self.rounds_run += 1
         if job.entry.startswith(WORKSPACE_ENTRY):
-            path = job.entry[len(WORKSPACE_ENTRY):]
-            self._apply_error(token, error_record(
-                "NotDeployedError",
-                f"{path} is not deployed in workspace '{self.config.workspace}'; running workspace scripts "
-                "from task_script()/task_flow() needs a workspace (wac sync push)",
-            ), "")
+            self._apply_error(token, self._not_deployed(job, job.entry[len(WORKSPACE_ENTRY):]), "")
             return
         try:
             files, bundle_dir, manifest = self._bundle(job.bundle_hash)
+        except StoreError:
+            raise  # the store or its disk, not the job: the worker stops, the job stays
         except WacError as exc:
             self._apply_error(token, error_record(type(exc).__name__, exc.message), "")
             return
@@ -371,10 +405,29 @@ class Worker:
         except LostClaimError:
             pass
 
+    def _not_deployed(self, job: Job, path: str) -> dict[str, Any]:
+        """The error of a child whose workspace script or flow could not be pinned."""
+        kind = None
+        if job.parent_id is not None:
+            kind = next((s.kind for s in self.store.get_steps(job.parent_id) if s.key == job.parent_key), None)
+        if kind == "flow":
+            from wac.engine.deployed import resolve_child
+
+            if resolve_child(self.store, path) is not None:
+                return error_record("NotAFlowError", f'{path} is a script, not a flow: call it with '
+                                    f'task_script("{path}") instead of task_flow("{path}")')
+            return error_record("NotDeployedError", f"no flow {path} in workspace '{self.config.workspace}' "
+                                "(the embedded engine runs scripts; flows run on a Windmill server)")
+        return error_record(
+            "NotDeployedError",
+            f"{path} is not deployed in workspace '{self.config.workspace}'; running workspace scripts "
+            "from task_script()/task_flow() needs a workspace (wac sync push)",
+        )
+
     def _pin_deployed(self, child: ChildSpec) -> ChildSpec:
         """A ``task_script("f/a/b")`` child runs the head deployed now, pinned by its bundle."""
-        if not child.entry.startswith(WORKSPACE_ENTRY):
-            return child
+        if not child.entry.startswith(WORKSPACE_ENTRY) or child.kind == "flow":
+            return child  # a flow is never a deployed script: its round says so (_not_deployed)
         from wac.engine.deployed import resolve_child
 
         found = resolve_child(self.store, child.entry[len(WORKSPACE_ENTRY):])
@@ -385,7 +438,19 @@ class Worker:
         cached = self._bundles.get(bundle_hash)
         if cached is None:
             files = self.store.get_bundle(bundle_hash)
-            cached = (frozenset(files), materialize(self.state_dir / "bundles", bundle_hash, files), Manifest.of(files))
+            folder = self.state_dir / "bundles"
+            try:
+                where = materialize(folder, bundle_hash, files)
+            except OSError as exc:
+                import errno
+
+                from wac.engine.store._sqlite_conn import disk_full
+
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise disk_full(str(folder)) from exc
+                raise StoreError(f"cannot write the code bundle under {folder}: {exc.strerror or exc}",
+                                 hint="make it writable, or set WAC_STATE_DIR to a writable folder") from exc
+            cached = (frozenset(files), where, Manifest.of(files))
             self._bundles[bundle_hash] = cached
         return cached
 

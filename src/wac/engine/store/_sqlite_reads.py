@@ -247,7 +247,7 @@ class SqliteReads:
 
     def _data_version(self) -> int:
         conn = self._pool.get()
-        return int(conn.execute("PRAGMA data_version").fetchone()[0])
+        return int(self._pool._retry(lambda: conn.execute("PRAGMA data_version").fetchone()[0]))
 
     def _baseline(self) -> tuple[int, int, int]:
         """What "nothing happened yet" looks like: waker counters and ``PRAGMA data_version``."""

@@ -46,10 +46,11 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects):
     """
 
     def __init__(
-        self, path: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.003
+        self, path: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.003,
+        create: bool = True,
     ) -> None:
         self.path = os.path.realpath(path)
-        self._pool = ConnectionPool(self.path)
+        self._pool = ConnectionPool(self.path, create=create)
         self._waker = waker_for(self.path)
         self._clock = clock or time.time
         self._poll = poll_interval
