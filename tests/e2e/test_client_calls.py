@@ -5,8 +5,8 @@ secrets masked in logs and absent from the store file; bad input as clear, catch
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
