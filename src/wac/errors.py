@@ -13,6 +13,7 @@ Every error a user can see is a :class:`WacError`. A class's docstring is its de
     ├── NonDeterminismError (1)        a workflow's key sequence changed between rounds
     ├── MetadataError (1)              wmill-lock.yaml / .script.yaml unreadable, lock resolution failed
     ├── ConfigError (1)                wmill.yaml or workspace configuration invalid
+    ├── EnvBuildError (1)              a script's lock cannot be installed in an environment
     ├── StoreError (5)                 the engine's store cannot be used
     │   ├── LostClaimError             a round outcome arrived for a claim that is no longer held
     │   ├── ConflictError              the job is not in a state that allows this (e.g. not suspended)
@@ -165,6 +166,10 @@ class NetworkError(WacError):
     exit_code = 7
 
 
+class EnvBuildError(WacError):
+    """A script's environment could not be built from its lock."""
+
+    hint = "give uv a wheel folder with --find-links DIR (or WAC_FIND_LINKS), or an index with --index-url"
 class ObjectNotFoundError(WacError):
     """No variable, resource or resource type at that path in the workspace."""
 

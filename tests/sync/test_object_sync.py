@@ -43,7 +43,7 @@ def _objects(repo: Path) -> dict[str, bytes]:
 def test_push_then_pull_into_a_fresh_clone_gives_the_same_bytes(tmp_path: Path, shared: Shared) -> None:
     a = _repo(tmp_path / "a", "skipSecrets: false\n")
     push = shared.run(a, "sync", "push", "--yes")
-    assert "+ variable f/demo/token" in push.stderr and "+ resource type pg" in push.stderr
+    assert "+ variable f/demo/token" in push.stdout and "+ resource type pg" in push.stdout
     b = new_repo(tmp_path / "b")
     (b / "wmill.yaml").write_text((a / "wmill.yaml").read_text())
     shared.run(b, "sync", "pull", "--yes")
@@ -62,11 +62,11 @@ def test_a_changed_object_is_pushed_and_pulled_as_the_cli_writes_it(tmp_path: Pa
     shared.run(b, "sync", "pull", "--yes")
     shared.run(a, "variable", "set", "f/demo/api", "https://v2.example.com")
     pulled = shared.run(b, "sync", "pull", "--yes")
-    assert "~ variable f/demo/api" in pulled.stderr
+    assert "~ variable f/demo/api" in pulled.stdout
     assert (b / "f/demo/api.variable.yaml").read_text() == (
         "description: The API base\nvalue: https://v2.example.com\nis_secret: false\n")
     put(b, "f/demo/db.resource.yaml", FILES["f/demo/db.resource.yaml"].replace("5432", "6543"))
-    assert "~ resource f/demo/db" in shared.run(b, "sync", "push", "--yes").stderr
+    assert "~ resource f/demo/db" in shared.run(b, "sync", "push", "--yes").stdout
     assert shared.run(a, "resource", "get", "f/demo/db", "--json").json()["value"]["port"] == 6543
 
 
@@ -114,7 +114,7 @@ def test_pull_refuses_to_overwrite_a_local_edit_and_push_deletes_what_the_repo_d
     assert "local-edit" in (a / "f/demo/api.variable.yaml").read_text()  # nothing lost
     (a / "f/demo/hand.resource.yaml").unlink()
     pushed = shared.run(a, "sync", "push", "--yes")
-    assert "- resource f/demo/hand" in pushed.stderr
+    assert "- resource f/demo/hand" in pushed.stdout
     assert [r["path"] for r in shared.run(a, "resource", "list", "--json").json()] == ["f/demo/db"]
 
 

@@ -22,7 +22,8 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on ``app`` through a ``register(app)`` function.
-_COMMAND_MODULES = ("script", "job", "worker", "metadata", "init", "workspace", "sync", "objects")
+_COMMAND_MODULES = ("script", "job", "worker", "metadata", "init", "workspace", "sync", "cache", "objects",
+                    "server")
 
 
 def _register_all() -> None:

@@ -167,10 +167,15 @@ def run(
     reject: bool = typer.Option(False, "--reject", help="Reject every approval the run waits on."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Print the job id and return at once."),
     workers: int = typer.Option(4, "--workers", min=1, max=64, help="Rounds run at once (embedded workspace)."),
+    index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index for the script's environment (env WAC_INDEX_URL)."),
+    find_links: Optional[list[str]] = typer.Option(None, "--find-links", help="Wheel folder/URL for the script's environment (env WAC_FIND_LINKS)."),
+    no_index: bool = typer.Option(False, "--no-index", help="Install the environment from --find-links only (offline)."),
 ) -> None:
     """Run the DEPLOYED version of a script in the current workspace (local edits are ignored)."""
     from wac.cli.args import parse_data
-    from wac.cli.prepare import open_workspace, refuse_bad_args
+    from wac.cli.prepare import open_workspace, refuse_bad_args, use_index
+
+    use_index(index_url, find_links, no_index)
     from wac.engine.worker import WorkerConfig
     from wac.errors import UsageError
 

@@ -106,9 +106,13 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
     job = _get(ws, job_id)
     status = shown_status(ws, job)
     progress = getattr(ws, "job_progress", None)
-    percent = progress(job_id) if progress is not None else None  # wmill.set_progress(), None: never set
+    percent = progress(job_id) if progress is not None else None  # wmill.set_progress() (None: never set)
+    pending = _pending_approval(ws, job)
     if as_json:
-        output.emit_json({**job_document(job), "status": status, "progress": percent})
+        doc = {**job_document(job), "status": status, "progress": percent}
+        if pending is not None:
+            doc["approval"] = pending
+        output.emit_json(doc)
         return
     took = fmt_duration(job.finished_at - job.started_at) if job.finished_at and job.started_at else None
     rows: list[tuple[str, Any]] = [
@@ -122,6 +126,11 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
         rows.append(("wakes", output.when(job.scheduled_at)))
     if job.status == "suspended":
         rows.append(("waits for", f"approval '{job.suspended_key}' (wac job approve {job.id})"))
+    if pending is not None:
+        if pending.get("form"):
+            rows.append(("form", json.dumps(pending["form"], ensure_ascii=False)))
+        for name, link in pending["links"].items():
+            rows.append((name, link))
     rows.append(("args", job.args))
     if job.status == "succeeded":
         rows.append(("result", job.result))
@@ -197,6 +206,20 @@ def cancel(job_id: str, reason: str = typer.Option("cancelled by user", "--reaso
     output.info(f"cancelled {n} job(s)" if n else f"job {job_id} had already finished; nothing to cancel")
 
 
+def _pending_approval(ws: Any, job: Any) -> dict[str, Any] | None:
+    """The approval a suspended job waits on: its form and fresh links (local stores only)."""
+    store = getattr(ws, "store", None)
+    if job.status != "suspended" or not job.suspended_key or store is None:
+        return None
+    from wac.engine import approvals
+
+    info = store.get_approval(job.id, job.suspended_key)
+    extra = (info.form if info is not None else None) or {}
+    links = approvals.mint_waiting(store, getattr(ws, "name", "local"), job.id, job.suspended_key)
+    return {"key": job.suspended_key, "form": extra.get("form"), "description": extra.get("description"),
+            "timeout_at": info.timeout_at if info is not None else None, "links": links}
+
+
 def _decide(target: str, approved: bool, value: Optional[str], approver: Optional[str]) -> None:
     from wac.engine import approvals
     from wac.errors import ArgsError
@@ -209,9 +232,14 @@ def _decide(target: str, approved: bool, value: Optional[str], approver: Optiona
             raise ArgsError(f"--value is not valid JSON: {exc.msg}") from None
     ws = _workspace()
     if "://" in target:
-        job_id, key, token, url_approver = approvals.parse_resume_url(target)
+        url = approvals.parse_resume_url(target)
+        job_id = url.job_id
+        if url.action == approvals.CANCEL and approved:
+            raise ArgsError("a cancel link only rejects", hint=f"wac job reject {target!r}, or use the resume link")
+        if url.action == approvals.RESUME and not approved:
+            raise ArgsError("a resume link only approves", hint=f"wac job approve {target!r}, or use the cancel link")
         _get(ws, job_id)
-        ws.resume(job_id, key, token, approved, payload, approver or url_approver)
+        ws.resume(job_id, url.key, url.token, approved, payload, approver or url.approver)
     else:
         job_id = target
         _get(ws, job_id)

@@ -56,6 +56,12 @@ def emit_json(value: Any) -> None:
     sys.stdout.flush()
 
 
+def plan_text(text: str) -> None:
+    """A plan of ``generate-metadata`` / ``sync push`` / ``sync pull``: data, on stdout (cli/confirm.py)."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
 def info(message: str) -> None:
     """A message for the user on stderr."""
     stderr_console().print(message, markup=False, soft_wrap=True)

@@ -111,12 +111,57 @@ def refuse_other_languages(ref: ScriptRef) -> None:
              "preview others with Windmill's own tools (wmill script preview)")
 
 
-def prepare(path: str, args: dict[str, Any]) -> tuple[ScriptRef, Any, Callable[[], None]]:
+def use_index(index_url: str | None, find_links: list[str] | None, no_index: bool) -> None:
+    """``--index-url/--find-links/--no-index`` of preview and run: they apply to this process as
+    the ``WAC_*`` variables generate-metadata honours (lock resolution and environment builds)."""
+    import os
+
+    if index_url:
+        os.environ["WAC_INDEX_URL"] = index_url
+    if find_links:
+        os.environ["WAC_FIND_LINKS"] = os.pathsep.join(str(Path(p).resolve()) if "://" not in p else p
+                                                       for p in find_links)
+    if no_index:
+        os.environ["WAC_NO_INDEX"] = "1"
+
+
+def with_environment(ref: ScriptRef, bundle: Any) -> Any:
+    """The bundle with the lock of its environment pinned, that environment built (in the user's
+    cache) when it is not yet: see docs/guides/dependencies-and-environments.md.
+
+    Raises:
+        EnvBuildError: the lock cannot be resolved or installed.
+    """
+    from wac.engine.envlock import ENV_LOCK, needs_env, pin_env
+
+    if not needs_env(bundle.files):
+        return bundle
+    from wac.cli import output
+    from wac.engine.envs import EnvSpec, ensure, note_once
+    from wac.sync.scripts import read_script
+
+    local = read_script(ref)
+    locks = None
+    if not local.stale:  # the .script.lock (and module locks) generate-metadata wrote are fresh
+        locks = {ref.local_path: local.script.lock or ""}
+        locks.update({f"{ref.module_dir.relative_to(ref.repo_root).as_posix()}/{key}": m.lock or ""
+                      for key, m in sorted(local.script.modules.items())})
+    pinned = pin_env(bundle, locks, ref.remote_path)
+    if ENV_LOCK in pinned.files:
+        env = EnvSpec.of(pinned.files[ENV_LOCK])
+        note_once(env, ref.remote_path, output.info)
+        ensure(env, label=ref.remote_path, report=output.info)
+    return pinned
+
+
+def prepare(path: str, args: dict[str, Any]) -> tuple[ScriptRef, Any, Callable[[], Any]]:
     """Resolve PATH to a script and pin its code in a bundle.
 
     Returns the script, its bundle, and ``check()``: the argument check against the script's
     schema runs in a thread (the parser's import is the slowest part of a preview) and ``check()``
-    waits for it and raises its ArgsError. Call it before submitting.
+    waits for it and raises its ArgsError. Call it before submitting: it returns the bundle to
+    submit, with its environment's lock pinned (the same thread resolves and builds that
+    environment when the script needs one).
     """
     import threading
 
@@ -128,19 +173,22 @@ def prepare(path: str, args: dict[str, Any]) -> tuple[ScriptRef, Any, Callable[[
     modules = {ref.module_paths[key].relative_to(ref.repo_root).as_posix(): text for key, text in ref.modules.items()}
     bundle = build_bundle(ref.repo_root, ref.main_file, ref.module_dir, modules)
     failure: list[BaseException] = []
+    pinned = [bundle]
 
     def run() -> None:
         try:
             check_args(ref, bundle.files[bundle.entry], args)
+            pinned[0] = with_environment(ref, bundle)
         except BaseException as exc:  # handed to the caller by check()
             failure.append(exc)
 
     thread = threading.Thread(target=run, name="wac-check-args", daemon=True)
     thread.start()
 
-    def check() -> None:
+    def check() -> Any:
         thread.join()
         if failure:
             raise failure[0]
+        return pinned[0]
 
     return ref, bundle, check

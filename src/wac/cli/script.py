@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 import typer
 
 from wac.cli import output
-from wac.errors import WacError
+from wac.errors import ArgsError, WacError
 
 script_app = typer.Typer(help="Preview, deploy and run scripts.", no_args_is_help=True)
 
@@ -36,9 +36,15 @@ def preview(
     watch: bool = typer.Option(False, "--watch", "-w", help="Run again on every save of the script or its modules."),
     workers: int = typer.Option(4, "--workers", min=1, max=64, help="Rounds run at once."),
     wmill_sdk: bool = typer.Option(False, "--wmill-sdk", hidden=True, help="Run rounds with the real wmill package."),
+    index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index for the script's environment (env WAC_INDEX_URL)."),
+    find_links: Optional[list[str]] = typer.Option(None, "--find-links", help="Wheel folder/URL for the script's environment (env WAC_FIND_LINKS)."),
+    no_index: bool = typer.Option(False, "--no-index", help="Install the environment from --find-links only (offline)."),
 ) -> None:
     """Run the LOCAL file on the embedded engine; the result goes to stdout."""
+    from wac.cli.prepare import use_index
     from wac.errors import UsageError
+
+    use_index(index_url, find_links, no_index)
 
     if approve and reject:
         raise UsageError("--approve and --reject exclude each other")
@@ -57,7 +63,7 @@ def preview(
     backend = open_workspace(local=True)  # preview always runs on the repo's embedded engine
     worker = backend.start_workers(config)  # zygote first: it warms up while the job is written
     try:
-        check_args()
+        bundle = check_args()  # pinned with its environment's lock
         job_id = backend.run_preview(bundle, ref.remote_path, args)
     except BaseException:
         worker.stop()
@@ -120,7 +126,7 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
             changed.clear()
             try:
                 ref, bundle, check_args = prepare(path, args)
-                check_args()
+                bundle = check_args()
                 job_id = backend.run_preview(bundle, ref.remote_path, args)
                 follow_run(backend, job_id, None, as_json=as_json, decision=decision, interrupt=changed.is_set)
             except typer.Exit:
@@ -198,6 +204,18 @@ def _suspended(backend: Any, job: Any) -> list[Any]:
     return found
 
 
+def _form_defaults(backend: Any, job_id: str, key: str) -> Any:
+    """An approval with a form is approved with the form's defaults (a form they do not fill is
+    refused by the store: answer it with `wac job approve ID --value JSON` or on its page)."""
+    store = getattr(backend, "store", None)
+    if store is None or not hasattr(store, "get_approval"):
+        return None
+    from wac.engine import approvalform
+
+    info = store.get_approval(job_id, key)
+    return approvalform.defaults(approvalform.schema_of(info.form if info is not None else None))
+
+
 def _answer_approval(backend: Any, job: Any, decision: bool | None, view: Any) -> None:
     key = job.suspended_key
     value: Any = None
@@ -228,8 +246,12 @@ def _answer_approval(backend: Any, job: Any, decision: bool | None, view: Any) -
             f"or `{prefix}wac job reject {job.id}`"
         )
         return
+    if decision and value is None:
+        value = _form_defaults(backend, job.id, key)
     try:
         backend.resume(job.id, key, None, decision, value, "preview")
+    except ArgsError:  # a value that does not fit the approval's form: said once, the run stays waiting
+        raise
     except WacError as exc:  # answered elsewhere between the last look and this answer
         output.info(f"approval '{key}' of job {job.id} was not taken: {exc.message}")
         return

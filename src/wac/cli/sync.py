@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from wac.cli import output
+from wac.cli.confirm import confirm_apply
 
 if TYPE_CHECKING:
     from wac.sync.pull import PullPlan
@@ -31,19 +32,25 @@ def _layout_recorded(backend: Any) -> bool:
     return bool(getattr(backend, "keeps_metadata", False))
 
 
-def _confirm(question: str, verb: str) -> None:
-    """Ask on a terminal; refuse without one (the caller passes --yes to skip this)."""
-    from wac.errors import UsageError
-
-    if not sys.stdin.isatty():
-        raise UsageError(f"not {verb}ing without confirmation: stdin is not a terminal",
-                         hint=f"pass --yes to {verb} as planned above (or --dry-run to only see the plan)")
-    if not typer.confirm(question, default=False, err=True):
-        output.info(f"Nothing {verb}ed.")
-        raise typer.Exit(1)
-
-
 # ---------------------------------------------------------------------------------------- push
+
+
+def _split_invalid(local: list[Any]) -> tuple[list[Any], list[tuple[str, str]]]:
+    """The scripts that compile, and ``(remote path, reason)`` of those that do not (Python only)."""
+    from wac.engine.bundle import check_syntax
+    from wac.errors import ScriptError
+
+    ok: list[Any] = []
+    invalid: list[tuple[str, str]] = []
+    for item in local:
+        if item.script.language == "python3":
+            try:
+                check_syntax(item.ref.local_path, item.script.content)
+            except ScriptError as exc:
+                invalid.append((item.script.path, exc.message))
+                continue
+        ok.append(item)
+    return ok, invalid
 
 
 def render_push(plan: PushPlan) -> str:
@@ -59,6 +66,8 @@ def push(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be deployed and archived; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (required without a terminal)."),
     json_out: bool = typer.Option(False, "--json", help="Print the plan (and result) as one JSON document."),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Leave out scripts that do not compile (listed) instead of refusing."),
 ) -> None:
     """Deploy the repo's new and changed scripts to the workspace; archive the ones deleted locally."""
     from pathlib import Path
@@ -74,19 +83,32 @@ def push(
     root = find_repo_root(Path.cwd())
     config = load_config(root)
     refs, local, snapshot = read_local(root, config)  # a broken .script.yaml fails here: nothing deployed
+    from wac.sync.local import orphan_module_dirs
+
+    for folder in orphan_module_dirs(root, refs):
+        sys.stderr.write(f"warning: {folder}/ belongs to no script (no {folder[:-5]}.py): not pushed\n")
+    local, invalid = _split_invalid(local)
+    if invalid and not skip_invalid:
+        from wac.errors import MetadataError
+
+        listing = "; ".join(why for _, why in invalid)
+        raise MetadataError(f"cannot push {_plural(len(invalid), 'invalid script')}: {listing}",
+                            hint="fix them (as `wac script push` would require), or pass --skip-invalid")
+    for _, why in invalid:
+        sys.stderr.write(f"skipped (invalid): {why}\n")
     local_objects = objsync.read_local(root, config)  # so does a broken .variable/.resource.yaml
     backend = open_workspace()
     try:
         name = backend.name
-        plan = plan_push(local, backend.list_scripts(), config, layout_recorded=_layout_recorded(backend))
+        plan = plan_push(local, backend.list_scripts(), config, layout_recorded=_layout_recorded(backend),
+                         keep={p for p, _ in invalid})
         remote_objects = objsync.remote_objects(backend, config)
         objects = objsync.plan_push(local_objects, remote_objects,
                                     objsync.sources_of(backend, list(local_objects)), config)
         doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
         doc["objects"] = [i.to_json() for i in objects]
         if not json_out:
-            sys.stderr.write(render_push(plan))
-            sys.stderr.write("".join(f"{i.sign} {i.label} {i.path}\n" for i in objects))
+            output.plan_text(render_push(plan) + "".join(f"{i.sign} {i.label} {i.path}\n" for i in objects))
         stale = [i.local_path for i in plan.items if i.stale]
         for path in stale:
             sys.stderr.write(f"warning: {path}: metadata is stale (wmill-lock.yaml does not match its files)\n")
@@ -110,8 +132,8 @@ def push(
                 objsync.record(state, local_objects)
                 state.save()
             return
-        if not yes:
-            _confirm(f"Push {_plural(len(plan.items) + len(objects), 'change')} to workspace '{name}'?", "push")
+        confirm_apply(f"Push {_plural(len(plan.items) + len(objects), 'change')} to workspace '{name}'?",
+                      "push", yes)
         result = apply_push(backend, plan)
         pushed_objects = objsync.apply_push(backend, objects)
         state = load_state(root, name)
@@ -191,10 +213,9 @@ def pull(
     doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
     doc["objects"] = [i.to_json() for i in objects.items]
     if not json_out:
-        sys.stderr.write(render_pull(plan))
-        for item in objects.items:
-            note = f"  (conflict: {item.conflict})" if item.conflict else ""
-            sys.stderr.write(f"{item.sign} {item.label} {item.path}\n    {item.sign} {item.rel}{note}\n")
+        output.plan_text(render_pull(plan) + "".join(
+            f"{item.sign} {item.label} {item.path}\n    {item.sign} {item.rel}"
+            + (f"  (conflict: {item.conflict})" if item.conflict else "") + "\n" for item in objects.items))
     conflicts: list[Any] = [*plan.conflicts, *objects.conflicts]
     if conflicts and not yes:
         if json_out:
@@ -210,16 +231,10 @@ def pull(
             f"{_plural(len(conflicts), 'local file')} changed since the last sync; nothing pulled",
             hint="push or save your edits first, or pass --yes to overwrite them with the workspace's version",
         )
-    if objects.items and not yes and not dry_run and sys.stdin.isatty():
-        _confirm(f"Pull {_plural(len(objects.items), 'object file')} and {_plural(len(plan.changed), 'script')} "
-                 f"from workspace '{name}' into the repo?", "pull")
-        yes = True  # asked once for both
     if objects.items:
         what = "Would pull" if dry_run else "Pulled"
         output.info(f"{what} {_plural(len(objects.items), 'object file')} (variables, resources, resource types)")
-    if not dry_run:
-        objsync.apply_pull(root, objects, state)  # before the scripts: their apply_pull saves the state
-    if dry_run or not plan.changed:
+    if dry_run or not (plan.changed or objects.items):
         if json_out:
             output.emit_json(doc)
         if not plan.changed:
@@ -231,8 +246,16 @@ def pull(
             output.info(f"Would pull {_plural(len(plan.changed), 'script')} ({_pull_counts(plan, False)}) "
                         f"from workspace '{name}'")
         return
-    if not yes and sys.stdin.isatty():  # without a terminal a pull proceeds: conflicts already refused it
-        _confirm(f"Pull {_plural(len(plan.changed), 'script')} from workspace '{name}' into the repo?", "pull")
+    confirm_apply(f"Pull {_plural(len(objects.items), 'object file')} and {_plural(len(plan.changed), 'script')} "
+                  f"from workspace '{name}' into the repo?", "pull", yes)
+    objsync.apply_pull(root, objects, state)  # before the scripts: their apply_pull saves the state
+    if not plan.changed:
+        apply_pull(root, plan, state, config)
+        if json_out:
+            output.emit_json(doc)
+        output.info(f"Nothing to pull: {_plural(len(plan.scripts), 'script')} up to date "
+                    f"from workspace '{name}'")
+        return
     result = apply_pull(root, plan, state, config)
     seconds = time.perf_counter() - started
     if result.lockfile_created:

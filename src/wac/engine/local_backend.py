@@ -178,22 +178,15 @@ class LocalBackend:
 
     def approval_info(self, job_id: str, key: str) -> dict[str, Any]:
         """What an approval prompt shows: the stored form (``{"form", "description", "skin"}``),
-        when it times out, and its resume URLs (``{approvalPage, resume, cancel}``)."""
-        import json
-
+        when it times out, and fresh resume URLs (``{approvalPage, resume, cancel}``; the store
+        keeps only their secrets' hashes)."""
         from wac.engine import approvals
 
-        def read(conn: Any) -> Any:
-            return conn.execute("SELECT form, timeout_at FROM approvals WHERE job_id = ? AND key = ?",
-                                (job_id, key)).fetchone()
-
-        pool = getattr(self.store, "_pool", None)
-        row = pool.read(read) if pool is not None else None
-        token = approvals.approval_token(self.store.job_secret(job_id), job_id, key)
+        info = self.store.get_approval(job_id, key)
         return {
-            "form": json.loads(row[0]) if row and row[0] else None,
-            "timeout_at": row[1] if row else None,
-            "urls": approvals.resume_urls(self.name, job_id, key, token),
+            "form": info.form if info is not None else None,
+            "timeout_at": info.timeout_at if info is not None else None,
+            "urls": approvals.mint_waiting(self.store, self.name, job_id, key),
         }
 
     def change_token(self) -> Any:

@@ -79,8 +79,18 @@ class EngineHost:
         return self._client
 
     def resume_urls(self, approval_key: str, approver: str | None) -> dict[str, str]:
-        token = approvals.approval_token(self._spec["secret"], self._spec["job_id"], approval_key)
-        return approvals.resume_urls(self._spec["workspace"], self._spec["job_id"], approval_key, token, approver)
+        """Fresh URLs for the approval; their secrets' hashes are in the store before they are
+        returned (so an URL a step sends out always works)."""
+        issued = approvals.issue(self._spec.get("base_url"), self._spec["workspace"], self._spec["job_id"],
+                                 approval_key, approver)
+        if self._token is None:
+            raise RuntimeError("get_resume_urls() needs a round claimed by a wac worker")
+        if self._store is None:
+            from wac.engine.store import open_store
+
+            self._store = open_store(self._spec["store_url"], migrate=False)
+        self._store.add_approval_tokens(self._token, approval_key, issued.rows, approver)
+        return issued.urls
 
     @staticmethod
     def _flush() -> None:

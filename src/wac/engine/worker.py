@@ -19,7 +19,8 @@ from typing import Any
 
 from wac.engine import approvals
 from wac.engine.bundle import Manifest, materialize
-from wac.engine.runner import SHIM_DIR, RoundProcess, Zygote
+from wac.engine.envzygotes import ZygotePool
+from wac.engine.runner import SHIM_DIR, RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
 from wac.errors import ConflictError, JobNotFoundError, LostClaimError, StoreError, WacError
 
@@ -93,7 +94,8 @@ class Worker:
         self.state_dir = state_dir
         self.config = config or WorkerConfig()
         self.worker_id = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.zygote = Zygote()
+        self.zygotes = ZygotePool(report=self._report)  # wac's own zygote, and one per environment
+        self.zygote = self.zygotes.default
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._live: dict[str, tuple[Token, RoundProcess | None, float | None]] = {}
@@ -109,7 +111,7 @@ class Worker:
 
     # ---- lifecycle
     def start(self) -> None:
-        self.zygote.start()
+        self.zygotes.start()
         for i in range(self.config.slots):
             t = threading.Thread(target=self._slot_loop, name=f"wac-slot-{i}", daemon=True)
             t.start()
@@ -128,7 +130,7 @@ class Worker:
         self.store.wake()
         for t in self._threads:
             t.join(timeout)
-        self.zygote.stop()
+        self.zygotes.stop()
 
     def request_stop(self) -> None:
         """Ask the loops to end (safe from a signal handler); ``stop()`` then cleans up."""
@@ -262,7 +264,7 @@ class Worker:
             "mod_dir": manifest.module_dir, "args": args, "checkpoint": checkpoint,
             "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
             "store_url": self.store.url, "token": [token.job_id, token.attempt, token.worker_id],
-            "secret": self.store.job_secret(job.id), "workspace": self.config.workspace,
+            "base_url": self._base_url(), "workspace": self.config.workspace,
             "cwd": os.getcwd(), "env": self._job_env(job),
             "script_path": job.script_path, "root_id": job.root_id, "slots": self.config.slots,
             **self._preview_sources(job),
@@ -271,11 +273,15 @@ class Worker:
         with self._live_lock:
             self._live[job.id] = (token, None, deadline)
         try:
-            proc = self.zygote.spawn(spec)
-        except OSError as exc:
+            proc = self.zygotes.spawn(bundle_dir, job.script_path or job.name, spec)
+        except (OSError, WacError) as exc:  # WacError: the bundle's environment could not be built
             with self._live_lock:
                 self._live.pop(job.id, None)
-            self._apply_error(token, error_record("WorkerError", f"could not start the round: {exc}"), "")
+            if isinstance(exc, WacError):
+                hint = f"\nhint: {exc.hint}" if exc.hint else ""
+                self._apply_error(token, error_record(type(exc).__name__, exc.message + hint), "")
+            else:
+                self._apply_error(token, error_record("WorkerError", f"could not start the round: {exc}"), "")
             return
         with self._live_lock:
             self._live[job.id] = (token, proc, deadline)
@@ -395,15 +401,18 @@ class Worker:
                 store.sleep(token, outcome["key"], store.now() + seconds, logs=logs)
             elif kind == "approval":
                 key = outcome["key"]
-                secret = approvals.approval_token(store.job_secret(job.id), job.id, key)
                 timeout = outcome.get("timeout")
                 form = {k: outcome.get(k) for k in ("form", "description", "skin") if outcome.get(k) is not None}
                 store.suspend(token, key, store.now() + float(timeout) if timeout else None,
-                              approvals.token_hash(secret), form or None, logs=logs)
+                              "", form or None, logs=logs)
             else:
                 store.fail(token, error_record("ProtocolError", f"unknown round outcome {kind!r}"), logs=logs)
         except LostClaimError:
             pass
+
+    def _base_url(self) -> str | None:
+        """The http(s) root of ``wac server`` for resume URLs: the environment's, else the store's."""
+        return approvals.base_url_from_env() or self.store.get_setting("base_url")
 
     def _not_deployed(self, job: Job, path: str) -> dict[str, Any]:
         """The error of a child whose workspace script or flow could not be pinned."""
