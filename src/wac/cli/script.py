@@ -77,11 +77,14 @@ def preview(
 def _objects_workspace() -> str | None:
     """The current workspace, when it is not the repo's embedded one the preview runs on: the
     preview's wmill client reads variables and resources there after the repo's own files."""
+    from pathlib import Path
+
     from wac.engine.workspaces import LOCAL, get_workspace
     from wac.errors import WacError
+    from wac.project import find_repo_root
 
     try:
-        name = get_workspace(None).name
+        name = get_workspace(None, find_repo_root(Path.cwd())).name
     except WacError:  # a broken workspace config must not stop a local preview
         return None
     return None if name == LOCAL else name
