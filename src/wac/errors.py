@@ -11,6 +11,7 @@ Every error a user can see is a :class:`WacError`. A class's docstring is its de
     ├── WorkflowFailedError (1)        a job ended in failure
     ├── NotDeployedError (1)           no deployed script at that path in the workspace
     ├── NonDeterminismError (1)        a workflow's key sequence changed between rounds
+    ├── IncompatibleRunError (1)       new code cannot carry a recorded run on (dry replay)
     ├── MetadataError (1)              wmill-lock.yaml / .script.yaml unreadable, lock resolution failed
     ├── ConfigError (1)                wmill.yaml or workspace configuration invalid
     ├── StoreError (5)                 the engine's store cannot be used
@@ -133,3 +134,9 @@ class NetworkError(WacError):
     """The workspace could not be reached."""
 
     exit_code = 7
+
+
+class IncompatibleRunError(WacError):
+    """The code cannot carry the run on: its replay diverges from the recorded steps."""
+
+    hint = "see where with: wac script check PATH; keep the run on its version, or rerun it: wac job rerun ID"

@@ -21,7 +21,8 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on ``app`` through a ``register(app)`` function.
-_COMMAND_MODULES = ("script", "job", "worker", "metadata", "init", "workspace", "sync")
+_COMMAND_MODULES = ("script", "job", "worker", "metadata", "init", "workspace", "sync",
+                    "jobevolve")
 
 
 def _register_all() -> None:

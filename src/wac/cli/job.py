@@ -56,8 +56,11 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
     """Show one job."""
     from wac.cli.jobdoc import job_document
 
+    from wac.cli.jobevolve import lineage_fields
+
     ws = _workspace()
     doc = job_document(ws.get_job(job_id))
+    doc.update(lineage_fields(ws, job_id))  # version, rerun_of/rerun_from, migrated_from
     if as_json:
         output.emit_json(doc)
         return

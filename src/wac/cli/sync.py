@@ -59,6 +59,7 @@ def push(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be deployed and archived; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (required without a terminal)."),
     json_out: bool = typer.Option(False, "--json", help="Print the plan (and result) as one JSON document."),
+    migrate: bool = typer.Option(False, "--migrate", help="Move live runs the new versions can carry on to them."),
 ) -> None:
     """Deploy the repo's new and changed scripts to the workspace; archive the ones deleted locally."""
     from pathlib import Path
@@ -101,6 +102,9 @@ def push(
             _confirm(f"Push {_plural(len(plan.items), 'change')} to workspace '{name}'?", "push")
         result = apply_push(backend, plan)
         record_push(load_state(root, name), root, refs, snapshot)
+        from wac.cli.livecheck import after_sync_push  # live runs under the new code (issue 14)
+
+        doc["live_runs"] = after_sync_push(backend, result.deployed, migrate=migrate, quiet=json_out)
     finally:
         backend.close()
     seconds = time.perf_counter() - started
