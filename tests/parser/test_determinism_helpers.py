@@ -37,9 +37,9 @@ def test_a_helper_reading_uuid_random_secrets_or_the_clock_is_reported_at_its_ca
     """)
     assert [line for line, _ in found] == [17, 17, 17]
     messages = " | ".join(m for _, m in found)
-    assert "new_id() calls uuid.uuid4() (line 8)" in messages
-    assert "pick() calls random.choice() (line 11) (and 1 more)" in messages
-    assert "stamp() calls datetime.datetime.now() (line 14)" in messages
+    assert "new_id() calls uuid.uuid4() (line 7)" in messages
+    assert "pick() calls random.choice() (line 10) (and 1 more)" in messages
+    assert "stamp() calls datetime.datetime.now() (line 13)" in messages
 
 
 def test_os_environ_is_reported_in_the_body_and_through_a_helper_however_it_is_imported() -> None:
@@ -53,10 +53,10 @@ def test_os_environ_is_reported_in_the_body_and_through_a_helper_however_it_is_i
             user = os.getenv("USER")
             return token(), home, user
     """)
-    assert [line for line, _ in found] == [12, 13, 14]
+    assert [line for line, _ in found] == [11, 12, 13]
     assert found[0][1].startswith("os.environ in a workflow body")
     assert found[1][1].startswith("os.getenv() in a workflow body")
-    assert found[2][1].startswith("token() reads os.environ (line 8) (and 1 more)")
+    assert found[2][1].startswith("token() reads os.environ (line 7) (and 1 more)")
 
 
 def test_helpers_inside_step_or_tasks_and_pure_or_deeper_helpers_are_not_reported() -> None:
