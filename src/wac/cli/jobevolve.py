@@ -129,7 +129,12 @@ def rerun(
     from wac.cli.args import parse_data
     from wac.cli.script import follow_run
     from wac.engine.replaycheck import check
-    from wac.engine.store._sqlite_evolve import FINISHED, RunSnapshot, create_rerun, run_snapshot
+    from wac.engine.store._sqlite_evolve import (
+        FINISHED,
+        RunSnapshot,
+        create_rerun,
+        run_snapshot,
+    )
     from wac.engine.worker import WorkerConfig
     from wac.errors import ConflictError, IncompatibleRunError, UsageError
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 DETERMINISM_CODES = frozenset({"WAC102", "WAC113", "WAC114"})
 

@@ -105,7 +105,7 @@ def _replay(state_dir: Path, bundle: Bundle, snaps: list[RunSnapshot]) -> dict[s
     env["PYTHONPATH"] = SRC + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     try:
         proc = subprocess.run([sys.executable, "-m", "wac.engine.replayproc"], input=json.dumps(spec),
-                              capture_output=True, text=True, env=env, timeout=TIMEOUT_S)
+                              capture_output=True, text=True, env=env, timeout=TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         return _all(snaps, f"the replay did not finish in {TIMEOUT_S:g}s (a body that never yields?)")
     try:

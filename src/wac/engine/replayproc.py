@@ -26,10 +26,16 @@ def _replay_all(spec: dict[str, Any]) -> dict[str, Any]:
         main = _load_main(spec)
     except BaseException as exc:  # the new code cannot even be loaded: every run is stuck
         return {"error": _error_record(exc, spec["entry"])}
+    import asyncio
+
     results: dict[str, Any] = {}
-    for run in spec["runs"]:
-        os.environ["WAC_JOB_ID"] = os.environ["WAC_ROOT_JOB_ID"] = str(run["id"])
-        results[run["id"]] = dry_replay(main, run["steps"], run.get("args") or {})
+    loop = asyncio.new_event_loop()  # one event loop for every replay
+    try:
+        for run in spec["runs"]:
+            os.environ["WAC_JOB_ID"] = os.environ["WAC_ROOT_JOB_ID"] = str(run["id"])
+            results[run["id"]] = dry_replay(main, run["steps"], run.get("args") or {}, loop)
+    finally:
+        loop.close()
     return {"results": results}
 
 

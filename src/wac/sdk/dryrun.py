@@ -56,12 +56,15 @@ def stop_of(outcome: dict[str, Any], failure: BaseException | None) -> tuple[lis
     return [], "completes"
 
 
-def dry_replay(main: Callable[..., Any], steps: Sequence[Sequence[Any]], args: dict[str, Any]) -> dict[str, Any]:
+def dry_replay(
+    main: Callable[..., Any], steps: Sequence[Sequence[Any]], args: dict[str, Any], loop: Any = None,
+) -> dict[str, Any]:
     """Replay ``main`` over ``steps`` (``[key, done, value]`` in recorded order) without running
     any task, step body or sleep.
 
     Returns ``{"compatible", "stop", "recorded", "new", "message"}``: ``stop`` says where the code
-    stops; on a divergence ``recorded``/``new`` name the first key that differs.
+    stops; on a divergence ``recorded``/``new`` name the first key that differs. ``loop``: an event
+    loop to reuse across many replays (:func:`run_on`), instead of a new one per replay.
     """
     import asyncio
     import contextlib
@@ -77,7 +80,8 @@ def dry_replay(main: Callable[..., Any], steps: Sequence[Sequence[Any]], args: d
     outcome: dict[str, Any]
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         try:
-            outcome, failure = asyncio.run(_run(main, state, dict(args or {})))
+            coro = _run(main, state, dict(args or {}))
+            outcome, failure = run_on(loop, coro) if loop is not None else asyncio.run(coro)
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # the body raised: where it stands, not a crash of the check
@@ -97,6 +101,20 @@ def dry_replay(main: Callable[..., Any], steps: Sequence[Sequence[Any]], args: d
                 "message": f"the run waits on '{key}'; the code now stops at {stop}",
             }
     return {"compatible": True, "stop": stop, "recorded": None, "new": None, "message": None}
+
+
+def run_on(loop: Any, coro: Any) -> Any:
+    """``asyncio.run`` on a loop kept for many replays: tasks left pending are cancelled after."""
+    import asyncio
+
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        left = asyncio.all_tasks(loop)
+        for task in left:
+            task.cancel()
+        if left:
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
 
 
 def _diverged(exc: NonDeterminismError, stop: str) -> dict[str, Any]:

@@ -15,7 +15,16 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from wac.engine.store._sqlite_rows import JOB_COLUMNS, J_NAME, J_OPTIONS, J_PATH, dumps, loads, next_id, row_to_job
+from wac.engine.store._sqlite_rows import (
+    J_NAME,
+    J_OPTIONS,
+    J_PATH,
+    JOB_COLUMNS,
+    dumps,
+    loads,
+    next_id,
+    row_to_job,
+)
 from wac.engine.store.base import Job, JsonValue, Store, TaskOptions
 from wac.errors import ConflictError, JobNotFoundError, StoreError
 
