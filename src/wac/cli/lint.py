@@ -10,17 +10,63 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 from collections.abc import Callable
 
 DETERMINISM_CODES = frozenset({"WAC102", "WAC113", "WAC114"})
 
 
 def determinism_warnings(path: str, text: str) -> list[str]:
-    """``path:line:col CODE message`` for each determinism diagnostic of the script."""
+    """``path:line:col CODE message`` for each determinism diagnostic of the script.
+
+    Results are cached by content in the user cache (``wac/lint``), so previewing an unchanged
+    file again does not import the parser at all.
+    """
+    import json
+
+    cached = _cache_file(path, text)
+    try:
+        found = json.loads(cached.read_text(encoding="utf-8"))
+        if isinstance(found, list) and all(isinstance(x, str) for x in found):
+            return found
+    except (OSError, ValueError):
+        pass
     from wac.parser import parse_script
 
     info = parse_script(text, path, detail="full")
-    return [str(d) for d in info.diagnostics if d.code in DETERMINISM_CODES]
+    found = [str(d) for d in info.diagnostics if d.code in DETERMINISM_CODES]
+    _store(cached, json.dumps(found))
+    return found
+
+
+def _cache_file(path: str, text: str) -> Path:
+    import hashlib
+    import os
+
+    from wac.engine.workspaces import cache_dir
+
+    parser = Path(__file__).resolve().parent.parent / "parser" / "workflow.py"
+    try:
+        st = os.stat(parser)
+        stamp = f"{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        stamp = "?"
+    digest = hashlib.sha256("\0".join((stamp, path, text)).encode("utf-8", "surrogatepass")).hexdigest()
+    return cache_dir() / "lint" / f"{digest[:32]}.json"
+
+
+def _store(target: Path, content: str) -> None:
+    import os
+    import tempfile
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(content)
+        os.replace(tmp, target)
+    except OSError:
+        pass  # a cache that cannot be written is only slower
 
 
 def warn_determinism(path: str, text: str) -> None:

@@ -59,8 +59,8 @@ def preview(
     worker = backend.start_workers(config)  # zygote first: it warms up while the job is written
     try:
         check_args()
-        lint()
         job_id = backend.run_preview(bundle, ref.remote_path, args)
+        lint()  # printed before the run's own output; the run has started meanwhile
     except BaseException:
         worker.stop()
         raise
@@ -108,8 +108,8 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
                 ref, bundle, check_args = prepare(path, args)
                 lint = start_lint(ref.local_path, bundle.files[bundle.entry])
                 check_args()
-                lint()
                 job_id = backend.run_preview(bundle, ref.remote_path, args)
+                lint()
                 follow_run(backend, job_id, None, as_json=as_json, decision=decision, interrupt=changed.is_set)
             except typer.Exit:
                 pass  # the run failed: its error is printed; wait for the next save
