@@ -77,7 +77,7 @@ def migrate(
             if as_json:
                 output.emit_json({"job_id": job_id, "version": record.hash, "moved": False, "check": None})
             return
-        (verdict,) = check(store, backend.state_dir, bundle, [snap], versions_by_bundle(store, job.script_path))
+        (verdict,) = check(store, backend.state_dir, bundle, [snap], versions_by_bundle(store, job.script_path, [snap]))
         if as_json:
             output.emit_json({"job_id": job_id, "version": record.hash, "moved": verdict.compatible,
                               "check": verdict.to_json()})
@@ -226,7 +226,7 @@ def check_script(
         store = backend.store
         snaps = run_snapshots(store, ref.remote_path, live=True)
         snaps += run_snapshots(store, ref.remote_path, live=False, limit=runs) if runs else []
-        checks = check(store, backend.state_dir, bundle, snaps, versions_by_bundle(store, ref.remote_path))
+        checks = check(store, backend.state_dir, bundle, snaps, versions_by_bundle(store, ref.remote_path, snaps))
     finally:
         backend.close()
     bad = [c for c in checks if not c.compatible]

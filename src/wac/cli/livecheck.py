@@ -57,7 +57,7 @@ def after_push(backend: Any, path: str, *, migrate: bool, quiet: bool) -> list[d
     snaps = [s for s in run_snapshots(store, path, live=True) if s.job.bundle_hash != bundle.hash]
     if not snaps:
         return []
-    checks = check(store, backend.state_dir, bundle, snaps, versions_by_bundle(store, path))
+    checks = check(store, backend.state_dir, bundle, snaps, versions_by_bundle(store, path, snaps))
     moved = None
     if migrate:
         moved = {m.job_id: m for m in move(store, snaps, checks, bundle, record.hash)}

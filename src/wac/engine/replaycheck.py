@@ -153,15 +153,32 @@ def migrate(store: Store, snaps: list[RunSnapshot], checks: list[RunCheck], bund
     return out
 
 
-def versions_by_bundle(store: Store, path: str) -> dict[str, str]:
-    """Bundle hash → version hash for each deployed version of ``path`` (as its bundle is built now)."""
-    from wac.engine.deployed import deployed_bundle
+def versions_by_bundle(store: Store, path: str, snaps: list[RunSnapshot] | None = None) -> dict[str, str]:
+    """Bundle hash → version hash for each deployed version of ``path`` (as its bundle is built now).
+
+    Only needed for runs with no recorded version (started before the store recorded them): with
+    ``snaps`` given and every run's version known, nothing is computed.
+    """
+    from wac.engine.backend import NewScript
+    from wac.engine.bundle import assemble
+
+    if snaps is not None and all(s.script_hash for s in snaps):
+        return {}
+
+    def fetch(cand: str) -> str | None:
+        head = store.get_script(cand.removesuffix(".py"))
+        return None if head is None else str(head.doc.get("content", ""))
 
     out: dict[str, str] = {}
     for record in reversed(store.script_history(path)):
-        try:
-            bundle, _ = deployed_bundle(store, path, record.hash)
-        except WacError:
+        full = store.get_script(path, record.hash)
+        if full is None:
             continue
-        out[bundle.hash] = record.hash
+        try:
+            script = NewScript.from_json(full.doc)
+            files = {script.entry_file(): script.content}
+            files.update({f"{script.module_dir()}/{k}": m.content for k, m in script.modules.items()})
+            out[assemble(files, script.entry_file(), script.module_dir(), fetch).hash] = record.hash
+        except (WacError, KeyError, TypeError, ValueError):
+            continue
     return out
