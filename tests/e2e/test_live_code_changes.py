@@ -308,3 +308,51 @@ def test_preview_and_push_print_determinism_warnings_before_the_run(repo: Path, 
     assert warning in preview.stderr
     assert preview.stderr.index(warning) < preview.stderr.index("succeeded")
     assert warning in wac("script", "push", "f/demo/lint.py", cwd=repo).stderr
+
+
+def test_preview_watch_prints_the_determinism_warnings_of_each_save(repo: Path, write: Write) -> None:
+    import os
+    import selectors
+    import signal
+    import subprocess
+    import sys
+
+    from tests.clirun import SRC
+
+    clean = "from wac import workflow\n\n@workflow\nasync def main():\n    return 'v1'\n"
+    dirty = "import random\nfrom wac import workflow\n\n@workflow\nasync def main():\n    return random.random() > 2\n"
+    write("f/demo/w.py", clean)
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(SRC)}
+    proc = subprocess.Popen([sys.executable, "-c", "from wac.cli.app import main; main()", "script", "preview",
+                             "f/demo/w.py", "--watch"], cwd=repo, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    assert proc.stderr is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stderr, selectors.EVENT_READ)
+    seen = ""
+
+    def read_until(text: str) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 60
+        while text not in seen:
+            assert time.monotonic() < deadline, seen
+            if sel.select(timeout=0.2):
+                chunk = os.read(proc.stderr.fileno(), 65536)  # type: ignore[union-attr]
+                assert chunk, seen
+                seen += chunk.decode("utf-8", "replace")
+
+    try:
+        read_until("waiting for changes")
+        assert "warning:" not in seen
+        time.sleep(0.3)
+        write("f/demo/w.py", dirty)
+        read_until("WAC113")
+        assert "warning: f/demo/w.py:6:12 WAC113 random.random() in a workflow body" in seen
+        seen = seen[seen.index("WAC113"):]
+        read_until("waiting for changes")  # Ctrl-C while a run is followed is another story
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=20)
+        finally:
+            proc.kill()
