@@ -113,10 +113,19 @@ def counts(marks: Path) -> dict[str, int]:
     return {p.name: len(p.read_text()) for p in marks.iterdir() if p.name not in ("gate", "break-b")}
 
 
+def parked(ws: Any, job_id: str, states: set[str]) -> bool:
+    """In one of ``states``; a run counts as "queued" only once it sleeps (a new run is queued too)."""
+    if ws.get_job(job_id).status not in states:
+        return False
+    if states == {"queued"}:
+        return any(s.kind == "sleep" for s in ws.store.get_steps(job_id))
+    return True
+
+
 def wait_for(ws: Any, ids: list[str], states: set[str], timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if all(ws.get_job(i).status in states for i in ids):
+        if all(parked(ws, i, states) for i in ids):
             return
         time.sleep(0.05)
     raise AssertionError({i: ws.get_job(i).status for i in ids})
