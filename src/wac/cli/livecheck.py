@@ -51,6 +51,8 @@ def after_push(backend: Any, path: str, *, migrate: bool, quiet: bool) -> list[d
     from wac.engine.store._sqlite_evolve import run_snapshots
 
     if not isinstance(backend, LocalBackend):
+        if migrate and not quiet:
+            output.info(f"--migrate: workspace '{backend.name}' is not embedded; its runs are not checked or moved")
         return []
     store = backend.store
     bundle, record = deployed_bundle(store, path)
