@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -9,7 +10,7 @@ from typing import Any, Callable
 import pytest
 
 from tests.clirun import wac
-from tests.engine.enginerun import workers, workspace
+from tests.engine.enginerun import bundle_of, workers, workspace
 from wac.engine.deployed import deployed_bundle
 from wac.engine.replaycheck import check, migrate, versions_by_bundle
 from wac.engine.store._sqlite_evolve import migrate_run, run_snapshot, run_snapshots
@@ -58,6 +59,11 @@ def test_a_run_without_a_recorded_version_is_matched_to_its_version_by_bundle(
         (verdict,) = check(ws.store, ws.state_dir, bundle, snaps, versions_by_bundle(ws.store, "f/demo/gate"))
         assert verdict.compatible and verdict.version == v1 and verdict.where == "suspended on approval 'approval'"
         assert run_snapshots(ws.store, "f/demo/gate", live=False, limit=5) == []
+        write("f/demo/gate.py", "import no_such_module_here\n" + textwrap.dedent(GATE.format(tail="1")))
+        _path, broken = bundle_of(repo, "f/demo/gate.py")
+        (verdict,) = check(ws.store, ws.state_dir, broken, snaps)
+        assert not verdict.compatible and verdict.stop == "cannot load"
+        assert verdict.message is not None and "No module named 'no_such_module_here'" in verdict.message
 
 
 def test_a_migration_is_refused_when_the_run_moved_on_since_it_was_checked(
