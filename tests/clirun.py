@@ -39,9 +39,15 @@ def wac(*args: str, cwd: Path, code: int | None = 0, env: dict[str, str] | None 
 
 
 def wac_on_terminal(*args: str, cwd: Path, answer: bytes | None, when: bytes, env: dict[str, str] | None = None,
-                    color: bool = False, timeout: float = 30) -> tuple[int, str]:
+                    color: bool = False, timeout: float = 30,
+                    then: list[tuple[bytes, Any]] | None = None) -> tuple[int, str]:
     """``wac ARGS`` with stdin/stdout/stderr on a pseudo-terminal; types ``answer`` the first time
-    ``when`` appears on the screen. Returns (exit code, everything the terminal showed)."""
+    ``when`` appears on the screen. Returns (exit code, everything the terminal showed).
+
+    ``then``: further ``(when, what)`` pairs, in order, each after the previous one happened: when
+    ``when`` appears on the screen (after what was there at the previous step), ``what`` is typed
+    (bytes), or called (a function of no argument, e.g. approving from "another terminal"; what it
+    returns, if bytes, is typed)."""
     import pty
     import select
     import time
@@ -55,7 +61,8 @@ def wac_on_terminal(*args: str, cwd: Path, answer: bytes | None, when: bytes, en
     proc = subprocess.Popen([sys.executable, "-c", "from wac.cli.app import main; main()", *args],
                             cwd=cwd, env=full_env, stdin=child_fd, stdout=child_fd, stderr=child_fd, close_fds=True)
     os.close(child_fd)
-    screen, answered = b"", False
+    steps: list[tuple[bytes, Any]] = ([(when, answer)] if answer is not None else []) + list(then or [])
+    screen, seen = b"", 0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ready, _, _ = select.select([main_fd], [], [], 0.1)
@@ -67,11 +74,17 @@ def wac_on_terminal(*args: str, cwd: Path, answer: bytes | None, when: bytes, en
             if not chunk:
                 break
             screen += chunk
-            if answer is not None and not answered and when in screen:
-                os.write(main_fd, answer)
-                answered = True
+            while steps and steps[0][0] in screen[seen:]:
+                step_when, what = steps.pop(0)
+                seen = screen.index(step_when, seen) + len(step_when)
+                typed = what() if callable(what) else what
+                if typed:
+                    os.write(main_fd, typed)
         elif proc.poll() is not None:
             break
+    if proc.poll() is None:
+        proc.kill()
+        screen += b"\n[wac_on_terminal: killed after the timeout]"
     code = proc.wait(timeout=10)
     os.close(main_fd)
     return code, screen.decode("utf-8", "replace")

@@ -14,14 +14,23 @@ Every error a user can see is a :class:`WacError`. A class's docstring is its de
     ├── IncompatibleRunError (1)       new code cannot carry a recorded run on (dry replay)
     ├── MetadataError (1)              wmill-lock.yaml / .script.yaml unreadable, lock resolution failed
     ├── ConfigError (1)                wmill.yaml or workspace configuration invalid
+    ├── EnvBuildError (1)              a script's lock cannot be installed in an environment
     ├── StoreError (5)                 the engine's store cannot be used
     │   ├── LostClaimError             a round outcome arrived for a claim that is no longer held
     │   ├── ConflictError              the job is not in a state that allows this (e.g. not suspended)
-    │   └── JobNotFoundError           no job with that id
+    │   ├── JobNotFoundError           no job with that id
+    │   ├── StoreGoneError             the store file was deleted or replaced under a live process
+    │   ├── StoreCorruptError          SQLite reports the store damaged (SQLITE_CORRUPT)
+    │   └── DiskFullError              the disk holding the store or wac's state is full
+    ├── WriteError (1)                 a file of the repo cannot be written (read-only, permissions)
     ├── AuthError (3)                  a workspace refused our credentials
     ├── RejectedError (4)              a workspace rejected the request
     ├── WorkspaceError (5)             a workspace answered with an error
-    └── NetworkError (7)               a workspace could not be reached
+    ├── NetworkError (7)               a workspace could not be reached
+    ├── ObjectNotFoundError (1)        no variable/resource/resource type at that path
+    ├── ObjectError (1)                a variable/resource file or value is not valid ($var: cycle, type)
+    ├── SecretKeyError (1)             a secret cannot be sealed or unsealed with the user's key
+    └── SecretAccessError (1)          a job may not read that secret
 
 Engine control flow (suspending a round, cancellation) is not here: it derives from
 ``BaseException`` and lives in ``wac.sdk`` so a user's ``except Exception`` cannot swallow it.
@@ -112,6 +121,28 @@ class JobNotFoundError(StoreError):
     hint = "list jobs with: wac job list"
 
 
+class StoreGoneError(StoreError):
+    """The store file was deleted or replaced while this process was using it."""
+
+    hint = "stop every wac process of this store, then run again (a new store starts empty)"
+
+
+class StoreCorruptError(StoreError):
+    """The store is damaged."""
+
+    hint = "check it with: wac store check   (then: wac store recover, or restore a wac store backup)"
+
+
+class DiskFullError(StoreError):
+    """The disk is full."""
+
+    hint = "free some space and run again; the run is kept and resumes (wac worker)"
+
+
+class WriteError(WacError):
+    """A file cannot be written."""
+
+
 class AuthError(WacError):
     """The workspace refused the credentials."""
 
@@ -134,6 +165,30 @@ class NetworkError(WacError):
     """The workspace could not be reached."""
 
     exit_code = 7
+
+
+class EnvBuildError(WacError):
+    """A script's environment could not be built from its lock."""
+
+    hint = "give uv a wheel folder with --find-links DIR (or WAC_FIND_LINKS), or an index with --index-url"
+class ObjectNotFoundError(WacError):
+    """No variable, resource or resource type at that path in the workspace."""
+
+    hint = "list what there is: wac variable list / wac resource list"
+
+
+class ObjectError(WacError):
+    """A variable, resource or resource type is not valid."""
+
+
+class SecretKeyError(WacError):
+    """A secret cannot be sealed or read with this user's key."""
+
+
+class SecretAccessError(WacError):
+    """This job may not read that secret."""
+
+    hint = "a secret under u/NAME/ is readable only by scripts under u/NAME/; move it to f/ or g/ to share it"
 
 
 class IncompatibleRunError(WacError):

@@ -57,8 +57,11 @@ def test_syntax_error_shows_file_and_line_and_submits_nothing(repo, write):
 
 
 def test_exception_at_import_time_fails_the_job_clearly(repo, write):
+    # imported dynamically: a top-level `import x` of a missing package is a requirement that fails
+    # to resolve before the run (tests/e2e/test_environments.py)
     write("f/a/imp.py", """
-        import definitely_not_installed_pkg
+        import importlib
+        importlib.import_module("definitely_not_installed_pkg")
 
         def main():
             return 1

@@ -190,7 +190,10 @@ def test_sleep_skipped_in_preview_and_for_real(repo, write):
     assert time.monotonic() - t0 >= 1.0
     sleep_entry = [e for e in wac("job", "timeline", doc["id"], "--json", cwd=repo).json()["entries"]
                    if e["kind"] == "sleep"][0]
-    assert sleep_entry["finished_at"] - sleep_entry["started_at"] >= 0.99
+    from datetime import datetime
+
+    took = datetime.fromisoformat(sleep_entry["finished_at"]) - datetime.fromisoformat(sleep_entry["started_at"])
+    assert took.total_seconds() >= 0.99
 
 
 APPROVAL = """

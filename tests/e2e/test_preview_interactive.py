@@ -35,7 +35,7 @@ def test_on_a_terminal_preview_draws_the_run_and_asks_for_the_approval(repo, wri
     write("f/i/gate.py", GATE.format(timeout=600))
     code, screen = _run_on_a_terminal(repo, ["script", "preview", "f/i/gate.py"], answer=b"y\n")
     assert code == 0, screen
-    assert "waits for approval 'approval'. Approve?" in screen
+    assert "waits for approval 'approval'" in screen and "Approve? [y/n]" in screen
     assert "before" in screen and "succeeded" in screen  # the live tree
     assert '"approved": true' in screen and '"by": "preview"' in screen
 

@@ -68,7 +68,7 @@ def test_a_corrupt_config_is_named_and_left_alone(repo: Path) -> None:
 
 def test_two_repos_share_a_sqlite_workspace(tmp_path: Path, repo: Path, write: Write) -> None:
     shared = tmp_path / "shared" / "wac.db"
-    wac("workspace", "add", "team", f"sqlite://{shared}", "--switch", cwd=repo)
+    wac("workspace", "add", "team", f"sqlite://{shared}", "--switch", "--create", cwd=repo)
     write("f/demo/greet.py", 'def main(name: str = "x"):\n    return "hi " + name\n')
     wac("script", "push", "f/demo/greet.py", cwd=repo)
     other = tmp_path / "other"
@@ -83,7 +83,7 @@ def test_two_repos_share_a_sqlite_workspace(tmp_path: Path, repo: Path, write: W
 
 def test_a_shared_store_whose_folder_is_gone_exits_5_and_creates_nothing(tmp_path: Path, repo: Path) -> None:
     folder = tmp_path / "mounted"
-    wac("workspace", "add", "team", f"sqlite://{folder}/wac.db", cwd=repo)
+    wac("workspace", "add", "team", f"sqlite://{folder}/wac.db", "--create", cwd=repo)
     folder.rmdir()  # e.g. a share that is not mounted
     res = wac("script", "list", cwd=repo, env={"WAC_WORKSPACE": "team"}, code=5)
     assert f"the folder of its store {folder}/wac.db does not exist" in res.stderr

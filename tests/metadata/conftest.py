@@ -121,7 +121,8 @@ def run_wmill_command(repo: Path, cmd: str, resolver: LockResolver | None = None
     config = load_config(repo).with_overrides(includes, excludes)
     if positional and positional[0] == "rehash":
         folder = positional[1] if len(positional) > 1 else None
-        return Run("rehash", result=rehash(repo, config, folder))
+        skips = {f"skip_{k}": f"--skip-{k}" in flags for k in ("scripts", "flows", "apps")}
+        return Run("rehash", result=rehash(repo, config, folder, **skips))
     folder = positional[0] if positional else None
     the_plan = plan(repo, config, folder=folder, strict_folder_boundaries="--strict-folder-boundaries" in flags)
     if "--dry-run" in flags or not the_plan.items:

@@ -130,7 +130,7 @@ def test_a_failing_resolution_names_the_script_shows_uvs_error_and_writes_nothin
 
 def test_rehash_records_hashes_without_resolving(project: Path, offline: dict[str, str]) -> None:
     run = wac("generate-metadata", "rehash", cwd=project, env=offline)
-    assert "Rehashed 2 scripts from disk" in run.stderr
+    assert "Rehashed 2 script(s), 0 flow(s), 0 app(s) from disk" in run.stderr
     assert (project / "f/demo/wf.script.lock").read_text() == ""
     assert (project / "wmill-lock.yaml").read_text().count("\n") == 5  # version, locks, 3 keys
 

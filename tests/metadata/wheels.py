@@ -13,7 +13,8 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def write_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
+def write_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = (),
+                requires_python: str | None = None) -> Path:
     """Write ``name-version-py3-none-any.whl`` (one empty module) into ``folder``."""
     dist = f"{name}-{version}.dist-info"
     files = {
@@ -22,6 +23,7 @@ def write_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...]
             "Metadata-Version: 2.1\n"
             f"Name: {name}\nVersion: {version}\n"
             + "".join(f"Requires-Dist: {r}\n" for r in requires)
+            + (f"Requires-Python: {requires_python}\n" if requires_python else "")
         ).encode(),
         f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: wac-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }

@@ -91,6 +91,14 @@ MERGE_SOURCES = {
     "ann_str__plain_str_format_kept": ("corpus", "ann_str.py"),
     "dataclass_param__nested_old_props": ("corpus", "dataclass_param.py"),
     "dt_datetime_from_import__date_format_kept": ("merge_inputs", "dt_datetime_from_import.py"),
+    # recorded by the repo helper with windmill-parser-wasm-py 1.782.0 (the CLI 1.819's) and the CLI's
+    # inferSchema/argSigToJsonSchemaType run verbatim (merge_inputs/record_merge.mjs.txt); the
+    # expected files hold that output with the CLI's YAML key order applied
+    "list_forms__committed_object": ("merge_inputs", "list_forms.py"),
+    "list_forms__items_enum_null": ("merge_inputs", "list_forms.py"),
+    "rules__edited_fields": ("merge_inputs", "rules.py"),
+    "rules__types_flipped": ("merge_inputs", "rules.py"),
+    "optional_forms__empty_old": ("merge_inputs", "optional_forms.py"),
 }
 
 

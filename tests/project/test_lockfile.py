@@ -16,13 +16,13 @@ def test_a_missing_lockfile_is_an_empty_v2_file_not_yet_written(tmp_path: Path) 
     assert not (tmp_path / "wmill-lock.yaml").exists()
 
 
-def test_v2_keys_are_rendered_in_icu_order_with_unknown_keys_kept(tmp_path: Path) -> None:
+def test_v2_keys_are_rendered_in_icu_order_with_unknown_keys_kept_as_written(tmp_path: Path) -> None:
     (tmp_path / "wmill-lock.yaml").write_text("locks:\n  ./u/gone/script: deadbeef\nversion: v2\n")
     lock = load_lockfile(tmp_path)
     lock.update({"f/b/flow1+a/b.py": H2, "f/b/flow1_2": H1, "f/b/flow1+a_b.py": H2})
     assert lock.render() == (
-        f"version: v2\nlocks:\n  f/b/flow1_2: {H1}\n  f/b/flow1+a_b.py: {H2}\n  f/b/flow1+a/b.py: {H2}\n"
-        "  u/gone/script: deadbeef\n"
+        f"version: v2\nlocks:\n  ./u/gone/script: deadbeef\n  f/b/flow1_2: {H1}\n  f/b/flow1+a_b.py: {H2}\n"
+        f"  f/b/flow1+a/b.py: {H2}\n"
     )
 
 

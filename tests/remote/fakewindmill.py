@@ -67,6 +67,9 @@ class FakeWindmill:
         self.workspace = workspace
         self.scripts: dict[str, list[dict[str, Any]]] = {}  # path -> Script docs, oldest first
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.variables: dict[str, dict[str, Any]] = {}  # path -> ListableVariable (plain value kept)
+        self.resources: dict[str, dict[str, Any]] = {}
+        self.resource_types: dict[str, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self.zip_supported = True
@@ -139,6 +142,97 @@ class FakeWindmill:
             return text(501, f"the fake does not implement {op}")
         q = {k: v[-1] for k, v in query.items()}
         return handler(params, q, json.loads(body) if body else None)  # type: ignore[no-any-return]
+
+    # ---- variables, resources, resource types (a secret's value is answered only decrypted on request)
+    def _variable_doc(self, v: dict[str, Any], decrypt: bool) -> dict[str, Any]:
+        shown = dict(v)
+        if v["is_secret"] and not decrypt:
+            shown["value"] = None
+        return shown
+
+    def op_listVariable(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:
+        rows = [self._variable_doc(v, False) for _, v in sorted(self.variables.items())]
+        page, per = int(q.get("page", 1)), int(q.get("per_page", 100))
+        return as_json(200, rows[(page - 1) * per: page * per])
+
+    def op_getVariable(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:
+        v = self.variables.get(params["path"])
+        if v is None:
+            return text(404, f"Variable {params['path']} not found")
+        return as_json(200, self._variable_doc(v, q.get("decrypt_secret") == "true"))
+
+    def op_createVariable(self, params: dict[str, str], q: dict[str, str], body: dict[str, Any]) -> Answer:
+        if body["path"] in self.variables:
+            return text(400, f"variable {body['path']} already exists")
+        self.variables[body["path"]] = {"workspace_id": self.workspace, "path": body["path"], "value": body["value"],
+                                        "is_secret": body["is_secret"], "description": body["description"],
+                                        "extra_perms": {}, "account": None, "is_oauth": False}
+        return text(201, body["path"])
+
+    def op_updateVariable(self, params: dict[str, str], q: dict[str, str], body: dict[str, Any]) -> Answer:
+        v = self.variables.get(params["path"])
+        if v is None:
+            return text(404, f"Variable {params['path']} not found")
+        v.update({k: body[k] for k in ("value", "description") if k in body})
+        if body.get("is_secret") is not None:
+            v["is_secret"] = body["is_secret"]
+        return text(200, params["path"])
+
+    def op_deleteVariable(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:
+        if self.variables.pop(params["path"], None) is None:
+            return text(404, f"Variable {params['path']} not found")
+        return text(200, params["path"])
+
+    def op_listResource(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:
+        rows = [r for _, r in sorted(self.resources.items())
+                if q.get("resource_type") in (None, r["resource_type"])]
+        page, per = int(q.get("page", 1)), int(q.get("per_page", 100))
+        return as_json(200, rows[(page - 1) * per: page * per])
+
+    def op_getResource(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:
+        r = self.resources.get(params["path"])
+        return as_json(200, r) if r else text(404, f"Resource {params['path']} not found")
+
+    def op_createResource(self, params: dict[str, str], q: dict[str, str], body: dict[str, Any]) -> Answer:
+        if body["path"] in self.resources and q.get("update_if_exists") != "true":
+            return text(400, f"resource {body['path']} already exists")
+        self.resources[body["path"]] = {"workspace_id": self.workspace, "path": body["path"], "value": body["value"],
+                                        "description": body.get("description") or "",
+                                        "resource_type": body["resource_type"], "is_oauth": False, "extra_perms": {}}
+        return text(201, body["path"])
+
+    def op_deleteResource(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:
+        if self.resources.pop(params["path"], None) is None:
+            return text(404, f"Resource {params['path']} not found")
+        return text(200, params["path"])
+
+    def op_listResourceType(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:
+        return as_json(200, [t for _, t in sorted(self.resource_types.items())])
+
+    def op_getResourceType(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:
+        t = self.resource_types.get(params["path"])
+        return as_json(200, t) if t else text(404, f"ResourceType {params['path']} not found")
+
+    def op_createResourceType(self, params: dict[str, str], q: dict[str, str], body: dict[str, Any]) -> Answer:
+        if body["name"] in self.resource_types:
+            return text(400, f"resource type {body['name']} already exists")
+        self.resource_types[body["name"]] = {"workspace_id": self.workspace, "name": body["name"],
+                                             "schema": body.get("schema"), "description": body.get("description") or "",
+                                             "created_by": "admin", "edited_at": iso(self.now()),
+                                             "format_extension": None, "is_fileset": False}
+        return text(201, body["name"])
+
+    def op_updateResourceType(self, params: dict[str, str], q: dict[str, str], body: dict[str, Any]) -> Answer:
+        t = self.resource_types.get(params["path"])
+        if t is None:
+            return text(404, f"ResourceType {params['path']} not found")
+        t.update({k: body[k] for k in ("schema", "description") if k in body})
+        return text(200, params["path"])
+
+    def op_deleteResourceType(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:
+        if self.resource_types.pop(params["path"], None) is None:
+            return text(404, f"ResourceType {params['path']} not found")
+        return text(200, params["path"])
 
     # ---- scripts
     def head(self, path: str) -> dict[str, Any] | None:

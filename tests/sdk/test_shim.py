@@ -61,14 +61,15 @@ def test_a_wmill_workflow_script_runs_unchanged_on_the_shim() -> None:
     assert result == {"result": [8, 9], "shim": True, "client_shim": True, "same_task": True, "same_error": True, "run": True}
 
 
-def test_unsupported_wmill_functions_raise_a_clear_not_implemented_error() -> None:
+def test_unsupported_wmill_functions_raise_a_clear_error_naming_them_and_the_reference() -> None:
     result = run_with_shim(
         """
         import json
         import wmill
         from wmill import get_variable
         errors = []
-        for call in (lambda: get_variable("u/x"), lambda: wmill.get_resource("r"), lambda: wmill.Windmill()):
+        for call in (lambda: wmill.load_s3_file("s3://x"), lambda: wmill.whoami(),
+                     lambda: wmill.Windmill().get_duckdb_connection_settings()):
             try:
                 call()
             except NotImplementedError as exc:
@@ -81,11 +82,25 @@ def test_unsupported_wmill_functions_raise_a_clear_not_implemented_error() -> No
         """
     )
     assert result["errors"] == [
-        "wmill.get_variable() is not available on the wac engine yet",
-        "wmill.get_resource() is not available on the wac engine yet",
-        "wmill.Windmill() is not available on the wac engine yet",
+        "wmill.load_s3_file() is not served by the wac engine (see docs/reference/client.md)",
+        "wmill.whoami() is not served by the wac engine (see docs/reference/client.md)",
+        "wmill.Windmill.get_duckdb_connection_settings() is not served by the wac engine (see docs/reference/client.md)",
         "AttributeError",
     ]
+
+
+def test_served_client_calls_outside_a_job_say_they_need_the_engine() -> None:
+    result = run_with_shim(
+        """
+        import json
+        import wmill
+        try:
+            wmill.get_variable("f/x/y")
+        except RuntimeError as exc:
+            print(json.dumps({"error": str(exc)}))
+        """
+    )
+    assert result == {"error": "wmill.get_variable() works only inside a job run by the wac engine"}
 
 
 def test_get_resume_urls_flow_level_is_refused_clearly() -> None:
@@ -99,4 +114,5 @@ def test_get_resume_urls_flow_level_is_refused_clearly() -> None:
             print(json.dumps({"error": str(exc)}))
         """
     )
-    assert result == {"error": "wmill.get_resume_urls(flow_level=True) is not available on the wac engine yet"}
+    assert result == {"error": "wmill.get_resume_urls(flow_level=True) is not served by the wac engine "
+                               "(see docs/reference/client.md)"}

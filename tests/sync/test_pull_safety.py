@@ -33,7 +33,16 @@ def outside_view(tmp_path: Path) -> dict[str, bytes]:
      "module '../../x.py' of f/a/evil contains '..'"),
     (NewScript(path="/etc/x", content="x = 1\n"), "remote script path '/etc/x' is absolute"),
     (NewScript(path="f/../../x", content="x = 1\n"), "remote script path 'f/../../x' contains '..'"),
-], ids=["module-dotdot", "absolute-path", "path-dotdot"])
+    (NewScript(path="f/ok/a\nb", content="x = 1\n"),
+     "remote script path 'f/ok/a\\nb' contains a control character (\\n)"),
+    (NewScript(path="f/ok/\x1b[31mred", content="x = 1\n"),
+     "remote script path 'f/ok/\\x1b[31mred' contains a control character (\\x1b)"),
+    (NewScript(path="f/ok/a\u202eb", content="x = 1\n"),
+     "contains an invisible or separator character (U+202E)"),
+    (NewScript(path="f/ok/x", content="x = 1\n", modules={"a?.py": ScriptModule("y = 1\n")}),
+     "module 'a?.py' of f/ok/x contains a reserved character (?)"),
+], ids=["module-dotdot", "absolute-path", "path-dotdot", "newline", "escape-sequence", "bidi-override",
+        "reserved-char"])
 def test_pull_refuses_an_unsafe_remote_name_and_writes_nothing(
     tmp_path: Path, shared: Shared, evil: NewScript, needle: str,
 ) -> None:
@@ -41,7 +50,8 @@ def test_pull_refuses_an_unsafe_remote_name_and_writes_nothing(
     b = new_repo(tmp_path / "B")
     before = outside_view(tmp_path)
     refused = shared.run(b, "sync", "pull", "--yes", code=4)
-    assert f"error: refusing to pull: {needle}" in refused.stderr
+    assert needle in refused.stderr and "error: refusing to pull: " in refused.stderr
+    assert "\x1b" not in refused.stderr and "\u202e" not in refused.stderr  # untrusted names printed escaped
     assert "hint: nothing was written" in refused.stderr
     assert outside_view(tmp_path) == before  # not f/ok/fine either, nor any sync state
     assert not (b / ".wac").exists()

@@ -51,7 +51,7 @@ def test_push_then_pull_into_an_empty_clone_reproduces_every_file(tmp_path: Path
     assert [i["path"] for i in dry.json()["plan"]["added"]] == ["f/demo/flat", "f/demo/simple", "f/demo/wf"]
     assert _live(shared) == []
     first = shared.run(a, "sync", "push", "--yes")
-    assert first.stderr.startswith("+ script f/demo/flat\n+ script f/demo/simple\n+ script f/demo/wf\n")
+    assert first.stdout.startswith("+ script f/demo/flat\n+ script f/demo/simple\n+ script f/demo/wf\n")
     assert "Pushed 3 scripts (3 added, 0 changed, 0 archived) to workspace 'shared' in " in first.stderr
 
     b = new_repo(tmp_path / "B")
@@ -77,13 +77,13 @@ def test_push_then_pull_into_an_empty_clone_reproduces_every_file(tmp_path: Path
     (a / "f/demo/simple.script.yaml").unlink()
     (a / "f/demo/simple.script.lock").unlink()
     edited = shared.run(a, "sync", "push", "--yes")
-    assert edited.stderr.startswith("- script f/demo/simple\n~ script f/demo/wf\n")
+    assert edited.stdout.startswith("- script f/demo/simple\n~ script f/demo/wf\n")
     assert "(0 added, 1 changed, 1 archived)" in edited.stderr
     assert [v.path for v in _live(shared)] == ["f/demo/flat", "f/demo/wf"]
 
     # B follows: the module is rewritten, the archived script's files removed (unchanged since pulled)
-    follow = shared.run(b, "sync", "pull")
-    assert "- script f/demo/simple\n    - f/demo/simple.py\n" in follow.stderr
+    follow = shared.run(b, "sync", "pull", "--yes")
+    assert "- script f/demo/simple\n    - f/demo/simple.py\n" in follow.stdout
     assert tree(b) == tree(a)
 
 
@@ -108,7 +108,10 @@ def test_pull_refuses_to_overwrite_a_local_edit_until_yes(tmp_path: Path, shared
     put(a, "f/x/job.py", "def main():\n    return 'v1'\n")
     shared.run(a, "sync", "push", "--yes")
     b = new_repo(tmp_path / "B")
-    shared.run(b, "sync", "pull")  # no terminal, no conflict: proceeds without --yes
+    refused = shared.run(b, "sync", "pull", code=2)  # no terminal and no --yes: the plan, then a refusal
+    assert "+ script f/x/job\n" in refused.stdout and "pass --yes to pull" in refused.stderr
+    assert not (b / "f/x/job.py").exists()
+    shared.run(b, "sync", "pull", "--yes")
 
     (b / "f/x/job.py").write_text("def main():\n    return 'mine'\n")
     put(a, "f/x/job.py", "def main():\n    return 'v2'\n")
@@ -125,7 +128,7 @@ def test_pull_refuses_to_overwrite_a_local_edit_until_yes(tmp_path: Path, shared
 
     shared.run(b, "sync", "pull", "--yes")
     assert (b / "f/x/job.py").read_text() == "def main():\n    return 'v2'\n"
-    assert "Nothing to pull" in shared.run(b, "sync", "pull").stderr
+    assert "Nothing to pull" in shared.run(b, "sync", "pull", "--yes").stderr
 
 
 def test_pull_keeps_an_edited_file_of_a_remotely_archived_script(tmp_path: Path, shared: Shared) -> None:
@@ -149,7 +152,7 @@ def test_push_without_a_terminal_needs_yes_and_deploys_nothing(tmp_path: Path, s
     a = new_repo(tmp_path / "A")
     put(a, "f/x/job.py", "def main():\n    return 1\n")
     refused = shared.run(a, "sync", "push", code=2)
-    assert "+ script f/x/job\n" in refused.stderr
+    assert "+ script f/x/job\n" in refused.stdout
     assert "error: not pushing without confirmation: stdin is not a terminal" in refused.stderr
     assert "hint: pass --yes" in refused.stderr
     assert _live(shared) == []

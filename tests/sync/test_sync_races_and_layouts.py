@@ -28,7 +28,7 @@ def test_a_file_saved_during_a_push_is_not_recorded_as_pushed(tmp_path: Path, sh
         backend.close()
     # the workspace holds "pushed"; the local edit must show up as a conflict, not be overwritten
     res = shared.run(a, "sync", "pull", code=1)
-    assert "f/x/s.py" in res.stderr and "conflict" in res.stderr
+    assert "f/x/s.py" in res.stderr and "conflict" in res.stdout
     assert (a / "f/x/s.py").read_text() == SCRIPT.format(v="saved meanwhile")
 
 

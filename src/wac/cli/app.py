@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import Any
 
 import typer
 
@@ -21,8 +22,8 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on ``app`` through a ``register(app)`` function.
-_COMMAND_MODULES = ("script", "job", "worker", "metadata", "init", "workspace", "sync",
-                    "jobevolve")
+_COMMAND_MODULES = ("script", "job", "worker", "metadata", "init", "workspace", "sync", "cache", "objects",
+                    "server", "jobevolve")
 
 
 def _register_all() -> None:
@@ -32,6 +33,27 @@ def _register_all() -> None:
 
 
 _register_all()
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            shown = version("wac")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            shown = "unknown"
+        print(f"wac {shown}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                      help="Print wac's version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="On an error, print the traceback too (also: WAC_DEBUG=1)."),
+) -> None:
+    """Durable workflow-as-code for Python, compatible with Windmill."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -57,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:  # usage errors from the command-line parser
-        exc.show()
+        _show_usage_error(exc)
         sys.exit(exc.exit_code)
     except Exception as exc:  # the one place an unexpected error is turned into a message
         if debug:
@@ -70,3 +92,13 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _show_usage_error(exc: Any) -> None:
+    """A click usage error in wac's one style: ``error: …`` then ``hint: …`` (the help to read)."""
+    ctx = getattr(exc, "ctx", None)
+    hint = None
+    if ctx is not None:
+        hint = f"see: {ctx.command_path} --help"
+    message = exc.format_message()
+    output.error(message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message, hint)

@@ -43,6 +43,10 @@ def push(
 
     ref = resolve_script(find_repo_root(Path.cwd()), path)
     local = read_script(ref)
+    if ref.main_file.suffix == ".py":  # deployed to run: a Python file that is not UTF-8 is refused
+        from wac.project.textio import read_source
+
+        read_source(ref.main_file, ref.local_path)
     check_syntax(ref.local_path, local.script.content)
     if local.stale:
         output.info(f"warning: the metadata of {ref.remote_path} is not up to date with its code "
@@ -173,10 +177,15 @@ def run(
     reject: bool = typer.Option(False, "--reject", help="Reject every approval the run waits on."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Print the job id and return at once."),
     workers: int = typer.Option(4, "--workers", min=1, max=64, help="Rounds run at once (embedded workspace)."),
+    index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index for the script's environment (env WAC_INDEX_URL)."),
+    find_links: Optional[list[str]] = typer.Option(None, "--find-links", help="Wheel folder/URL for the script's environment (env WAC_FIND_LINKS)."),
+    no_index: bool = typer.Option(False, "--no-index", help="Install the environment from --find-links only (offline)."),
 ) -> None:
     """Run the DEPLOYED version of a script in the current workspace (local edits are ignored)."""
     from wac.cli.args import parse_data
-    from wac.cli.prepare import open_workspace, refuse_bad_args
+    from wac.cli.prepare import open_workspace, refuse_bad_args, use_index
+
+    use_index(index_url, find_links, no_index)
     from wac.engine.worker import WorkerConfig
     from wac.errors import UsageError
 
@@ -187,7 +196,8 @@ def run(
     backend = open_workspace()
     version = backend.get_script(remote)
     refuse_bad_args(version.script.schema, args, f"{remote} (version {version.hash[:7]})",
-                    f"see the inputs with: wac script show {remote}")
+                    f"see the inputs with: wac script show {remote}",
+                    main_text=version.script.content if version.script.language == "python3" else None)
     worker = None if no_wait or not backend.runs_workers else backend.start_workers(WorkerConfig(slots=workers))
     try:
         job_id = backend.run_script(remote, args)

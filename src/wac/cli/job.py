@@ -22,30 +22,75 @@ def _workspace() -> Any:
     return open_workspace()
 
 
+def _get(ws: Any, job_id: str) -> Any:
+    """The job, or a JobNotFoundError that names the workspace looked in and, when the job is in
+    the repo's own store instead (previews always run there), the command that finds it."""
+    from pathlib import Path
+
+    from wac.errors import JobNotFoundError
+
+    try:
+        return ws.get_job(job_id)
+    except JobNotFoundError:
+        where = f"workspace '{ws.name}'" + (f" ({ws.url})" if getattr(ws, "url", "") else "")
+        hint = "list jobs with: wac job list"
+        if ws.name != "local":
+            from wac.engine.local_backend import local_store_path
+            from wac.project import find_repo_root
+
+            db = local_store_path(find_repo_root(Path.cwd()))
+            if db.is_file():  # look, never create: a read makes no store
+                from wac.engine.store import open_store
+
+                store = open_store(f"sqlite:///{db}")
+                try:
+                    store.get_job(job_id)
+                    hint = (f"it is in the repo's own workspace 'local' (where previews run): "
+                            f"WAC_WORKSPACE=local wac job … {job_id}")
+                except JobNotFoundError:
+                    pass
+                finally:
+                    store.close()
+        raise JobNotFoundError(f"no job {job_id} in {where}", hint=hint) from None
+
+
+SHOWN_STATES = ("queued", "blocked", "running", "waiting", "suspended", "sleeping",
+                "succeeded", "failed", "cancelled")
+
+
 @job_app.command("list")
 def list_jobs(
-    status: Optional[str] = typer.Option(None, "--status", help="Only jobs in this state."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only jobs in this state: " + ", ".join(SHOWN_STATES) + "."),
     limit: int = typer.Option(20, "--limit", min=1, help="How many, newest first."),
     all_jobs: bool = typer.Option(False, "--all", help="Include child jobs."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List recent jobs, newest first."""
-    from wac.cli.jobdoc import job_document
+    from wac.cli.jobdoc import job_document, shown_status
     from wac.cli.runview import fmt_duration
+    from wac.errors import UsageError
 
+    if status is not None and status not in SHOWN_STATES:
+        raise UsageError(f"unknown status {status!r}", hint="use one of: " + ", ".join(SHOWN_STATES))
     ws = _workspace()
-    jobs = ws.list_jobs(root_only=not all_jobs, status=status, limit=limit)
+    # ``sleeping`` is how people see a queued job parked until later: ask the store for queued ones
+    query = "queued" if status == "sleeping" else status
+    jobs = ws.list_jobs(root_only=not all_jobs, status=query, limit=limit)
+    now = ws.now()
+    shown = [(j, shown_status(ws, j, now)) for j in jobs]
+    if status is not None:
+        shown = [(j, st) for j, st in shown if st == status]
     if as_json:
-        output.emit_json([job_document(j) for j in jobs])
+        output.emit_json([{**job_document(j), "status": st} for j, st in shown])
         return
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False)
     for col in ("ID", "STATUS", "SCRIPT", "CREATED", "DURATION", "ROUNDS"):
         table.add_column(col)
-    for j in jobs:
+    for j, st in shown:
         dur = fmt_duration(j.finished_at - j.started_at) if j.finished_at and j.started_at else ""
-        table.add_row(j.id, j.status, j.script_path, output.when(j.created_at), dur, str(j.rounds))
+        table.add_row(j.id, st, j.script_path, output.when(j.created_at), dur, str(j.rounds))
     from rich.console import Console
 
     Console(no_color=True, highlight=False, width=200).print(table)
@@ -53,20 +98,54 @@ def list_jobs(
 
 @job_app.command("get")
 def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Show one job."""
-    from wac.cli.jobdoc import job_document
+    """Show one job: its state, times (local), duration, arguments and result or error."""
+    from wac.cli.jobdoc import job_document, shown_status
+    from wac.cli.runview import fmt_duration
 
-    from wac.cli.jobevolve import lineage_fields
+    from wac.cli.jobevolve import lineage_fields, lineage_rows
 
     ws = _workspace()
-    doc = job_document(ws.get_job(job_id))
-    doc.update(lineage_fields(ws, job_id))  # version, rerun_of/rerun_from, migrated_from
+    job = _get(ws, job_id)
+    status = shown_status(ws, job)
+    progress = getattr(ws, "job_progress", None)
+    percent = progress(job_id) if progress is not None else None  # wmill.set_progress() (None: never set)
+    pending = _pending_approval(ws, job)
+    lineage = lineage_fields(ws, job_id)  # version, rerun_of/rerun_from, migrated_from (issue 14)
     if as_json:
+        doc = {**job_document(job), "status": status, "progress": percent, **lineage}
+        if pending is not None:
+            doc["approval"] = pending
         output.emit_json(doc)
         return
-    for key, value in doc.items():
-        shown = json.dumps(value) if isinstance(value, (dict, list)) else value
-        typer.echo(f"{key:14} {shown}")
+    took = fmt_duration(job.finished_at - job.started_at) if job.finished_at and job.started_at else None
+    rows: list[tuple[str, Any]] = [
+        ("id", job.id), ("script", job.script_path), ("status", status),
+        ("created", output.when(job.created_at)), ("started", output.when(job.started_at)),
+        ("finished", output.when(job.finished_at)), ("duration", took),
+        ("rounds", job.rounds), ("parent", job.parent_id),
+        ("progress", None if percent is None else f"{percent}%"),
+    ]
+    if status == "sleeping":
+        rows.append(("wakes", output.when(job.scheduled_at)))
+    if job.status == "suspended":
+        rows.append(("waits for", f"approval '{job.suspended_key}' (wac job approve {job.id})"))
+    if pending is not None:
+        if pending.get("form"):
+            rows.append(("form", json.dumps(pending["form"], ensure_ascii=False)))
+        for name, link in pending["links"].items():
+            rows.append((name, link))
+    rows += lineage_rows(lineage)
+    rows.append(("args", job.args))
+    if job.status == "succeeded":
+        rows.append(("result", job.result))
+    if job.error:
+        err = job.error
+        rows.append(("error", f"{err.get('name', 'Error')}: {err.get('message', '')}"))
+    for key, value in rows:
+        if (value is None and key != "result") or value == "-":
+            continue
+        shown = json.dumps(value, ensure_ascii=False) if key in ("args", "result") else value
+        typer.echo(f"{key:10} {shown}")
 
 
 @job_app.command("result")
@@ -75,7 +154,7 @@ def result(job_id: str) -> None:
     from wac.errors import WorkflowFailedError
 
     ws = _workspace()
-    job = ws.get_job(job_id)
+    job = _get(ws, job_id)
     if job.status == "succeeded":
         output.emit_json(job.result)
         return
@@ -87,34 +166,31 @@ def result(job_id: str) -> None:
 
 
 @job_app.command("logs")
-def logs(job_id: str) -> None:
-    """Print the logs of a job and of the jobs under it."""
+def logs(
+    job_id: str,
+    raw: bool = typer.Option(False, "--raw", help="The log as stored, protocol lines (--- WAC: …, WM_WAC_STEP:) included."),
+) -> None:
+    """Print the logs of a job and of the jobs under it, each task's under its own header, in order."""
+    from wac.cli.joblogs import render_logs
+
     ws = _workspace()
-
-    def show(jid: str, label: str) -> None:
-        text = ws.logs(jid)
-        if text:
-            typer.echo(f"== {label} ({jid})")
-            typer.echo(text.rstrip("\n"))
-        for child in ws.children(jid):
-            show(child.id, f"{label} / {child.name}")
-
-    root = ws.get_job(job_id)
-    show(root.id, root.script_path)
+    for line in render_logs(ws, _get(ws, job_id), raw=raw):
+        typer.echo(line)
 
 
 @job_app.command("timeline")
 def timeline(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Each task, step and wait of a job: start, duration, and the job's replay count."""
-    from wac.cli.runview import fmt_duration
+    from wac.cli.runview import entry_status, fmt_duration
 
     ws = _workspace()
-    job = ws.get_job(job_id)
+    job = _get(ws, job_id)
     entries = ws.timeline(job_id)
+    now = ws.now()
     if as_json:
         output.emit_json({
             "id": job.id, "status": job.status, "rounds": job.rounds, "replays": max(0, job.rounds - 1),
-            "entries": [e.__dict__ for e in entries],
+            "entries": [output.with_rfc3339({**e.__dict__, "status": entry_status(e, now)}) for e in entries],
         })
         return
     base = job.started_at or job.created_at
@@ -122,15 +198,30 @@ def timeline(job_id: str, as_json: bool = typer.Option(False, "--json", help="Pr
     for e in entries:
         start = f"+{fmt_duration(e.started_at - base)}" if e.started_at else "-"
         dur = fmt_duration(e.finished_at - e.started_at) if e.finished_at and e.started_at else "…"
-        typer.echo(f"  {e.key:28} {e.kind:9} {e.status:10} start {start:>10}  took {dur}")
+        typer.echo(f"  {e.key:28} {e.kind:9} {entry_status(e, now):10} start {start:>10}  took {dur}")
 
 
 @job_app.command("cancel")
 def cancel(job_id: str, reason: str = typer.Option("cancelled by user", "--reason")) -> None:
     """Cancel a job and everything running under it."""
     ws = _workspace()
+    _get(ws, job_id)
     n = ws.cancel(job_id, reason)
     output.info(f"cancelled {n} job(s)" if n else f"job {job_id} had already finished; nothing to cancel")
+
+
+def _pending_approval(ws: Any, job: Any) -> dict[str, Any] | None:
+    """The approval a suspended job waits on: its form and fresh links (local stores only)."""
+    store = getattr(ws, "store", None)
+    if job.status != "suspended" or not job.suspended_key or store is None:
+        return None
+    from wac.engine import approvals
+
+    info = store.get_approval(job.id, job.suspended_key)
+    extra = (info.form if info is not None else None) or {}
+    links = approvals.mint_waiting(store, getattr(ws, "name", "local"), job.id, job.suspended_key)
+    return {"key": job.suspended_key, "form": extra.get("form"), "description": extra.get("description"),
+            "timeout_at": info.timeout_at if info is not None else None, "links": links}
 
 
 def _decide(target: str, approved: bool, value: Optional[str], approver: Optional[str]) -> None:
@@ -145,10 +236,17 @@ def _decide(target: str, approved: bool, value: Optional[str], approver: Optiona
             raise ArgsError(f"--value is not valid JSON: {exc.msg}") from None
     ws = _workspace()
     if "://" in target:
-        job_id, key, token, url_approver = approvals.parse_resume_url(target)
-        ws.resume(job_id, key, token, approved, payload, approver or url_approver)
+        url = approvals.parse_resume_url(target)
+        job_id = url.job_id
+        if url.action == approvals.CANCEL and approved:
+            raise ArgsError("a cancel link only rejects", hint=f"wac job reject {target!r}, or use the resume link")
+        if url.action == approvals.RESUME and not approved:
+            raise ArgsError("a resume link only approves", hint=f"wac job approve {target!r}, or use the cancel link")
+        _get(ws, job_id)
+        ws.resume(job_id, url.key, url.token, approved, payload, approver or url.approver)
     else:
         job_id = target
+        _get(ws, job_id)
         ws.resume(job_id, None, None, approved, payload, approver or "cli")
     output.info(f"{'approved' if approved else 'rejected'} job {job_id}; a worker continues it "
                 "(the run that started it, or: wac worker)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wac.cli.output import rfc3339
 from wac.engine.store.base import Job
 
 
@@ -18,11 +19,29 @@ def job_document(job: Job) -> dict[str, Any]:
         "args": job.args,
         "result": job.result,
         "error": job.error,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
+        "created_at": rfc3339(job.created_at),
+        "started_at": rfc3339(job.started_at),
+        "finished_at": rfc3339(job.finished_at),
         "duration_ms": duration,
         "rounds": job.rounds,
         "parent_id": job.parent_id,
         "suspended_key": job.suspended_key,
     }
+
+
+def shown_status(backend: Any, job: Job, now: float | None = None) -> str:
+    """The state people see: the store's, except that a queued job parked by ``sleep()`` until
+    later is ``sleeping`` (the store keeps it ``queued`` with a future ``scheduled_at``)."""
+    if job.status != "queued":
+        return job.status
+    now = backend.now() if now is None else now
+    if job.scheduled_at <= now:
+        return job.status
+    try:
+        entries = backend.timeline(job.id)
+    except Exception:  # a backend without a timeline (or a job gone meanwhile): the store's word
+        return job.status
+    last = entries[-1] if entries else None
+    if last is not None and last.kind == "sleep" and last.finished_at is not None and last.finished_at > now:
+        return "sleeping"
+    return job.status

@@ -204,6 +204,19 @@ def lineage_fields(backend: Any, job_id: str) -> dict[str, Any]:
     return {ours: found[theirs] for theirs, ours in names.items() if found.get(theirs) is not None}
 
 
+def lineage_rows(fields: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``job get`` rows for :func:`lineage_fields`."""
+    rows: list[tuple[str, Any]] = []
+    if "version" in fields:
+        rows.append(("version", str(fields["version"])[:7]))
+    if "migrated_from" in fields:
+        rows.append(("migrated", f"from version {str(fields['migrated_from'])[:7]}"))
+    if "rerun_of" in fields:
+        where = f"from '{fields['rerun_from']}'" if fields.get("rerun_from") else "after its last step"
+        rows.append(("rerun of", f"{fields['rerun_of']} {where}, {fields.get('reused_steps', 0)} step(s) reused"))
+    return rows
+
+
 @script_app.command("check")
 def check_script(
     path: str = typer.Argument(..., help="The LOCAL script: a .py file, x__mod/script.py, or f/folder/name."),
@@ -212,6 +225,7 @@ def check_script(
 ) -> None:
     """Dry-replay the LOCAL code over the recorded runs of the deployed script; exit 1 on divergence."""
     from wac.cli.livecheck import render
+    from wac.cli.prepare import with_environment
     from wac.engine.bundle import build_bundle
     from wac.engine.replaycheck import check, versions_by_bundle
     from wac.engine.store._sqlite_evolve import run_snapshots
@@ -220,7 +234,7 @@ def check_script(
 
     ref = resolve_script(find_repo_root(Path.cwd()), path)
     modules = {ref.module_paths[k].relative_to(ref.repo_root).as_posix(): t for k, t in ref.modules.items()}
-    bundle = build_bundle(ref.repo_root, ref.main_file, ref.module_dir, modules)
+    bundle = with_environment(ref, build_bundle(ref.repo_root, ref.main_file, ref.module_dir, modules))
     backend = _local_backend()
     try:
         store = backend.store

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from wac.cli import output
+from wac.cli.confirm import confirm_apply
 
 if TYPE_CHECKING:
     from wac.metadata.generate import GenerateResult
@@ -50,6 +51,8 @@ def render_plan(plan: Plan) -> str:
     groups: list[tuple[str, list[PlanItem]]] = [
         ("Workspace dependencies", plan.dependencies),
         ("Scripts", plan.scripts),
+        ("Flows", plan.flows),
+        ("Apps", plan.apps),
     ]
     for title, items in groups:
         if items:
@@ -91,6 +94,9 @@ def generate_metadata(
     ),
     includes: Optional[list[str]] = typer.Option(None, "-i", "--includes", help="Glob(s), replace wmill.yaml includes."),
     excludes: Optional[list[str]] = typer.Option(None, "-e", "--excludes", help="Glob(s), replace wmill.yaml excludes."),
+    skip_scripts: bool = typer.Option(False, "--skip-scripts", help="Leave scripts out."),
+    skip_flows: bool = typer.Option(False, "--skip-flows", help="Leave flows out."),
+    skip_apps: bool = typer.Option(False, "--skip-apps", help="Leave apps and raw apps out."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     parallel: int = typer.Option(4, "--parallel", min=1, help="Lock resolutions run at once."),
     index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index for uv (env WAC_INDEX_URL)."),
@@ -115,7 +121,14 @@ def generate_metadata(
     if strict and not folder:
         raise UsageError("--strict-folder-boundaries needs a FOLDER", hint="e.g. wac generate-metadata f/shared --strict-folder-boundaries")
     root, config, folder = _setup(folder, includes, excludes)
-    the_plan = make_plan(root, config, folder=folder, strict_folder_boundaries=strict)
+    skip_flows = skip_flows or schema_only  # as wmill: --schema-only implies --skip-flows --skip-apps
+    skip_apps = skip_apps or schema_only
+    if skip_scripts and skip_flows and skip_apps:
+        output.info("Nothing to check (all types skipped)")
+        return
+    the_plan = make_plan(root, config, folder=folder, strict_folder_boundaries=strict,
+                         skip_scripts=skip_scripts, skip_flows=skip_flows, skip_apps=skip_apps)
+    _refuse_empty_selection(root, folder, the_plan)
     _print_warnings(the_plan)
     doc: dict[str, Any] = {"plan": the_plan.to_json()}
     if dry_run or check or not the_plan.items:
@@ -130,11 +143,13 @@ def generate_metadata(
             raise typer.Exit(1)  # unreadable scripts are errors the user must fix
         return
     if not json_out:
-        sys.stdout.write(render_plan(the_plan))
-        sys.stdout.flush()
-    if not yes and sys.stdin.isatty() and not json_out:
-        if not typer.confirm("Update metadata?", default=True, err=True):
-            raise typer.Exit(1)
+        output.plan_text(render_plan(the_plan))
+    try:
+        confirm_apply("Update metadata?", "update", yes)
+    except BaseException:
+        if json_out:
+            output.emit_json(doc)  # the plan, alone: nothing was applied
+        raise
     resolver = LockResolver.from_env(python_version, index_url, find_links or (), no_index)
     options = GenerateOptions(lock_only=lock_only, schema_only=schema_only, parallel=parallel, resolver=resolver)
     result = _run_with_progress(root, the_plan, options)
@@ -159,6 +174,24 @@ def generate_metadata(
         output.info(f"{_summary(result)}; {failed} failed")
         raise typer.Exit(1)
     output.info(_summary(result))
+
+
+def _refuse_empty_selection(root: Path, folder: str | None, the_plan: Plan) -> None:
+    """A FOLDER that is no path and holds no item is a typo: exit 2 rather than "up-to-date"."""
+    from wac.errors import UsageError
+    from wac.metadata.scope import in_folder, normalize_folder
+
+    if not folder or not normalize_folder(folder):
+        return
+    if (root / normalize_folder(folder)).exists():
+        return
+    known = [(s.ref.remote_path, s.ref.local_path) for s in the_plan.states.values()]
+    known += [(b.ref.folder, b.ref.folder) for b in the_plan.bundles.values()]
+    known += [(p, p) for p, _ in the_plan.skipped]
+    if any(in_folder(remote, local, folder) for remote, local in known):
+        return
+    raise UsageError(f"{folder} matches no script, flow or app of the repo",
+                     hint="give a folder or file of the repo (e.g. f/demo), or no FOLDER for all")
 
 
 def _run_with_progress(root: Path, the_plan: Plan, options: Any) -> GenerateResult:
@@ -194,13 +227,16 @@ def rehash_command(
     includes: Optional[list[str]] = typer.Option(None, "-i", "--includes", help="Glob(s), replace wmill.yaml includes."),
     excludes: Optional[list[str]] = typer.Option(None, "-e", "--excludes", help="Glob(s), replace wmill.yaml excludes."),
     json_out: bool = typer.Option(False, "--json", help="Print what was rehashed as one JSON document."),
+    skip_scripts: bool = typer.Option(False, "--skip-scripts", help="Leave scripts out."),
+    skip_flows: bool = typer.Option(False, "--skip-flows", help="Leave flows out."),
+    skip_apps: bool = typer.Option(False, "--skip-apps", help="Leave apps and raw apps out."),
 ) -> None:
-    """Re-record every script's hashes in wmill-lock.yaml from disk (no schema, no lock)."""
+    """Re-record the hashes of scripts, flows and apps in wmill-lock.yaml from disk (no schema, no lock)."""
     from wac.metadata.rehash import rehash
 
     started = time.perf_counter()
     root, config, folder = _setup(folder, includes, excludes)
-    result = rehash(root, config, folder)
+    result = rehash(root, config, folder, skip_scripts=skip_scripts, skip_flows=skip_flows, skip_apps=skip_apps)
     for path in result.created:
         output.info(f"Creating script metadata file for {path}")
     if result.lockfile_created:
@@ -209,12 +245,12 @@ def rehash_command(
         output.error(f"skipping {path}: {reason}")
     if json_out:
         output.emit_json(
-            {"rehashed": result.rehashed, "created": result.created,
+            {"rehashed": result.rehashed, "flows": result.flows, "apps": result.apps, "created": result.created,
              "skipped": [{"path": p, "reason": r} for p, r in result.skipped]}
         )
-    n = len(result.rehashed)
     elapsed = _duration(time.perf_counter() - started)
-    output.info(f"Rehashed {n} script{'s' if n != 1 else ''} from disk in {elapsed}")
+    output.info(f"Rehashed {len(result.rehashed)} script(s), {len(result.flows)} flow(s), "
+                f"{len(result.apps)} app(s) from disk in {elapsed}")
 
 
 def _group_class() -> type:

@@ -35,9 +35,30 @@ def when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
 
 
+def rfc3339(ts: float | None) -> str | None:
+    """A store timestamp (epoch seconds) as JSON shows it: RFC 3339 in UTC, milliseconds."""
+    import datetime as dt
+
+    if ts is None:
+        return None
+    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def with_rfc3339(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with every epoch-seconds ``*_at`` field turned into an RFC 3339 string."""
+    return {k: rfc3339(v) if k.endswith("_at") and isinstance(v, (int, float)) and not isinstance(v, bool) else v
+            for k, v in doc.items()}
+
+
 def emit_json(value: Any) -> None:
     """Print exactly one JSON document on stdout."""
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def plan_text(text: str) -> None:
+    """A plan of ``generate-metadata`` / ``sync push`` / ``sync pull``: data, on stdout (cli/confirm.py)."""
+    sys.stdout.write(text)
     sys.stdout.flush()
 
 

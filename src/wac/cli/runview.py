@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 _ICONS = {
     "done": "✓", "succeeded": "✓", "failed": "✗", "cancelled": "⊘", "running": "▶", "queued": "…",
-    "blocked": "…", "waiting": "▶", "sleeping": "☾", "suspended": "⏸",
+    "blocked": "…", "waiting": "▶", "sleeping": "☾", "suspended": "⏸", "skipped": "↷",
 }
 _STYLES = {"failed": "red", "cancelled": "yellow", "done": "green", "succeeded": "green", "suspended": "magenta"}
 
@@ -31,13 +31,31 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{seconds / 60:.1f} min"
 
 
+def entry_status(entry: TimelineEntry, now: float) -> str:
+    """A timeline entry's state as people see it: a sleep whose wake-up time is still ahead is
+    ``sleeping`` (the store writes it done with its wake-up time as soon as the round parks),
+    and a sleep ended at once by ``--skip-sleeps`` is ``skipped``."""
+    if entry.kind == "sleep" and entry.status == "done" and entry.finished_at is not None:
+        if entry.finished_at > now:
+            return "sleeping"
+        if entry.started_at is not None and entry.finished_at - entry.started_at < 0.001:
+            return "skipped"
+    return entry.status
+
+
 def entry_label(entry: TimelineEntry, now: float) -> str:
-    icon = _ICONS.get(entry.status, "·")
+    status = entry_status(entry, now)
+    icon = _ICONS.get(status, "·")
+    kind = "" if entry.kind == "task" else f" ({entry.kind})"
+    if status == "sleeping" and entry.finished_at is not None:
+        wake = time.strftime("%H:%M:%S", time.localtime(entry.finished_at))
+        return f"{icon} {entry.key}{kind}  sleeping, {fmt_duration(entry.finished_at - now)} left (wakes at {wake})"
+    if status == "skipped":
+        return f"{icon} {entry.key}{kind}  skipped"
     end = entry.finished_at if entry.finished_at is not None else None
     dur = fmt_duration((end - entry.started_at) if end and entry.started_at else None)
     running = "" if end else (f" {fmt_duration(now - entry.started_at)}" if entry.started_at else "")
-    kind = "" if entry.kind == "task" else f" ({entry.kind})"
-    return f"{icon} {entry.key}{kind}  {entry.status}{' ' + dur if dur else running}"
+    return f"{icon} {entry.key}{kind}  {status}{' ' + dur if dur else running}"
 
 
 class RunView:
@@ -48,7 +66,7 @@ class RunView:
         self.root_id = root_id
         self.live_mode = live
         self.show_logs = show_logs
-        self._printed: set[tuple[str, str]] = set()
+        self._printed: set[tuple[str, ...]] = set()
         self._live: Any = None
         self._last_render = 0.0
 
@@ -65,6 +83,26 @@ class RunView:
             self._live.update(self._tree(), refresh=True)
             self._live.__exit__(None, None, None)
             self._live = None
+
+    def pause(self) -> Any:
+        """A context in which the live tree is stopped (drawn once more, then left on screen) so a
+        question can be asked below it; it starts again afterwards."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def paused() -> Any:
+            live = self._live
+            if live is None:
+                yield
+                return
+            live.update(self._tree(), refresh=True)
+            live.stop()
+            try:
+                yield
+            finally:
+                live.start()
+
+        return paused()
 
     def update(self, force: bool = False) -> tuple[Job, bool]:
         """The root job now, and whether the view was redrawn: at most 10 times a second (reading
@@ -87,7 +125,11 @@ class RunView:
             marker = (job.id, entry.key)
             if entry.child_job_id and entry.kind in ("script", "flow"):
                 self._print_finished(self.backend.get_job(entry.child_job_id), depth + 1)
-            if marker in self._printed or entry.status not in ("done", "failed", "cancelled"):
+            status = entry_status(entry, now)
+            if status == "sleeping" and (job.id, entry.key, "sleeping") not in self._printed:
+                self._printed.add((job.id, entry.key, "sleeping"))
+                output.info("  " * depth + entry_label(entry, now))
+            if marker in self._printed or status not in ("done", "failed", "cancelled", "skipped"):
                 continue
             self._printed.add(marker)
             output.info("  " * depth + entry_label(entry, now))
@@ -104,19 +146,33 @@ class RunView:
         from rich.text import Text
         from rich.tree import Tree
 
+        from wac.cli.jobdoc import shown_status
+
         root = self.backend.get_job(self.root_id)
         now = self.backend.now()
-        label = Text(f"{_ICONS.get(root.status, '·')} {root.script_path}  {root.status}",
-                     style=_STYLES.get(root.status, "bold"))
+        status = shown_status(self.backend, root, now)
+        label = Text(f"{_ICONS.get(status, '·')} {root.script_path}  {status}{self._progress(root)}",
+                     style=_STYLES.get(status, "bold"))
         tree = Tree(label)
         self._add_entries(tree, root, now)
         return tree
+
+    def _progress(self, job: Job) -> str:
+        """`` 40%`` while a running job has reported progress (wmill.set_progress), else ``""``."""
+        getter = getattr(self.backend, "job_progress", None)
+        if getter is None or job.status in TERMINAL:
+            return ""
+        value = getter(job.id)
+        return "" if value is None else f" {value}%"
 
     def _add_entries(self, tree: Tree, job: Job, now: float) -> None:
         from rich.text import Text
 
         for entry in self.backend.timeline(job.id):
-            node = tree.add(Text(entry_label(entry, now), style=_STYLES.get(entry.status, "")))
+            shown = entry_label(entry, now)
+            if entry.child_job_id and entry.status == "running":
+                shown += self._progress(self.backend.get_job(entry.child_job_id))
+            node = tree.add(Text(shown, style=_STYLES.get(entry_status(entry, now), "")))
             if entry.child_job_id:
                 child = self.backend.get_job(entry.child_job_id)
                 if entry.kind in ("script", "flow"):

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 import typer
 
 from wac.cli import output
+from wac.errors import ArgsError, WacError
 
 script_app = typer.Typer(help="Preview, deploy and run scripts.", no_args_is_help=True)
 
@@ -35,9 +36,15 @@ def preview(
     watch: bool = typer.Option(False, "--watch", "-w", help="Run again on every save of the script or its modules."),
     workers: int = typer.Option(4, "--workers", min=1, max=64, help="Rounds run at once."),
     wmill_sdk: bool = typer.Option(False, "--wmill-sdk", hidden=True, help="Run rounds with the real wmill package."),
+    index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index for the script's environment (env WAC_INDEX_URL)."),
+    find_links: Optional[list[str]] = typer.Option(None, "--find-links", help="Wheel folder/URL for the script's environment (env WAC_FIND_LINKS)."),
+    no_index: bool = typer.Option(False, "--no-index", help="Install the environment from --find-links only (offline)."),
 ) -> None:
     """Run the LOCAL file on the embedded engine; the result goes to stdout."""
+    from wac.cli.prepare import use_index
     from wac.errors import UsageError
+
+    use_index(index_url, find_links, no_index)
 
     if approve and reject:
         raise UsageError("--approve and --reject exclude each other")
@@ -47,7 +54,8 @@ def preview(
 
     args = parse_data(data)
     decision = True if approve else False if reject else None
-    config = WorkerConfig(slots=workers, skip_sleeps=skip_sleeps, real_wmill=wmill_sdk)
+    config = WorkerConfig(slots=workers, skip_sleeps=skip_sleeps, real_wmill=wmill_sdk,
+                          objects_workspace=_objects_workspace())
     if watch:
         _watch(path, args, config, as_json=as_json, decision=decision)
         return
@@ -58,13 +66,26 @@ def preview(
     backend = open_workspace(local=True)  # preview always runs on the repo's embedded engine
     worker = backend.start_workers(config)  # zygote first: it warms up while the job is written
     try:
-        check_args()
+        bundle = check_args()  # pinned with its environment's lock
         job_id = backend.run_preview(bundle, ref.remote_path, args)
         lint()  # printed before the run's own output; the run has started meanwhile
     except BaseException:
         worker.stop()
         raise
     follow_run(backend, job_id, worker, as_json=as_json, decision=decision)
+
+
+def _objects_workspace() -> str | None:
+    """The current workspace, when it is not the repo's embedded one the preview runs on: the
+    preview's wmill client reads variables and resources there after the repo's own files."""
+    from wac.engine.workspaces import LOCAL, get_workspace
+    from wac.errors import WacError
+
+    try:
+        name = get_workspace(None).name
+    except WacError:  # a broken workspace config must not stop a local preview
+        return None
+    return None if name == LOCAL else name
 
 
 def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decision: bool | None) -> None:
@@ -74,11 +95,12 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
     from pathlib import Path
 
     from wac.cli.lint import start_lint
-    from wac.cli.prepare import open_workspace, prepare
+    from wac.cli.prepare import open_workspace, prepare, refuse_other_languages
     from wac.errors import WacError
     from wac.project import find_repo_root, resolve_script
 
     ref = resolve_script(find_repo_root(Path.cwd()), path)
+    refuse_other_languages(ref)
     main_file = str(ref.main_file.resolve())
     mod_dir = str(ref.module_dir.resolve())
     watched = [main_file, mod_dir + "/"]
@@ -107,7 +129,7 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
             try:
                 ref, bundle, check_args = prepare(path, args)
                 lint = start_lint(ref.local_path, bundle.files[bundle.entry])
-                check_args()
+                bundle = check_args()
                 job_id = backend.run_preview(bundle, ref.remote_path, args)
                 lint()
                 follow_run(backend, job_id, None, as_json=as_json, decision=decision, interrupt=changed.is_set)
@@ -157,7 +179,9 @@ def follow_run(
                     if marker in asked:
                         continue
                     asked.add(marker)
-                    _answer_approval(backend, waiting, decision)
+                    _answer_approval(backend, waiting, decision, view)
+                if worker is not None:
+                    worker.raise_if_failed()
                 backend.wait_for_change(job_id, 0.1 if not redrawn else 0.5, since)
     except KeyboardInterrupt:
         if worker is not None:
@@ -184,17 +208,57 @@ def _suspended(backend: Any, job: Any) -> list[Any]:
     return found
 
 
-def _answer_approval(backend: Any, job: Any, decision: bool | None) -> None:
+def _form_defaults(backend: Any, job_id: str, key: str) -> Any:
+    """An approval with a form is approved with the form's defaults (a form they do not fill is
+    refused by the store: answer it with `wac job approve ID --value JSON` or on its page)."""
+    store = getattr(backend, "store", None)
+    if store is None or not hasattr(store, "get_approval"):
+        return None
+    from wac.engine import approvalform
+
+    info = store.get_approval(job_id, key)
+    return approvalform.defaults(approvalform.schema_of(info.form if info is not None else None))
+
+
+def _answer_approval(backend: Any, job: Any, decision: bool | None, view: Any) -> None:
     key = job.suspended_key
-    if decision is None and output.is_interactive() and sys.stdin.isatty():
-        decision = typer.confirm(f"{job.script_path} waits for approval '{key}'. Approve?", err=True)
+    value: Any = None
+    if decision is None and output.is_interactive() and sys.stdin.isatty() and hasattr(backend, "approval_info"):
+        from wac.cli import approvalprompt
+
+        def still_waiting() -> bool:
+            now = backend.get_job(job.id)
+            return bool(now.status == "suspended" and now.suspended_key == key)
+
+        with view.pause():
+            try:
+                decision, value = approvalprompt.ask(job, key, backend.approval_info(job.id, key), still_waiting)
+            except approvalprompt.Decided:
+                now = backend.get_job(job.id)
+                output.info(f"approval '{key}' of job {job.id} was answered elsewhere or timed out "
+                            f"(job now {now.status}); going on")
+                return
+            except EOFError:
+                decision = None
     if decision is None:
+        from wac.engine.workspaces import current_name
+
+        # the preview runs on the repo's own store: name it when the current workspace is another
+        prefix = "" if current_name(repo_root=getattr(backend, "root", None)) == backend.name else f"WAC_WORKSPACE={backend.name} "
         output.info(
-            f"waiting for approval '{key}' of job {job.id}: run `wac job approve {job.id}` "
-            f"or `wac job reject {job.id}`"
+            f"waiting for approval '{key}' of job {job.id}: run `{prefix}wac job approve {job.id}` "
+            f"or `{prefix}wac job reject {job.id}`"
         )
         return
-    backend.resume(job.id, key, None, decision, None, "preview")
+    if decision and value is None:
+        value = _form_defaults(backend, job.id, key)
+    try:
+        backend.resume(job.id, key, None, decision, value, "preview")
+    except ArgsError:  # a value that does not fit the approval's form: said once, the run stays waiting
+        raise
+    except WacError as exc:  # answered elsewhere between the last look and this answer
+        output.info(f"approval '{key}' of job {job.id} was not taken: {exc.message}")
+        return
     output.info(f"{'approved' if decision else 'rejected'} '{key}' of job {job.id}")
 
 
@@ -203,7 +267,7 @@ def _print_result(job: Any, as_json: bool) -> None:
     from wac.cli.runview import fmt_duration
 
     took = fmt_duration(job.finished_at - job.started_at) if job.finished_at and job.started_at else "-"
-    output.info(f"{job.script_path} {job.status} in {took} (job {job.id}, {job.rounds} rounds)")
+    output.info(f"{job.script_path} {job.status} in {took} (job {job.id}, {job.rounds} round{'' if job.rounds == 1 else 's'})")
     if as_json:
         output.emit_json(job_document(job))
     elif job.status == "succeeded":

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from wac.cli import output
+from wac.cli.confirm import confirm_apply
 
 if TYPE_CHECKING:
     from wac.sync.pull import PullPlan
@@ -31,19 +32,25 @@ def _layout_recorded(backend: Any) -> bool:
     return bool(getattr(backend, "keeps_metadata", False))
 
 
-def _confirm(question: str, verb: str) -> None:
-    """Ask on a terminal; refuse without one (the caller passes --yes to skip this)."""
-    from wac.errors import UsageError
-
-    if not sys.stdin.isatty():
-        raise UsageError(f"not {verb}ing without confirmation: stdin is not a terminal",
-                         hint=f"pass --yes to {verb} as planned above (or --dry-run to only see the plan)")
-    if not typer.confirm(question, default=False, err=True):
-        output.info(f"Nothing {verb}ed.")
-        raise typer.Exit(1)
-
-
 # ---------------------------------------------------------------------------------------- push
+
+
+def _split_invalid(local: list[Any]) -> tuple[list[Any], list[tuple[str, str]]]:
+    """The scripts that compile, and ``(remote path, reason)`` of those that do not (Python only)."""
+    from wac.engine.bundle import check_syntax
+    from wac.errors import ScriptError
+
+    ok: list[Any] = []
+    invalid: list[tuple[str, str]] = []
+    for item in local:
+        if item.script.language == "python3":
+            try:
+                check_syntax(item.ref.local_path, item.script.content)
+            except ScriptError as exc:
+                invalid.append((item.script.path, exc.message))
+                continue
+        ok.append(item)
+    return ok, invalid
 
 
 def render_push(plan: PushPlan) -> str:
@@ -59,6 +66,8 @@ def push(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be deployed and archived; change nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation (required without a terminal)."),
     json_out: bool = typer.Option(False, "--json", help="Print the plan (and result) as one JSON document."),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Leave out scripts that do not compile (listed) instead of refusing."),
     migrate: bool = typer.Option(False, "--migrate", help="Move live runs the new versions can carry on to them."),
 ) -> None:
     """Deploy the repo's new and changed scripts to the workspace; archive the ones deleted locally."""
@@ -66,6 +75,7 @@ def push(
 
     from wac.cli.prepare import open_workspace
     from wac.project import find_repo_root, load_config
+    from wac.sync import objects as objsync
     from wac.sync.apply import apply_push, read_local, record_push
     from wac.sync.push import plan_push
     from wac.sync.state import load_state
@@ -74,21 +84,43 @@ def push(
     root = find_repo_root(Path.cwd())
     config = load_config(root)
     refs, local, snapshot = read_local(root, config)  # a broken .script.yaml fails here: nothing deployed
+    from wac.sync.local import orphan_module_dirs
+
+    for folder in orphan_module_dirs(root, refs):
+        sys.stderr.write(f"warning: {folder}/ belongs to no script (no {folder[:-5]}.py): not pushed\n")
+    local, invalid = _split_invalid(local)
+    if invalid and not skip_invalid:
+        from wac.errors import MetadataError
+
+        listing = "; ".join(why for _, why in invalid)
+        raise MetadataError(f"cannot push {_plural(len(invalid), 'invalid script')}: {listing}",
+                            hint="fix them (as `wac script push` would require), or pass --skip-invalid")
+    for _, why in invalid:
+        sys.stderr.write(f"skipped (invalid): {why}\n")
+    local_objects = objsync.read_local(root, config)  # so does a broken .variable/.resource.yaml
     backend = open_workspace()
     try:
         name = backend.name
-        plan = plan_push(local, backend.list_scripts(), config, layout_recorded=_layout_recorded(backend))
+        plan = plan_push(local, backend.list_scripts(), config, layout_recorded=_layout_recorded(backend),
+                         keep={p for p, _ in invalid})
+        remote_objects = objsync.remote_objects(backend, config)
+        objects = objsync.plan_push(local_objects, remote_objects,
+                                    objsync.sources_of(backend, list(local_objects)), config)
         doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
+        doc["objects"] = [i.to_json() for i in objects]
         if not json_out:
-            sys.stderr.write(render_push(plan))
+            output.plan_text(render_push(plan) + "".join(f"{i.sign} {i.label} {i.path}\n" for i in objects))
         stale = [i.local_path for i in plan.items if i.stale]
         for path in stale:
             sys.stderr.write(f"warning: {path}: metadata is stale (wmill-lock.yaml does not match its files)\n")
         if stale:
             sys.stderr.write(f"hint: {STALE_HINT}\n")
-        if dry_run or not plan.items:
+        if dry_run or not (plan.items or objects):
             if json_out:
                 output.emit_json(doc)
+            if objects:
+                output.info(f"{'Would push' if dry_run else 'Pushed'} {_plural(len(objects), 'object')} "
+                            f"(variables, resources, resource types)")
             if not plan.items:
                 output.info(f"Nothing to push: {_plural(len(plan.unchanged), 'script')} up to date "
                             f"in workspace '{name}'")
@@ -96,12 +128,19 @@ def push(
                 output.info(f"Would push {_plural(len(plan.items), 'script')} ({_push_counts(plan)}) "
                             f"to workspace '{name}'")
             if not dry_run:
-                record_push(load_state(root, name), root, refs, snapshot)
+                state = load_state(root, name)
+                record_push(state, root, refs, snapshot)
+                objsync.record(state, local_objects)
+                state.save()
             return
-        if not yes:
-            _confirm(f"Push {_plural(len(plan.items), 'change')} to workspace '{name}'?", "push")
+        confirm_apply(f"Push {_plural(len(plan.items) + len(objects), 'change')} to workspace '{name}'?",
+                      "push", yes)
         result = apply_push(backend, plan)
-        record_push(load_state(root, name), root, refs, snapshot)
+        pushed_objects = objsync.apply_push(backend, objects)
+        state = load_state(root, name)
+        record_push(state, root, refs, snapshot)
+        objsync.record(state, local_objects)
+        state.save()
         from wac.cli.livecheck import after_sync_push  # live runs under the new code (issue 14)
 
         doc["live_runs"] = after_sync_push(backend, result.deployed, migrate=migrate, quiet=json_out)
@@ -109,8 +148,11 @@ def push(
         backend.close()
     seconds = time.perf_counter() - started
     if json_out:
-        doc["result"] = {"deployed": result.deployed, "archived": result.archived, "seconds": round(seconds, 3)}
+        doc["result"] = {"deployed": result.deployed, "archived": result.archived, "objects": pushed_objects,
+                         "seconds": round(seconds, 3)}
         output.emit_json(doc)
+    if objects:
+        output.info(f"Pushed {_plural(len(objects), 'object')} (variables, resources, resource types)")
     output.info(f"Pushed {_plural(len(plan.items), 'script')} ({_push_counts(plan)}) "
                 f"to workspace '{name}' in {_duration(seconds)}")
 
@@ -147,6 +189,7 @@ def pull(
     from wac.cli.prepare import open_workspace
     from wac.errors import WacError
     from wac.project import discover, find_repo_root, load_config
+    from wac.sync import objects as objsync
     from wac.sync.apply import apply_pull
     from wac.sync.local import DiskView, by_remote_path, local_entry
     from wac.sync.pull import plan_pull
@@ -156,27 +199,34 @@ def pull(
     root = find_repo_root(Path.cwd())
     config = load_config(root)
     local = {r: local_entry(ref) for r, ref in by_remote_path(discover(root, config).scripts).items()}
+    local_objects = objsync.read_local(root, config)
     backend = open_workspace()
     try:
         name = backend.name
         remote = backend.list_scripts()
         layout_recorded = _layout_recorded(backend)
+        remote_objects = objsync.remote_objects(backend, config)
+        sources = objsync.sources_of(backend, list(remote_objects))
     finally:
         backend.close()
     state = load_state(root, name)
     if state.warning:
         sys.stderr.write(f"warning: {state.warning}\n")
     plan = plan_pull(remote, local, DiskView(root), state.files, config, layout_recorded=layout_recorded)
+    objects = objsync.plan_pull(root, remote_objects, sources, local_objects, state, config)
     doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
+    doc["objects"] = [i.to_json() for i in objects.items]
     if not json_out:
-        sys.stderr.write(render_pull(plan))
-    conflicts = plan.conflicts
+        output.plan_text(render_pull(plan) + "".join(
+            f"{item.sign} {item.label} {item.path}\n    {item.sign} {item.rel}"
+            + (f"  (conflict: {item.conflict})" if item.conflict else "") + "\n" for item in objects.items))
+    conflicts: list[Any] = [*plan.conflicts, *objects.conflicts]
     if conflicts and not yes:
         if json_out:
             output.emit_json(doc)
         sys.stderr.write(f"Conflicts ({len(conflicts)}), local edits a pull would lose:\n")
         for c in conflicts:
-            sys.stderr.write(f"  ! {c.path} {EM_DASH} {c.conflict}\n")
+            sys.stderr.write(f"  ! {getattr(c, 'rel', c.path)} {EM_DASH} {c.conflict}\n")
         if dry_run:
             output.info(f"Would pull {_plural(len(plan.changed), 'script')} ({_pull_counts(plan, False)}) "
                         f"from workspace '{name}'; a real pull refuses without --yes")
@@ -185,7 +235,10 @@ def pull(
             f"{_plural(len(conflicts), 'local file')} changed since the last sync; nothing pulled",
             hint="push or save your edits first, or pass --yes to overwrite them with the workspace's version",
         )
-    if dry_run or not plan.changed:
+    if objects.items:
+        what = "Would pull" if dry_run else "Pulled"
+        output.info(f"{what} {_plural(len(objects.items), 'object file')} (variables, resources, resource types)")
+    if dry_run or not (plan.changed or objects.items):
         if json_out:
             output.emit_json(doc)
         if not plan.changed:
@@ -197,8 +250,16 @@ def pull(
             output.info(f"Would pull {_plural(len(plan.changed), 'script')} ({_pull_counts(plan, False)}) "
                         f"from workspace '{name}'")
         return
-    if not yes and sys.stdin.isatty():  # without a terminal a pull proceeds: conflicts already refused it
-        _confirm(f"Pull {_plural(len(plan.changed), 'script')} from workspace '{name}' into the repo?", "pull")
+    confirm_apply(f"Pull {_plural(len(objects.items), 'object file')} and {_plural(len(plan.changed), 'script')} "
+                  f"from workspace '{name}' into the repo?", "pull", yes)
+    objsync.apply_pull(root, objects, state)  # before the scripts: their apply_pull saves the state
+    if not plan.changed:
+        apply_pull(root, plan, state, config)
+        if json_out:
+            output.emit_json(doc)
+        output.info(f"Nothing to pull: {_plural(len(plan.scripts), 'script')} up to date "
+                    f"from workspace '{name}'")
+        return
     result = apply_pull(root, plan, state, config)
     seconds = time.perf_counter() - started
     if result.lockfile_created:

@@ -32,6 +32,7 @@ def worker(
     tags = frozenset(tag) if tag else frozenset({"default"})
     w = backend.start_workers(WorkerConfig(slots=concurrency, tags=tags, lease_s=lease))
     signal.signal(signal.SIGTERM, lambda *_: w.request_stop())
+    signal.signal(signal.SIGHUP, lambda *_: w.request_stop())
     output.info(f"worker {w.worker_id} running {concurrency} slot(s), tags {', '.join(sorted(tags))} "
                 f"on workspace '{backend.name}'; Ctrl-C stops")
     try:
@@ -41,4 +42,6 @@ def worker(
     finally:
         w.stop()
         backend.close()
+    if w.fatal is not None:  # the store went away, is damaged or full, or a bug: one message, exit != 0
+        raise w.fatal
     output.info(f"worker stopped after {w.rounds_run} round(s)")

@@ -20,19 +20,80 @@ def register(app: typer.Typer) -> None:
 def add(
     name: str = typer.Argument(..., help="A name for it, e.g. prod."),
     url: str = typer.Argument(..., help="https://windmill.host (a Windmill server) or sqlite:///abs/path/wac.db."),
-    token: Optional[str] = typer.Option(None, "--token", help="API token (stored in the config, mode 0600)."),
+    token: Optional[str] = typer.Option(None, "--token", help="API token (stored in the config, mode 0600). "
+                                        "Better: --token-stdin, or the WAC_TOKEN environment variable."),
+    token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the token from stdin (asked, hidden, on a terminal)."),
+    clear_token: bool = typer.Option(False, "--clear-token", help="Forget the token saved under this name."),
     workspace_id: Optional[str] = typer.Option(None, "--workspace-id", help="Windmill workspace id (default: NAME)."),
-    switch: bool = typer.Option(False, "--switch", help="Make it the current workspace."),
+    switch: bool = typer.Option(False, "--switch", help="Make it the current workspace (machine-wide)."),
+    create: bool = typer.Option(False, "--create", help="Create the folder of a sqlite store if it is missing."),
+    insecure: bool = typer.Option(False, "--insecure", help="Allow sending the token over plain http:// to another host."),
 ) -> None:
-    """Add (or replace) a named workspace."""
-    from wac.engine import workspaces
+    """Add (or replace) a named workspace. Re-adding a name without a token keeps the saved one
+    (for the same server)."""
+    import os
 
-    ws = workspaces.add_workspace(name, url, token, workspace_id)
+    from wac.engine import workspaces
+    from wac.errors import UsageError
+
+    if sum(map(bool, (token is not None, token_stdin, clear_token))) > 1:
+        raise UsageError("--token, --token-stdin and --clear-token exclude each other")
+    if token_stdin:
+        token = _read_token()
+    elif token is None and not clear_token and os.environ.get("WAC_TOKEN"):
+        token = os.environ["WAC_TOKEN"]
+    if token is not None and not token.strip():
+        raise UsageError("the token is empty")
+    ws, what = workspaces.add_workspace(name, url, token.strip() if token else None, workspace_id,
+                                        create=create, insecure=insecure, clear_token=clear_token)
     if switch:
         workspaces.switch_workspace(name)
+    note = {"kept": " (kept the token saved before)", "dropped": " (the token saved before was dropped)"}.get(what, "")
     output.info(f"added workspace '{ws.name}' ({ws.kind}, {ws.shown_url()})"
-                + (" with a token" if ws.token else "") + (" and switched to it" if switch else "")
+                + (" with a token" if ws.token else "") + note + (" and switched to it" if switch else "")
                 + f"; config: {workspaces.config_file()}")
+
+
+def _read_token() -> str:
+    import sys
+
+    from wac.errors import UsageError
+
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("token: ", stream=sys.stderr)
+    line = sys.stdin.readline()
+    if not line.strip():
+        raise UsageError("--token-stdin read no token", hint="e.g. wac workspace add prod URL --token-stdin < token.txt")
+    return line.strip()
+
+
+@workspace_app.command("pin")
+def pin(name: str = typer.Argument(..., help="The workspace this repo's commands use ('local' = the repo's store).")) -> None:
+    """Pin this repo (checkout) to a workspace: its commands use it whatever the machine-wide
+    current workspace is (WAC_WORKSPACE still overrides it per command). Kept in .wac/workspace."""
+    from pathlib import Path
+
+    from wac.engine import workspaces
+    from wac.project import find_repo_root
+
+    root = find_repo_root(Path.cwd())
+    workspaces.pin_workspace(root, name)
+    output.info(f"pinned {root} to workspace '{name}' ({workspaces.PIN_FILE})")
+
+
+@workspace_app.command("unpin")
+def unpin() -> None:
+    """Remove this repo's pin: its commands follow the machine-wide current workspace again."""
+    from pathlib import Path
+
+    from wac.engine import workspaces
+    from wac.project import find_repo_root
+
+    root = find_repo_root(Path.cwd())
+    workspaces.pin_workspace(root, None)
+    output.info(f"{root} follows the machine-wide workspace again ({workspaces.current_name()})")
 
 
 @workspace_app.command("list")
@@ -40,7 +101,11 @@ def list_workspaces(as_json: bool = typer.Option(False, "--json", help="Print JS
     """List workspaces; the current one is marked with *. Tokens are never shown."""
     from wac.engine import workspaces
 
-    spaces, current = workspaces.list_workspaces()
+    from pathlib import Path
+
+    from wac.project import find_repo_root
+
+    spaces, current = workspaces.list_workspaces(find_repo_root(Path.cwd()))
     if as_json:
         output.emit_json([{"name": w.name, "url": w.shown_url() if w.url else "", "kind": w.kind, "workspace_id": w.workspace_id,
                            "has_token": bool(w.token), "current": w.name == current} for w in spaces])
@@ -58,8 +123,15 @@ def switch(name: str = typer.Argument(..., help="The workspace to make current (
 
     from wac.engine import workspaces
 
+    from pathlib import Path
+
+    from wac.project import find_repo_root
+
     workspaces.switch_workspace(name)
     output.info(f"current workspace: {name}")
+    pinned = workspaces.repo_pin(find_repo_root(Path.cwd()))
+    if pinned and pinned != name:
+        output.info(f"note: this repo is pinned to '{pinned}' ({workspaces.PIN_FILE}); wac workspace unpin follows the switch")
     if os.environ.get("WAC_WORKSPACE") and os.environ["WAC_WORKSPACE"] != name:
         output.info(f"note: WAC_WORKSPACE={os.environ['WAC_WORKSPACE']} overrides it in this shell")
 

@@ -1,47 +1,127 @@
-"""Approval tokens and resume URLs.
+"""Approval secrets and resume URLs.
 
-Each approval gets its own secret: ``HMAC(job secret, job id + approval key)``. URLs carry the
-token; the store keeps only its SHA-256, so a leaked database does not leak working URLs. The
-embedded engine has no HTTP server, so its URLs use the ``wac://`` scheme and are answered with
-``wac job approve URL`` / ``wac job reject URL``. Stdlib only: the round process imports this.
+Every call of ``get_resume_urls()`` / ``get_approval_urls()`` draws three fresh random secrets,
+one per URL, and the store keeps only their SHA-256 (``approval_tokens``), each with what it
+may do and the approver it is bound to:
+
+- ``approvalPage`` — its secret may approve or reject (the page has both buttons);
+- ``resume`` — its secret may only approve;
+- ``cancel`` — its secret may only reject.
+
+Nothing in the store derives a secret, so a copy of ``wac.db`` holds no working URL. Every URL
+handed out stays valid until its approval is resolved (a replayed round hands out new URLs; the
+old ones, maybe already emailed by a step, still work). The approver given to
+``get_resume_urls(approver=…)`` is stored with the hash: a URL whose ``approver=`` was changed
+is refused.
+
+With a base URL (``WAC_BASE_URL``, ``WM_BASE_URL`` or the store's ``base_url`` setting, set by
+``wac server --base-url``) the URLs are ``http(s)`` URLs of ``wac server``; otherwise they use
+the ``wac://`` scheme, answered by ``wac job approve URL`` / ``wac job reject URL``. Stdlib
+only: the round process imports this.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-from urllib.parse import urlsplit
+import secrets
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
 
 from wac.errors import UsageError
 
 SCHEME = "wac"
+PAGE, RESUME, CANCEL = "page", "resume", "cancel"
+# What each kind of secret may do.
+ALLOWS = {PAGE: frozenset({True, False}), RESUME: frozenset({True}), CANCEL: frozenset({False})}
 
 
-def approval_token(job_secret: str, job_id: str, key: str) -> str:
-    """The secret token of one approval of one job."""
-    return hmac.new(job_secret.encode(), f"{job_id}/{key}".encode(), hashlib.sha256).hexdigest()[:40]
+def new_secret() -> str:
+    """A fresh approval secret: 32 random bytes, URL-safe."""
+    return secrets.token_urlsafe(32)
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def resume_urls(workspace: str, job_id: str, key: str, token: str, approver: str | None = None) -> dict[str, str]:
-    """``{approvalPage, resume, cancel}`` for one approval, shaped like Windmill's answer."""
-    base = f"{SCHEME}://{workspace}/jobs/{job_id}/approvals/{key}"
-    suffix = f"?token={token}" + (f"&approver={approver}" if approver else "")
-    return {
-        "approvalPage": f"{base}{suffix}",
-        "resume": f"{base}/resume{suffix}",
-        "cancel": f"{base}/cancel{suffix}",
-    }
+@dataclass(frozen=True)
+class IssuedUrls:
+    """URLs for one approval, and the ``(hash, action)`` rows the store must keep for them."""
+
+    urls: dict[str, str]
+    rows: list[tuple[str, str]]
 
 
-def parse_resume_url(url: str) -> tuple[str, str, str, str | None]:
-    """``(job_id, key, token, approver)`` from a URL made by :func:`resume_urls`."""
+def issue(base: str | None, workspace: str, job_id: str, key: str, approver: str | None) -> IssuedUrls:
+    """Fresh ``{approvalPage, resume, cancel}`` URLs for one approval (shaped like Windmill's)."""
+    prefix = (base.rstrip("/") if base else f"{SCHEME}://{quote(workspace, safe='')}")
+    where = f"{prefix}/jobs/{quote(job_id, safe='')}/approvals/{quote(key, safe='')}"
+    suffix = "&approver=" + quote(approver, safe="") if approver else ""
+    urls: dict[str, str] = {}
+    rows: list[tuple[str, str]] = []
+    for name, action, tail in (("approvalPage", PAGE, ""), ("resume", RESUME, "/resume"),
+                               ("cancel", CANCEL, "/cancel")):
+        secret = new_secret()
+        urls[name] = f"{where}{tail}?token={secret}{suffix}"
+        rows.append((token_hash(secret), action))
+    return IssuedUrls(urls, rows)
+
+
+@dataclass(frozen=True)
+class ParsedUrl:
+    job_id: str
+    key: str
+    token: str
+    approver: str | None
+    action: str  # PAGE | RESUME | CANCEL, from the path
+
+
+def parse_resume_url(url: str) -> ParsedUrl:
+    """The parts of a URL made by :func:`issue` (``wac://`` or ``http(s)://``)."""
     parts = urlsplit(url)
-    segs = [s for s in parts.path.split("/") if s]
-    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
-    if parts.scheme != SCHEME or len(segs) < 4 or segs[0] != "jobs" or segs[2] != "approvals" or "token" not in query:
+    segs = [unquote(s) for s in parts.path.split("/") if s]
+    query: dict[str, str] = {}
+    for pair in parts.query.split("&"):
+        if "=" in pair:
+            name, _, val = pair.partition("=")
+            query[name] = unquote(val)
+    action = PAGE
+    if segs and segs[-1] in (RESUME, CANCEL):
+        action = segs.pop()
+    ok = parts.scheme in (SCHEME, "http", "https") and len(segs) >= 4 and segs[-4] == "jobs" \
+        and segs[-2] == "approvals" and bool(query.get("token"))
+    if not ok:
         raise UsageError(f"not a wac approval URL: {url}", hint="pass a job id or a URL from get_resume_urls()")
-    return segs[1], segs[3], query["token"], query.get("approver")
+    return ParsedUrl(segs[-3], segs[-1], query["token"], query.get("approver") or None, action)
+
+
+def base_url_from_env() -> str | None:
+    """``WAC_BASE_URL``, else Windmill's ``WM_BASE_URL``, else None."""
+    import os
+
+    for name in ("WAC_BASE_URL", "WM_BASE_URL"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def check_base_url(url: str) -> str:
+    """``url`` without its trailing slash, or a UsageError when it is not an http(s) URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise UsageError(f"not an http(s) base URL: {url}", hint="e.g. --base-url https://wac.example.com")
+    return url.rstrip("/")
+
+
+def base_url_of(store: object) -> str | None:
+    """The base URL resume URLs use with this store: the environment's, else its setting."""
+    get = getattr(store, "get_setting", None)
+    return base_url_from_env() or (get("base_url") if get is not None else None)
+
+
+def mint_waiting(store: object, workspace: str, job_id: str, key: str) -> dict[str, str]:
+    """Fresh URLs for the approval a suspended job waits on, their hashes kept in ``store``."""
+    issued = issue(base_url_of(store), workspace, job_id, key, None)
+    store.add_waiting_approval_tokens(job_id, key, issued.rows)  # type: ignore[attr-defined]
+    return issued.urls

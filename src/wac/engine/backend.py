@@ -74,6 +74,9 @@ class NewScript:
     metadata: dict[str, JsonValue] | None = None
     layout: str = "flat"
     deployment_message: str | None = None
+    # the .script.yaml text as pushed, when re-rendering ``metadata`` would not give it back
+    # (an older wmill's quoting, comments...): a pull writes these bytes
+    metadata_text: str | None = None
 
     def to_json(self) -> dict[str, JsonValue]:
         doc = {k: v for k, v in self.__dict__.items() if k != "modules"}
@@ -103,6 +106,8 @@ class NewScript:
             "options": self.options, "has_preprocessor": self.has_preprocessor,
             "metadata": self.metadata, "layout": self.layout,
         }
+        if self.metadata_text is not None:  # absent for canonical files: their hashes do not move
+            doc["metadata_text"] = self.metadata_text
         text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

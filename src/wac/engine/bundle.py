@@ -13,13 +13,14 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from wac.errors import PathError, ScriptError
-from wac.project.textio import read_text
+from wac.project.textio import read_source
 
 _WORKSPACE_ROOTS = ("f", "u", "g")
 
@@ -54,12 +55,48 @@ class Manifest:
 
 
 def check_syntax(path: str, source: str) -> None:
-    """Raise ScriptError with ``file:line:col`` when the source does not compile."""
+    """Raise ScriptError with ``file:line:col`` when the source does not compile.
+
+    The message names the Python that refused it: a file written for a newer Python (``type X =``,
+    ``def f[T]()``, PEP 701 f-strings) parses with libcst yet not with an older interpreter.
+    """
+    if "\x00" in source:
+        raise ScriptError(f"{path}: the file contains NUL bytes", hint="fix the script and run again")
     try:
         compile(source, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
         where = f"{path}:{exc.lineno or 0}:{(exc.offset or 0)}"
-        raise ScriptError(f"{where}: syntax error: {exc.msg}", hint="fix the script and run again") from None
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        raise ScriptError(f"{where}: syntax error: {exc.msg} (under Python {version}, which runs the script)",
+                          hint="fix the script and run again") from None
+
+
+def check_entry(path: str, source: str) -> None:
+    """Raise ScriptError when a file that compiles binds no top-level ``main``: it is a helper.
+
+    Windmill repos keep helper modules beside scripts (``f/x/_logic.py``, relative imports such as
+    ``from ..internal._result import Ok``); running one as a script is the real mistake.
+    """
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == "main":
+            return
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            (a.asname or a.name.split(".")[0]) == "main" for a in node.names
+        ):
+            return
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
+        if any(isinstance(t, ast.Name) and t.id == "main" for t in targets):
+            return
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import,
+                                 ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)):
+            return  # if/try/with blocks may bind main: let the run decide
+    raise ScriptError(
+        f"{path} has no main function: it is a module other scripts import, not a script to run",
+        hint="preview a script that imports it (its relative imports resolve to workspace paths), "
+             "or add `def main(...)` to make it a script",
+    )
 
 
 def _workspace_imports(rel: str, source: str) -> set[str]:
@@ -103,13 +140,17 @@ def build_bundle(repo_root: Path, main_file: Path, module_dir: Path, modules: di
     """
     root = repo_root.resolve()
     entry = main_file.resolve().relative_to(root).as_posix()
-    files: dict[str, str] = {entry: read_text(main_file)}
+    files: dict[str, str] = {entry: read_source(main_file, entry)}
     check_syntax(entry, files[entry])
-    files.update(modules or {})
+    check_entry(entry, files[entry])
+    for rel, text in (modules or {}).items():
+        # modules were read leniently (as wmill reads them for metadata); one with replaced
+        # bytes is read again strictly, so a module that is not UTF-8 is refused, not run garbled
+        files[rel] = read_source(root / rel, rel) if "\ufffd" in text and (root / rel).is_file() else text
 
     def from_disk(cand: str) -> str | None:
         path = root / cand
-        return read_text(path) if path.is_file() and path.resolve().is_relative_to(root) else None
+        return read_source(path, cand) if path.is_file() and path.resolve().is_relative_to(root) else None
 
     return assemble(files, entry, module_dir.resolve().relative_to(root).as_posix(), from_disk)
 

@@ -1,7 +1,8 @@
 """Code bundles of deployed scripts: what a run of ``f/a/b`` (or ``task_script("f/a/b")``) pins.
 
 A deployed run pins the script's head version (main file + ``__mod`` modules) together with the
-heads of the workspace scripts it imports, as they are deployed when the run starts.
+heads of the workspace scripts it imports, as they are deployed when the run starts, and the lock
+the version was pushed with (its environment).
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ def deployed_bundle(store: Store, path: str, script_hash: str | None = None) -> 
         return None if head is None else str(head.doc.get("content", ""))
 
     bundle = assemble(files, entry, script.module_dir(), fetch)
+    # The version runs in the environment of the locks it was pushed with (inferred and resolved
+    # at run start when it was pushed without any).
+    from wac.engine.envlock import pin_env
+
+    locks = {entry: script.lock or ""}
+    locks.update({f"{script.module_dir()}/{key}": m.lock or "" for key, m in sorted(script.modules.items())})
+    bundle = pin_env(bundle, locks, path)
     store.put_bundle(bundle.hash, bundle.files)
     return bundle, record
 

@@ -36,7 +36,14 @@ class LocalBackend:
 
     @classmethod
     def open(cls, name: str, db: Path, state_dir: Path, root: Path | None = None) -> LocalBackend:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from wac.errors import StoreError
+
+            raise StoreError(f"cannot create wac's state folder {state_dir}: {exc.strerror or exc}",
+                             hint="make the folder writable, or point WAC_STATE_DIR at a writable folder "
+                                  "(e.g. WAC_STATE_DIR=/tmp/wac-state)") from exc
         return cls(name=name, store=open_store(f"sqlite:///{db.resolve()}"), state_dir=state_dir, root=root)
 
     @property
@@ -103,9 +110,44 @@ class LocalBackend:
         from wac.engine.worker import Worker
 
         config.workspace = self.name
+        if self.root is not None and getattr(config, "repo_root", None) is None:
+            config.repo_root = str(self.root)
         worker = Worker(self.store, self.state_dir, config)
         worker.start()
         return worker
+
+    # ---- workspace objects (variables, resources, resource types)
+    def objects(self) -> Any:
+        from wac.engine.objects import Objects
+
+        return Objects(self.store)
+
+    def list_objects(self, kind: str, *, reveal: bool = False) -> list[Any]:
+        """Every object of ``kind`` (``ObjectFile``s by path); secret values only with ``reveal``."""
+        return list(self.objects().list(kind, reveal=reveal))
+
+    def get_object(self, kind: str, path: str, *, reveal: bool = False) -> Any:
+        from wac.engine.objects import label
+        from wac.errors import ObjectNotFoundError
+
+        found = self.objects().get(kind, path, reveal=reveal)
+        if found is None:
+            raise ObjectNotFoundError(f"{label(kind)} {path} not found in workspace '{self.name}'")
+        return found
+
+    def put_object(self, obj: Any, source: str | None = None) -> None:
+        """Create or replace an object; ``source`` is the file text a sync push read it from."""
+        self.objects().put(obj, source)
+
+    def delete_object(self, kind: str, path: str) -> None:
+        self.objects().delete(kind, path)
+
+    def object_source(self, kind: str, path: str) -> str | None:
+        source: str | None = self.objects().source(kind, path)
+        return source
+
+    def job_progress(self, job_id: str) -> int | None:
+        return self.store.get_progress(job_id)
 
     # ---- jobs
     def get_job(self, job_id: str) -> Job:
@@ -133,10 +175,23 @@ class LocalBackend:
     ) -> None:
         from wac.engine import approvals
 
-        if key is None:
-            key = self.store.get_job(job_id).suspended_key
+        # key None: whatever approval the job waits on, decided in the store's one transaction
+        # (reading it first, outside, could act on a state that changed meanwhile)
         secret = approvals.token_hash(token) if token is not None else None
         self.store.resume(job_id, key, secret, approved, value, approver)
+
+    def approval_info(self, job_id: str, key: str) -> dict[str, Any]:
+        """What an approval prompt shows: the stored form (``{"form", "description", "skin"}``),
+        when it times out, and fresh resume URLs (``{approvalPage, resume, cancel}``; the store
+        keeps only their secrets' hashes)."""
+        from wac.engine import approvals
+
+        info = self.store.get_approval(job_id, key)
+        return {
+            "form": info.form if info is not None else None,
+            "timeout_at": info.timeout_at if info is not None else None,
+            "urls": approvals.mint_waiting(self.store, self.name, job_id, key),
+        }
 
     def change_token(self) -> Any:
         return self.store.change_token()
@@ -145,12 +200,18 @@ class LocalBackend:
         self.store.wait_for_change(job_id, timeout, since)
 
 
-def open_local(root: Path) -> LocalBackend:
-    """The repo's embedded workspace ``local``: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
+def local_store_path(root: Path) -> Path:
+    """Where the repo's embedded store lives: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
     import os
 
     state = Path(os.environ["WAC_STATE_DIR"]) if os.environ.get("WAC_STATE_DIR") else root / ".wac"
-    return LocalBackend.open("local", state / "wac.db", state, root=root)
+    return state / "wac.db"
+
+
+def open_local(root: Path) -> LocalBackend:
+    """The repo's embedded workspace ``local``: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
+    db = local_store_path(root)
+    return LocalBackend.open("local", db, db.parent, root=root)
 
 
 def _user() -> str:

@@ -101,11 +101,15 @@ def _replay(state_dir: Path, bundle: Bundle, snaps: list[RunSnapshot]) -> dict[s
         "shim_dir": SHIM_DIR,
         "runs": [{"id": s.job.id, "args": s.job.args, "steps": s.replay_steps()} for s in snaps],
     }
+    try:
+        python, path = _interpreter(bundle)
+    except WacError as exc:
+        return _all(snaps, f"the code's environment cannot be built: {exc.message}")
     env = dict(os.environ)
-    env["PYTHONPATH"] = SRC + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = path + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     timeout = TIMEOUT_S + 0.01 * len(snaps)
     try:
-        proc = subprocess.run([sys.executable, "-m", "wac.engine.replayproc"], input=json.dumps(spec),
+        proc = subprocess.run([python, "-m", "wac.engine.replayproc"], input=json.dumps(spec),
                               capture_output=True, text=True, env=env, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return _all(snaps, f"the replay did not finish in {timeout:g}s (a body that never yields?)")
@@ -118,6 +122,20 @@ def _replay(state_dir: Path, bundle: Bundle, snaps: list[RunSnapshot]) -> dict[s
         return _all(snaps, f"the code cannot be loaded: {answer['error'].get('message')}")
     results: dict[str, dict[str, Any]] = answer["results"]
     return results
+
+
+def _interpreter(bundle: Bundle) -> tuple[str, str]:
+    """The interpreter and PYTHONPATH rounds of ``bundle`` run with: its lock's environment (built
+    when missing) when it pins one, else wac's own, as the worker's zygotes do."""
+    from wac.engine.envlock import ENV_LOCK
+
+    lock = bundle.files.get(ENV_LOCK)
+    if lock is None:
+        return sys.executable, SRC
+    from wac.engine.envs import EnvSpec, engine_path, ensure, env_python
+
+    env_dir = ensure(EnvSpec.of(lock), label="the checked code")
+    return str(env_python(env_dir)), engine_path()
 
 
 def _all(snaps: list[RunSnapshot], message: str) -> dict[str, dict[str, Any]]:

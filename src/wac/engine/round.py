@@ -46,6 +46,7 @@ class EngineHost:
         self._spec = spec
         self._store: Any = None
         self._token = Token(*spec["token"]) if spec.get("token") else None
+        self._client: Any = None
 
     def commit_step(self, key: str, value: Any, started_at: float, duration_ms: int, failed: bool) -> bool:
         """The step() fast path: commit the value to the store from this process, fenced by the
@@ -56,18 +57,40 @@ class EngineHost:
         if not self._spec.get("fast_path", True) or self._token is None:
             return False
         try:
-            if self._store is None:
-                from wac.engine.store import open_store
-
-                self._store = open_store(self._spec["store_url"], migrate=False)
-            self._store.checkpoint(self._token, key, value, requeue=False, failed=failed, started_at=started_at)
+            self.store().checkpoint(self._token, key, value, requeue=False, failed=failed, started_at=started_at)
             return True
         except WacError:  # the claim was lost, or the store cannot be used from here
             return False
 
+    def store(self) -> Any:
+        """The store, opened once per round (schema known current)."""
+        if self._store is None:
+            from wac.engine.store import open_store
+
+            self._store = open_store(self._spec["store_url"], migrate=False)
+        return self._store
+
+    def client(self) -> Any:
+        """The job's wmill client calls (:class:`~wac.engine.client_calls.RoundClient`), made on first use."""
+        if self._client is None:
+            from wac.engine.client_calls import RoundClient
+
+            self._client = RoundClient(self._spec, self.store())
+        return self._client
+
     def resume_urls(self, approval_key: str, approver: str | None) -> dict[str, str]:
-        token = approvals.approval_token(self._spec["secret"], self._spec["job_id"], approval_key)
-        return approvals.resume_urls(self._spec["workspace"], self._spec["job_id"], approval_key, token, approver)
+        """Fresh URLs for the approval; their secrets' hashes are in the store before they are
+        returned (so an URL a step sends out always works)."""
+        issued = approvals.issue(self._spec.get("base_url"), self._spec["workspace"], self._spec["job_id"],
+                                 approval_key, approver)
+        if self._token is None:
+            raise RuntimeError("get_resume_urls() needs a round claimed by a wac worker")
+        if self._store is None:
+            from wac.engine.store import open_store
+
+            self._store = open_store(self._spec["store_url"], migrate=False)
+        self._store.add_approval_tokens(self._token, approval_key, issued.rows, approver)
+        return issued.urls
 
     @staticmethod
     def _flush() -> None:
@@ -116,6 +139,9 @@ def _error_record(exc: BaseException, entry: str) -> dict[str, Any]:
     if isinstance(exc, SyntaxError) and exc.filename:
         where = f"{entry}:{exc.lineno or 0}:{exc.offset or 0}"
         message = f"{where}: syntax error: {exc.msg}"
+    elif isinstance(exc, SystemExit):  # sys.exit(3) in user code: say so, not just "3"
+        code = exc.code if exc.code is not None else 0
+        message = f"exited with code {code}" if isinstance(code, int) else f"exited: {code}"
     else:
         message = str(exc) or type(exc).__name__
     stack = "".join(traceback.format_exception(exc))
@@ -123,14 +149,42 @@ def _error_record(exc: BaseException, entry: str) -> dict[str, Any]:
 
 
 def _run(spec: dict[str, Any]) -> dict[str, Any]:
+    from wac.sdk import host as sdk_host
+
+    engine = EngineHost(spec)
+    _ENGINE[:] = [engine]
+    sdk_host.set_client(_LazyClient(engine))
+    args = spec["args"]
+    if any(isinstance(v, str) and v.startswith(("$var:", "$res:")) for v in (args or {}).values()):
+        args = engine.client().resolve_args(args)  # as Windmill's runner does, before the body runs
     main = _load_main(spec)
     if spec.get("real_wmill"):
         from wmill import client as wmill_client  # the real package, for compatibility runs
 
-        return wmill_client._run_workflow(main, spec["checkpoint"], spec["args"])  # type: ignore[no-any-return]
+        return wmill_client._run_workflow(main, spec["checkpoint"], args)  # type: ignore[no-any-return]
     from wac.sdk import run_round
 
-    return run_round(main, spec["checkpoint"], spec["args"], EngineHost(spec))
+    return run_round(main, spec["checkpoint"], args, engine)
+
+
+_ENGINE: list[EngineHost] = []  # the round's host, for the secrets its client handed out
+
+
+def _revealed() -> list[str]:
+    """Secret values this round read (the worker masks them in the job's logs)."""
+    if not _ENGINE or _ENGINE[0]._client is None:
+        return []
+    return list(dict.fromkeys(_ENGINE[0]._client.objects.revealed))
+
+
+class _LazyClient:
+    """Opens the job's client (and the store) only when a client call is made."""
+
+    def __init__(self, engine: EngineHost) -> None:
+        self._engine = engine
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine.client(), name)
 
 
 def run_child(chan_fd: int) -> int:
@@ -151,13 +205,14 @@ def run_child(chan_fd: int) -> int:
     os.environ.update(spec.get("env", {}))
     try:
         outcome = _run(spec)
-        message: dict[str, Any] = {"op": "outcome", "outcome": outcome}
+        message: dict[str, Any] = {"op": "outcome", "outcome": outcome, "mask": _revealed()}
         try:
             payload = json.dumps(message, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"the workflow returned a value that is not JSON-serialisable: {exc}") from None
     except BaseException as exc:  # SystemExit or KeyboardInterrupt from user code fail the round too
-        payload = json.dumps({"op": "error", "error": _error_record(exc, spec["entry"])}, default=str)
+        payload = json.dumps({"op": "error", "error": _error_record(exc, spec["entry"]), "mask": _revealed()},
+                             default=str)
     EngineHost._flush()
     chan.sock.sendall(payload.encode() + b"\n")
     return 0

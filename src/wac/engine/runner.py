@@ -26,6 +26,7 @@ class RoundProcess:
         self._rfile = chan.makefile("rb")
         self._log = log
         self.killed_because: str | None = None
+        self.on_close: Any = None  # called once when the worker is done with this round
 
     def send(self, message: dict[str, Any]) -> None:
         self.chan.sendall(json.dumps(message, ensure_ascii=False).encode() + b"\n")
@@ -65,15 +66,32 @@ class RoundProcess:
             self.chan.close()
         finally:
             self._log.close()
+            done, self.on_close = self.on_close, None
+            if done is not None:
+                done()
 
 
 class Zygote:
-    """A warm ``python -m wac.engine.zygote`` that forks round processes on request."""
+    """A warm ``python -m wac.engine.zygote`` that forks round processes on request.
 
-    def __init__(self) -> None:
+    By default it runs on wac's own interpreter. An environment's zygote runs on the
+    environment's ``python``, imports wac's engine from ``pythonpath`` (a folder holding only
+    wac's package) and imports the ``preimport`` modules before its first fork.
+    """
+
+    def __init__(self, python: str | None = None, pythonpath: str | None = None,
+                 preimport: tuple[str, ...] = ()) -> None:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
+        self.python = python or sys.executable
+        self._pythonpath = pythonpath
+        self.preimport = preimport
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._proc
+        return proc.pid if proc is not None and proc.poll() is None else None
 
     def start(self) -> None:
         """Start the zygote unless it is already running."""
@@ -84,10 +102,13 @@ class Zygote:
     def _start_locked(self) -> None:
         ours, theirs = socket.socketpair()
         env = dict(os.environ)
-        src = str(Path(__file__).resolve().parent.parent.parent)
+        src = self._pythonpath or str(Path(__file__).resolve().parent.parent.parent)
         env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env.pop("WAC_ZYGOTE_PREIMPORT", None)
+        if self.preimport:
+            env["WAC_ZYGOTE_PREIMPORT"] = ",".join(self.preimport)
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "wac.engine.zygote", str(theirs.fileno())],
+            [self.python, "-m", "wac.engine.zygote", str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
             env=env,

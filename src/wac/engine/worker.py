@@ -19,9 +19,10 @@ from typing import Any
 
 from wac.engine import approvals
 from wac.engine.bundle import Manifest, materialize
-from wac.engine.runner import SHIM_DIR, RoundProcess, Zygote
+from wac.engine.envzygotes import ZygotePool
+from wac.engine.runner import SHIM_DIR, RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
-from wac.errors import LostClaimError, WacError
+from wac.errors import ConflictError, JobNotFoundError, LostClaimError, StoreError, WacError
 
 WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace
 
@@ -35,6 +36,8 @@ class WorkerConfig:
     real_wmill: bool = False  # run rounds through the real ``wmill`` package instead of wac's SDK
     fast_path: bool = True  # step() commits from inside the round
     workspace: str = "local"
+    repo_root: str | None = None  # preview jobs read the repo's variable/resource files first,
+    objects_workspace: str | None = None  # then this (the current) workspace's objects, then the store's
 
 
 def is_failure_marker(value: Any) -> bool:
@@ -91,7 +94,8 @@ class Worker:
         self.state_dir = state_dir
         self.config = config or WorkerConfig()
         self.worker_id = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.zygote = Zygote()
+        self.zygotes = ZygotePool(report=self._report)  # wac's own zygote, and one per environment
+        self.zygote = self.zygotes.default
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._live: dict[str, tuple[Token, RoundProcess | None, float | None]] = {}
@@ -100,10 +104,14 @@ class Worker:
         self._last_reap = 0.0
         self._bundles: dict[str, tuple[frozenset[str], Path, Manifest]] = {}
         self.rounds_run = 0
+        #: The error that stopped this worker (a store that is gone, damaged or full, or a bug):
+        #: the worker stops at the first one instead of looping on it; its owner raises it.
+        self.fatal: WacError | None = None
+        self._fatal_lock = threading.Lock()
 
     # ---- lifecycle
     def start(self) -> None:
-        self.zygote.start()
+        self.zygotes.start()
         for i in range(self.config.slots):
             t = threading.Thread(target=self._slot_loop, name=f"wac-slot-{i}", daemon=True)
             t.start()
@@ -122,7 +130,7 @@ class Worker:
         self.store.wake()
         for t in self._threads:
             t.join(timeout)
-        self.zygote.stop()
+        self.zygotes.stop()
 
     def request_stop(self) -> None:
         """Ask the loops to end (safe from a signal handler); ``stop()`` then cleans up."""
@@ -132,6 +140,30 @@ class Worker:
         while not self._stop.wait(0.5):
             pass
 
+    def raise_if_failed(self) -> None:
+        """Raise the error that stopped this worker, if one did (after stopping it)."""
+        if self.fatal is not None:
+            self.stop()
+            raise self.fatal
+
+    def _fail(self, exc: BaseException) -> None:
+        """Stop the whole worker on an error no slot can go on after; the first one is kept."""
+        if isinstance(exc, WacError):
+            err = exc
+        else:
+            thread = threading.current_thread().name
+            err = WacError(f"worker stopped: unexpected {type(exc).__name__} in {thread}: {exc}",
+                           hint="this is a bug in wac; the job stays in the store and resumes on the next worker")
+            err.__cause__ = exc
+        with self._fatal_lock:
+            if self.fatal is None:
+                self.fatal = err
+        self._stop.set()
+        try:
+            self.store.wake()
+        except Exception:  # noqa: BLE001  (waking is a courtesy; the loops also poll _stop)
+            pass
+
     # ---- the loops
     def _slot_loop(self) -> None:
         while not self._stop.is_set():
@@ -139,9 +171,15 @@ class Worker:
                 claim = self._next_claim()
                 if claim is not None:
                     self._run_claim(claim)
-            except WacError as exc:  # a store hiccup must not kill the slot; log and go on
+            except (LostClaimError, ConflictError, JobNotFoundError) as exc:  # another process moved the job
+                self._report(f"worker: {exc.message}")
+            except StoreError as exc:  # gone, damaged, full, unwritable: going on would only repeat it
+                self._fail(exc)
+            except WacError as exc:
                 self._report(f"worker: {exc.message}")
                 self._stop.wait(0.2)
+            except Exception as exc:  # noqa: BLE001  (a slot must never die while the process lives on)
+                self._fail(exc)
 
     def _next_claim(self) -> Claim | None:
         """Claim a job, waiting for one. Only one idle slot at a time looks: a commit wakes that
@@ -185,8 +223,11 @@ class Worker:
             last_beat = now_mono
             try:
                 report = self.store.heartbeat([tok for _, (tok, _, _) in live], self.config.lease_s)
-            except WacError:
+            except (LostClaimError, ConflictError, JobNotFoundError):
                 continue
+            except Exception as exc:  # noqa: BLE001  (see _slot_loop)
+                self._fail(exc)
+                return
             for job_id, (_token, proc, _deadline) in live:
                 if proc is None:
                     continue
@@ -200,15 +241,12 @@ class Worker:
         job, token = claim.job, claim.token
         self.rounds_run += 1
         if job.entry.startswith(WORKSPACE_ENTRY):
-            path = job.entry[len(WORKSPACE_ENTRY):]
-            self._apply_error(token, error_record(
-                "NotDeployedError",
-                f"{path} is not deployed in workspace '{self.config.workspace}'; running workspace scripts "
-                "from task_script()/task_flow() needs a workspace (wac sync push)",
-            ), "")
+            self._apply_error(token, self._not_deployed(job, job.entry[len(WORKSPACE_ENTRY):]), "")
             return
         try:
             files, bundle_dir, manifest = self._bundle(job.bundle_hash)
+        except StoreError:
+            raise  # the store or its disk, not the job: the worker stops, the job stays
         except WacError as exc:
             self._apply_error(token, error_record(type(exc).__name__, exc.message), "")
             return
@@ -226,18 +264,24 @@ class Worker:
             "mod_dir": manifest.module_dir, "args": args, "checkpoint": checkpoint,
             "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
             "store_url": self.store.url, "token": [token.job_id, token.attempt, token.worker_id],
-            "secret": self.store.job_secret(job.id), "workspace": self.config.workspace,
-            "cwd": os.getcwd(), "env": {"WM_JOB_ID": "", "WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id},
+            "base_url": self._base_url(), "workspace": self.config.workspace,
+            "cwd": os.getcwd(), "env": self._job_env(job),
+            "script_path": job.script_path, "root_id": job.root_id, "slots": self.config.slots,
+            **self._preview_sources(job),
         }
         deadline = time.monotonic() + job.options.timeout if job.options.timeout else None
         with self._live_lock:
             self._live[job.id] = (token, None, deadline)
         try:
-            proc = self.zygote.spawn(spec)
-        except OSError as exc:
+            proc = self.zygotes.spawn(bundle_dir, job.script_path or job.name, spec)
+        except (OSError, WacError) as exc:  # WacError: the bundle's environment could not be built
             with self._live_lock:
                 self._live.pop(job.id, None)
-            self._apply_error(token, error_record("WorkerError", f"could not start the round: {exc}"), "")
+            if isinstance(exc, WacError):
+                hint = f"\nhint: {exc.hint}" if exc.hint else ""
+                self._apply_error(token, error_record(type(exc).__name__, exc.message + hint), "")
+            else:
+                self._apply_error(token, error_record("WorkerError", f"could not start the round: {exc}"), "")
             return
         with self._live_lock:
             self._live[job.id] = (token, proc, deadline)
@@ -248,19 +292,69 @@ class Worker:
                 self._live.pop(job.id, None)
             proc.close()
 
+    def _preview_sources(self, job: Job) -> dict[str, str | None]:
+        """Where a preview job's client reads objects before its store: the repo, the current workspace."""
+        if self.config.repo_root is None and self.config.objects_workspace is None:
+            return {}
+        if not self._in_preview(job):
+            return {}
+        return {"repo_root": self.config.repo_root, "objects_workspace": self.config.objects_workspace}
+
+    def _in_preview(self, job: Job) -> bool:
+        """A preview job, or a child of one (children read the repo's object files too)."""
+        if job.preview or job.root_id == job.id:
+            return job.preview
+        try:
+            return self.store.get_job(job.root_id).preview
+        except WacError:
+            return False
+
+    def _job_env(self, job: Job) -> dict[str, str]:
+        """The WM_* variables Windmill sets for a job, with their meaning here (docs/reference/client.md)."""
+        from wac.engine.local_backend import _user
+
+        if self.config.real_wmill:  # the real package would call a Windmill server with these
+            return {"WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id, "WM_JOB_ID": ""}
+        user = _user() or "wac"
+        return {"WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id, "WM_JOB_ID": job.id,
+               "WM_WORKSPACE": self.config.workspace, "WM_ROOT_FLOW_JOB_ID": job.root_id,
+               "WM_FLOW_JOB_ID": job.parent_id or "", "WM_JOB_PATH": job.script_path,
+               "WM_OBJECT_PATH": job.script_path, "WM_STATE_PATH": job.script_path,
+               "WM_STATE_PATH_NEW": job.script_path, "WM_BASE_URL": self.store.url,
+               "WM_USERNAME": user, "WM_EMAIL": f"{user}@localhost", "WM_PERMISSIONED_AS": f"u/{user}",
+               "WM_WORKER_GROUP": "default", "WM_FLOW_STEP_ID": job.parent_key or ""}
+
+    def _mask(self, logs: str, revealed: list[str] | None = None) -> str:
+        """Job logs never hold a secret variable's value: each is replaced by ``*****`` as Windmill does."""
+        if not logs:
+            return logs
+        from wac.engine.objects import secret_values
+
+        try:
+            values = list(secret_values(self.store))
+        except WacError:
+            values = []
+        values += [v for v in revealed or [] if isinstance(v, str) and len(v) >= 3]
+        for value in sorted(values, key=len, reverse=True):
+            logs = logs.replace(value, "*****")
+        return logs
+
     def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str) -> None:
         msg = proc.recv(None)
         if msg is None:
             self._round_died(job, token, proc)
             return
-        logs = proc.logs()
+        logs = self._mask(proc.logs(), msg.get("mask"))
         if msg.get("op") == "outcome":
             self._apply_outcome(job, token, msg["outcome"], logs, module_dir)
         else:
-            self._apply_error(token, msg.get("error") or error_record("Error", "round failed"), logs)
+            err = msg.get("error") or error_record("Error", "round failed")
+            if isinstance(err, dict):  # an exception's message or stack may quote a secret too
+                err = {k: self._mask(v, msg.get("mask")) if isinstance(v, str) else v for k, v in err.items()}
+            self._apply_error(token, err, logs)
 
     def _round_died(self, job: Job, token: Token, proc: RoundProcess) -> None:
-        logs = proc.logs()
+        logs = self._mask(proc.logs())
         why = proc.killed_because
         if why == "lost":
             return  # another worker owns the job now
@@ -307,20 +401,42 @@ class Worker:
                 store.sleep(token, outcome["key"], store.now() + seconds, logs=logs)
             elif kind == "approval":
                 key = outcome["key"]
-                secret = approvals.approval_token(store.job_secret(job.id), job.id, key)
                 timeout = outcome.get("timeout")
                 form = {k: outcome.get(k) for k in ("form", "description", "skin") if outcome.get(k) is not None}
                 store.suspend(token, key, store.now() + float(timeout) if timeout else None,
-                              approvals.token_hash(secret), form or None, logs=logs)
+                              "", form or None, logs=logs)
             else:
                 store.fail(token, error_record("ProtocolError", f"unknown round outcome {kind!r}"), logs=logs)
         except LostClaimError:
             pass
 
+    def _base_url(self) -> str | None:
+        """The http(s) root of ``wac server`` for resume URLs: the environment's, else the store's."""
+        return approvals.base_url_from_env() or self.store.get_setting("base_url")
+
+    def _not_deployed(self, job: Job, path: str) -> dict[str, Any]:
+        """The error of a child whose workspace script or flow could not be pinned."""
+        kind = None
+        if job.parent_id is not None:
+            kind = next((s.kind for s in self.store.get_steps(job.parent_id) if s.key == job.parent_key), None)
+        if kind == "flow":
+            from wac.engine.deployed import resolve_child
+
+            if resolve_child(self.store, path) is not None:
+                return error_record("NotAFlowError", f'{path} is a script, not a flow: call it with '
+                                    f'task_script("{path}") instead of task_flow("{path}")')
+            return error_record("NotDeployedError", f"no flow {path} in workspace '{self.config.workspace}' "
+                                "(the embedded engine runs scripts; flows run on a Windmill server)")
+        return error_record(
+            "NotDeployedError",
+            f"{path} is not deployed in workspace '{self.config.workspace}'; running workspace scripts "
+            "from task_script()/task_flow() needs a workspace (wac sync push)",
+        )
+
     def _pin_deployed(self, child: ChildSpec) -> ChildSpec:
         """A ``task_script("f/a/b")`` child runs the head deployed now, pinned by its bundle."""
-        if not child.entry.startswith(WORKSPACE_ENTRY):
-            return child
+        if not child.entry.startswith(WORKSPACE_ENTRY) or child.kind == "flow":
+            return child  # a flow is never a deployed script: its round says so (_not_deployed)
         from wac.engine.deployed import resolve_child
 
         found = resolve_child(self.store, child.entry[len(WORKSPACE_ENTRY):])
@@ -331,7 +447,19 @@ class Worker:
         cached = self._bundles.get(bundle_hash)
         if cached is None:
             files = self.store.get_bundle(bundle_hash)
-            cached = (frozenset(files), materialize(self.state_dir / "bundles", bundle_hash, files), Manifest.of(files))
+            folder = self.state_dir / "bundles"
+            try:
+                where = materialize(folder, bundle_hash, files)
+            except OSError as exc:
+                import errno
+
+                from wac.engine.store._sqlite_conn import disk_full
+
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise disk_full(str(folder)) from exc
+                raise StoreError(f"cannot write the code bundle under {folder}: {exc.strerror or exc}",
+                                 hint="make it writable, or set WAC_STATE_DIR to a writable folder") from exc
+            cached = (frozenset(files), where, Manifest.of(files))
             self._bundles[bundle_hash] = cached
         return cached
 

@@ -110,9 +110,25 @@ def serve(control: socket.socket) -> None:
         spare = _fork_spare(control)
 
 
+def _preimport() -> None:
+    """An environment's zygote imports the bundle's third-party modules once, before forking, so
+    rounds start with them loaded. A module that fails to import is left to the round, whose error
+    then names it."""
+    import importlib
+
+    names = os.environ.pop("WAC_ZYGOTE_PREIMPORT", "")
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        for name in filter(None, names.split(",")):
+            try:
+                importlib.import_module(name)
+            except BaseException:  # noqa: BLE001  (any failure is the round's to report)
+                sys.modules.pop(name, None)
+
+
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     _die_with_parent()
+    _preimport()
     _warm_up()
     # Keep the collector away from everything loaded so far: a forked round that runs a GC pass
     # would otherwise touch (and copy) every page of the zygote's heap.

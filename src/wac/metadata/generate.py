@@ -104,6 +104,7 @@ def generate(
         lock.remove_script(outcome.item.remote_path)
         lock.update(outcome.state.entries)
         result.updated.append(outcome.item.local_path)
+    _regenerate_bundles(plan, options, result)
     for dep in plan.dependencies:
         lock.update({dep.local_path: plan.dependency_hashes[dep.local_path]})
         result.dependencies_recorded += 1
@@ -111,6 +112,25 @@ def generate(
     lock.save()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _regenerate_bundles(plan: Plan, options: GenerateOptions, result: GenerateResult) -> None:
+    """Flows and apps: Python inline locks, then their hashes (--schema-only plans none)."""
+    from wac.metadata.bundles import regenerate_bundles
+
+    stale = [plan.bundles[i.local_path] for i in plan.items if i.kind in ("flow", "app")]
+    if not stale:
+        return
+    assert plan.lockfile is not None
+
+    def resolve(code: str) -> str:
+        (analysis,) = analyze_many([(code, "inline_script.py", "inline_script", None)], detail="metadata")
+        return options.resolver.resolve(list(analysis.requirements))
+
+    done = regenerate_bundles(stale, plan.lockfile, resolve)
+    result.updated += done.updated
+    result.failed += done.failed
+    result.locks_written += done.locks_written
 
 
 def _python(outcome: _Outcome) -> bool:

@@ -16,21 +16,25 @@ from pathlib import Path
 from typing import Any, Literal
 
 from wac.errors import WacError
+from wac.metadata.bundles import BundleState, load_bundle_state
 from wac.metadata.scope import in_folder, normalize_folder
 from wac.metadata.state import ScriptState, load_state
+from wac.project.bundles import discover_bundles
 from wac.project.collation import sort_key
 from wac.project.config import RepoConfig
-from wac.project.discovery import ScriptRef, discover
+from wac.project.discovery import Discovery, ScriptRef, discover
 from wac.project.hashing import dependency_file_hash
 from wac.project.lockfile import Lockfile, load_lockfile
 from wac.project.textio import read_text
 
 CONTENT_CHANGED = "content changed"
+LOCK_MISSING = "lock file missing"
+_INLINE_LOCK = re.compile(r"""^lock:[ \t]*['"]?!inline[ \t]+([^'"\r\n]+?)['"]?[ \t]*\r?$""", re.MULTILINE)
 DEPENDENCIES_DIR = "dependencies"
 
 # Only files matching this can import a workspace script (Windmill's own loader test).
-_MAY_IMPORT_WORKSPACE = re.compile(r"^[ \t]*(?:from|import)[ \t]+(?:\.|[fu]\.)", re.M)
-_REQ_ANNOTATION = re.compile(r"^#\s?(extra_)?requirements:(.*)$", re.M)
+_MAY_IMPORT_WORKSPACE = re.compile(r"^[ \t]*(?:from|import)[ \t]+(?:\.|[fu]\.)", re.MULTILINE)
+_REQ_ANNOTATION = re.compile(r"^#\s?(extra_)?requirements:(.*)$", re.MULTILINE)
 
 ImportsFn = Callable[[ScriptRef, str], tuple[str, ...]]
 
@@ -39,7 +43,7 @@ ImportsFn = Callable[[ScriptRef, str], tuple[str, ...]]
 class PlanItem:
     """One stale item."""
 
-    kind: Literal["script", "dependency"]
+    kind: Literal["script", "dependency", "flow", "app"]
     local_path: str
     remote_path: str
     reason: str
@@ -68,11 +72,23 @@ class Plan:
     dependency_hashes: dict[str, str] = field(default_factory=dict)
     lockfile: Lockfile | None = None
     missing_metadata: list[str] = field(default_factory=list)
+    bundles: dict[str, BundleState] = field(default_factory=dict)
+    checked: tuple[str, ...] = ("scripts", "flows", "apps")
 
     @property
     def scripts(self) -> list[PlanItem]:
         """The stale scripts."""
         return [i for i in self.items if i.kind == "script"]
+
+    @property
+    def flows(self) -> list[PlanItem]:
+        """The stale flows."""
+        return [i for i in self.items if i.kind == "flow"]
+
+    @property
+    def apps(self) -> list[PlanItem]:
+        """The stale apps and raw apps."""
+        return [i for i in self.items if i.kind == "app"]
 
     @property
     def dependencies(self) -> list[PlanItem]:
@@ -128,6 +144,10 @@ def plan(
     strict_folder_boundaries: bool = False,
     imports_of: ImportsFn | None = None,
     lockfile: Lockfile | None = None,
+    *,
+    skip_scripts: bool = False,
+    skip_flows: bool = False,
+    skip_apps: bool = False,
 ) -> Plan:
     """Compute what generate-metadata would regenerate, and why. Reads the repo, writes nothing.
 
@@ -138,10 +158,14 @@ def plan(
         strict_folder_boundaries: keep only items inside ``folder``; warn about importers outside.
         imports_of: workspace-import extractor (default: the parser), injectable for tests.
         lockfile: an already loaded wmill-lock.yaml.
+        skip_scripts: leave scripts out (``--skip-scripts``); likewise ``skip_flows``, ``skip_apps``.
     """
     lock = lockfile or load_lockfile(root)
-    found = discover(root, config)
+    found = discover(root, config) if not skip_scripts else Discovery(scripts=[], skipped=[])
     result = Plan(items=[], skipped=list(found.skipped), scanned=len(found.scripts), lockfile=lock)
+    result.checked = tuple(
+        k for k, skip in (("scripts", skip_scripts), ("flows", skip_flows), ("apps", skip_apps)) if not skip
+    )
 
     by_remote: dict[str, ScriptRef] = {}
     reasons: dict[str, str] = {}
@@ -163,6 +187,8 @@ def plan(
                 for key, value in state.entries.items()
                 if not key.endswith("+__script_hash") and "+" in key and lock.get(key) != value
             )
+        elif state.metadata_exists and _lock_missing(root, state.metadata_text):
+            reasons[ref.remote_path] = LOCK_MISSING
 
     deps = dependency_files(root)
     stale_deps = []
@@ -235,8 +261,52 @@ def plan(
                 stale_modules.get(remote, ()),
             )
         )
+    if not (skip_flows and skip_apps):
+        _plan_bundles(root, config, lock, result, folder, skip_flows, skip_apps)
+    if folder and normalize_folder(folder):
+        # errors of files outside the selection do not fail it
+        result.skipped = [(p, r) for p, r in result.skipped if in_folder(p, p, folder) or _under(p, folder)]
     result.warnings.sort(key=sort_key)
     return result
+
+
+def _under(local_path: str, folder: str) -> bool:
+    norm = normalize_folder(folder)
+    stem = re.sub(r"\.[^/.]+$", "", local_path)
+    return local_path == norm or local_path.startswith(norm + "/") or stem == norm
+
+
+def _lock_missing(root: Path, metadata_text: str) -> bool:
+    """True when the metadata names an ``!inline`` lock file that does not exist (a stale lock)."""
+    match = _INLINE_LOCK.search(metadata_text)
+    return match is not None and not (root / match.group(1).strip()).is_file()
+
+
+def _plan_bundles(
+    root: Path, config: RepoConfig, lock: Lockfile, result: Plan, folder: str | None,
+    skip_flows: bool, skip_apps: bool,
+) -> None:
+    """Stale flows and apps (wmill's ``isInsideFolder`` for FOLDER); malformed ones are skipped."""
+    norm = normalize_folder(folder) if folder else ""
+    for ref in discover_bundles(root, config):
+        is_flow = ref.kind == "flow"
+        if (skip_flows and is_flow) or (skip_apps and not is_flow):
+            continue
+        if norm:
+            no_ext = re.sub(r"\.[^/.]+$", "", norm)
+            inside = ref.folder == norm or ref.folder.startswith(norm + "/") or ref.folder in (norm, no_ext)
+            if not inside:
+                continue
+        result.scanned += 1
+        try:
+            state = load_bundle_state(ref, lock)
+        except WacError as exc:
+            result.skipped.append((f"{ref.folder}/{ref.definition}", exc.message))
+            continue
+        result.bundles[ref.folder] = state
+        if state.stale(lock):
+            kind: Literal["flow", "app"] = "flow" if is_flow else "app"
+            result.items.append(PlanItem(kind, ref.folder, ref.remote_path, CONTENT_CHANGED, state.changed))
 
 
 def _imports(states: list[ScriptState], imports_of: ImportsFn | None) -> list[tuple[str, ...]]:

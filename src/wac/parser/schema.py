@@ -9,7 +9,8 @@ signature, and every mapping is returned in the CLI's key order.
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from wac.parser.collation import sort_mappings
 from wac.parser.signature import Arg
@@ -22,8 +23,9 @@ _PRESERVED = (
     "customErrorMessage", "required", "showExpr", "password", "order", "dateFormat", "title",
     "placeholder",
 )
-_KEPT_ITEM_FIELDS = ("properties", "required", "additionalProperties", "description",
-                     "resourceType")
+# ITEMS_PRESERVED_FIELDS of the CLI: what an object list keeps of the old ``items``
+_KEPT_ITEM_FIELDS = ("properties", "required", "additionalProperties", "enum", "resourceType",
+                     "contentEncoding", "description")
 _UNSET = object()  # JavaScript `undefined`: the key is dropped when assigned
 
 
@@ -101,8 +103,8 @@ def _new_fields(typ: Typ, old: Mapping[str, Any]) -> dict[str, Any]:
         return {"type": "string", "format": "date"}
     if typ == "sql":
         return {"type": "string", "format": "sql"}
-    if not isinstance(typ, tuple):  # unknown
-        return {"type": old.get("type", "")}
+    if not isinstance(typ, tuple):  # unknown: `oldS.type ?? "object"`
+        return {"type": old["type"] if old.get("type") is not None else "object"}
     kind = typ[0]
     if kind == "str":
         if typ[1]:
@@ -137,7 +139,7 @@ def _list_fields(item: Typ, old: Mapping[str, Any]) -> dict[str, Any]:
             new.update(items={"type": "string", "enum": list(item[1])}, originalType="enum[]")
         else:
             items: dict[str, Any] = {"type": "string"}
-            if old_items.get("enum") is not None:
+            if "enum" in old_items:  # `enum: oldS.items?.enum`: a null enum stays null
                 items["enum"] = old_items["enum"]
             new.update(items=items, originalType="string[]")
     elif isinstance(item, tuple) and item[0] == "resource":
@@ -148,12 +150,18 @@ def _list_fields(item: Typ, old: Mapping[str, Any]) -> dict[str, Any]:
         if item[2]:
             items = {"type": "object", "properties": _object_properties(item[2], None)}
         else:
-            items = {"type": "object"}
-            items.update({k: old_items[k] for k in _KEPT_ITEM_FIELDS if k in old_items})
+            items = _kept_items(old_items)
         new.update(items=items, originalType="record[]")
     else:
-        new.update(items={"type": "object"}, originalType="object[]")
+        new.update(items=_kept_items(old_items), originalType="object[]")
     return new
+
+
+def _kept_items(old_items: Mapping[str, Any]) -> dict[str, Any]:
+    """``{type: oldS.items?.type || "object"}`` plus the old items' preserved fields."""
+    items: dict[str, Any] = {"type": old_items.get("type") or "object"}
+    items.update({k: old_items[k] for k in _KEPT_ITEM_FIELDS if old_items.get(k, _UNSET) is not _UNSET})
+    return items
 
 
 def apply_typ(typ: Typ, prop: dict[str, Any]) -> None:
@@ -162,21 +170,31 @@ def apply_typ(typ: Typ, prop: dict[str, Any]) -> None:
     for field in _PRESERVED:
         if field in prop:
             new[field] = prop[field]
+    # the CLI's if/else chain, in its order (JavaScript `==`: null and undefined alike)
     if prop.get("type") != new.get("type"):
         for key in new:
             if key != "description":
                 prop.pop(key, None)
+    elif prop.get("format") in ("date", "date-time") and new.get("format") == "string":
+        new["format"] = prop["format"]
     elif new.get("format") == "date-time" and prop.get("format") == "date":
         new["format"] = "date"
+    elif new.get("format") in ("date", "date-time"):
+        new["format"] = prop.get("format", _UNSET)
     elif _items_type(prop) != _items_type(new):
         prop.pop("items", None)
+    elif prop.get("type") == "string" and prop.get("format") is not None:
+        new["format"] = prop["format"]
+    new_format = new.get("format")
+    if (prop.get("type") != new.get("type") or new.get("type") != "string") and (
+        new_format is None or new_format is _UNSET
+    ):
+        prop.pop("format", None)
     for key, value in new.items():
         if value is _UNSET:
             prop.pop(key, None)
         else:
             prop[key] = value
-    if "format" not in new and new.get("type") != "string":
-        prop.pop("format", None)
 
 
 def _items_type(prop: Mapping[str, Any]) -> Any:

@@ -106,7 +106,7 @@ def annotation_typ(node: cst.BaseExpression | None) -> tuple[Typ, bool]:
         head = node.value.value
         if head == "Optional":
             inner = _single_index(node)
-            return (annotation_typ(inner)[0] if inner is not None else UNKNOWN), True
+            return (_optional_inner(annotation_typ(inner)[0]) if inner is not None else UNKNOWN), True
         if head in ("list", "List"):
             inner = _single_index(node)
             return ("list", item_typ(inner) if inner is not None else UNKNOWN), False
@@ -115,7 +115,7 @@ def annotation_typ(node: cst.BaseExpression | None) -> tuple[Typ, bool]:
         return UNKNOWN, False
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
         if isinstance(node.right, cst.Name) and node.right.value == "None":
-            return annotation_typ(node.left)[0], True
+            return _optional_inner(annotation_typ(node.left)[0]), True
         return UNKNOWN, False
     if isinstance(node, cst.Name):
         return name_typ(node.value), False
@@ -123,6 +123,11 @@ def annotation_typ(node: cst.BaseExpression | None) -> tuple[Typ, bool]:
         dotted = dotted_name(node)
         return (_dotted_typ(dotted) if dotted else UNKNOWN), False
     return UNKNOWN, False
+
+
+def _optional_inner(typ: Typ) -> Typ:
+    """Windmill's parser: a bare ``list`` under ``Optional[...]`` / ``| None`` is unknown."""
+    return UNKNOWN if typ == ("list", None) else typ
 
 
 def item_typ(node: cst.BaseExpression) -> Typ:

@@ -1,4 +1,4 @@
-"""``wmill-lock.yaml``: version v2 (flat keys) read/write, legacy v1 (nested per script) read/write."""
+"""``wmill-lock.yaml``: version v2 (flat keys) and legacy v1 (nested per item), read and written as the CLI does."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from wac.errors import MetadataError
-from wac.project.hashing import SCRIPT_HASH_KEY
 from wac.project.textio import atomic_write, read_text
 from wac.project.yamlio import dump_yaml, load_yaml
 
@@ -23,11 +22,14 @@ class LockfileError(MetadataError):
 
 @dataclass
 class Lockfile:
-    """The hashes of ``wmill-lock.yaml`` as one flat ``{key: hash}`` map (``R``, ``R+key``, ...).
+    """``wmill-lock.yaml`` as the wmill CLI holds it: the raw ``locks`` mapping, edited in place.
 
-    ``version`` is ``"v2"``, ``"v1"``, or None for a legacy file without a version key; legacy and
-    v1 files keep their nested ``R: {__script_hash: .., extract.py: ..}`` shape when written back.
-    Unknown top-level keys are preserved.
+    ``version`` is ``"v2"`` (flat keys ``R``, ``R+sub``), ``"v1"`` or None (legacy: a sub-entry is
+    stored nested, ``R: {sub: hash}``). Reads and writes follow the CLI's
+    ``checkifMetadataUptodate`` / ``clearGlobalLock`` / ``updateMetadataGlobalLock`` exactly: keys
+    are kept as written (``./`` prefixes included), a v2 clear drops ``R``, ``R+*``, ``./R`` and
+    ``./R+*`` (so a nested ``R: {...}`` left by an older CLI goes too), a legacy file is never
+    cleared. Unknown top-level keys are preserved.
     """
 
     path: Path
@@ -42,25 +44,64 @@ class Lockfile:
         return self.version != "v2"
 
     def get(self, key: str) -> Any:
-        """The recorded value of ``key`` (None when absent)."""
-        return self.locks.get(key)
+        """The recorded value of ``R`` or ``R+sub`` (None when absent), as the CLI looks it up."""
+        path, plus, sub = key.partition("+")
+        return self.lookup(path, sub if plus else None)
+
+    def lookup(self, path: str, subpath: str | None = None) -> Any:
+        """The value the CLI compares with a fresh hash for ``path`` (and ``subpath``)."""
+        path = _normal(path)
+        if not self.nested:
+            full = f"{path}+{_normal(subpath)}" if subpath else path
+            value = self.locks.get(full)
+            return value if value is not None else self.locks.get("./" + full)
+        for key in (path, "./" + path):
+            obj = self.locks.get(key)
+            value = obj.get(subpath) if subpath and isinstance(obj, dict) else obj
+            if value is not None:
+                return value
+        return None
+
+    def clear(self, path: str) -> None:
+        """``clearGlobalLock``: drop ``R`` and ``R+*`` (v2 only; a legacy file keeps them)."""
+        if self.nested:
+            return
+        key = _normal(path)
+        legacy = "./" + key
+        for k in list(self.locks):
+            if k in (key, legacy) or k.startswith((key + "+", legacy + "+")):
+                del self.locks[k]
+
+    def set(self, path: str, value: str, subpath: str | None = None) -> None:
+        """``updateMetadataGlobalLock``: record one hash."""
+        if not self.nested:
+            key = _normal(path)
+            self.locks[f"{key}+{_normal(subpath)}" if subpath else key] = value
+        elif subpath:
+            prev = self.locks.get(path)
+            if not isinstance(prev, dict):
+                prev = {}
+                self.locks[path] = prev
+            prev[subpath] = value
+        else:
+            self.locks[path] = value
 
     def remove_script(self, remote_path: str) -> None:
-        """Delete ``R`` and every ``R+...`` key."""
-        prefix = remote_path + "+"
-        for key in [k for k in self.locks if k == remote_path or k.startswith(prefix)]:
-            del self.locks[key]
+        """Delete ``R`` and every ``R+...`` key (see :meth:`clear`)."""
+        self.clear(remote_path)
 
     def update(self, entries: dict[str, str]) -> None:
-        """Set ``entries``."""
-        self.locks.update(entries)
+        """Set ``entries`` given as flat ``R`` / ``R+sub`` keys."""
+        for key, value in entries.items():
+            path, plus, sub = key.partition("+")
+            self.set(path, value, sub if plus else None)
 
     def render(self) -> str:
         """The file's text, byte-identical to the CLI's."""
         doc: dict[str, Any] = dict(self.extra)
         if self.version is not None:
             doc["version"] = self.version
-        doc["locks"] = _nest(self.locks) if self.nested else dict(self.locks)
+        doc["locks"] = dict(self.locks)
         return dump_yaml(doc)
 
     def save(self) -> None:
@@ -69,32 +110,9 @@ class Lockfile:
         self.existed = True
 
 
-def _nest(flat: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    scripts_with_modules = {
-        k[: -len(SCRIPT_HASH_KEY) - 1] for k in flat if k.endswith("+" + SCRIPT_HASH_KEY)
-    }
-    for key, value in flat.items():
-        remote, plus, sub = key.partition("+")
-        if plus and remote in scripts_with_modules:
-            bucket = out.setdefault(remote, {})
-            if isinstance(bucket, dict):
-                bucket[sub] = value
-                continue
-        out[key] = value
-    return out
-
-
-def _flatten(locks: dict[str, Any]) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in locks.items():
-        key = str(key).removeprefix("./")
-        if isinstance(value, dict):
-            for sub, sub_value in value.items():
-                flat[f"{key}+{sub}"] = sub_value
-        else:
-            flat[key] = value
-    return flat
+def _normal(path: str) -> str:
+    n = path.replace("\\", "/")
+    return n.removeprefix("./")
 
 
 def load_lockfile(root: Path) -> Lockfile:
@@ -127,6 +145,5 @@ def load_lockfile(root: Path) -> Lockfile:
     if not isinstance(locks, dict):
         raise LockfileError(f"{LOCKFILE_NAME} is malformed ('locks' must be a mapping).")
     extra = {k: v for k, v in data.items() if k not in ("version", "locks")}
-    nested_ok = version != "v2"
-    flat = _flatten(locks) if nested_ok else {str(k).removeprefix("./"): v for k, v in locks.items()}
-    return Lockfile(path=path, version=version, locks=flat, extra=extra, existed=True)
+    raw = {str(k): v for k, v in locks.items()}
+    return Lockfile(path=path, version=version, locks=raw, extra=extra, existed=True)

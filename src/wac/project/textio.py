@@ -37,6 +37,33 @@ def decode_text(data: bytes, path: str | os.PathLike[str] = "<bytes>") -> str:
     return data.decode("utf-8", errors="replace")
 
 
+def decode_source(data: bytes, path: str | os.PathLike[str] = "<bytes>") -> str:
+    """Decode a script about to run: as :func:`decode_text`, but bytes that are not UTF-8 are
+    refused (Python refuses such a file too) instead of replaced, with a WAC002 diagnostic."""
+    if data.startswith(_UTF8_BOM):
+        data = data[3:]
+    for bom, name in _OTHER_BOMS:
+        if data.startswith(bom):
+            raise EncodingError(f"{path}:1:1 WAC002 source cannot be decoded: the file is {name} encoded")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise EncodingError(
+            f"{path}:{line}:{col} WAC002 source cannot be decoded: byte 0x{data[exc.start]:02x} is not UTF-8 "
+            "(the file looks Latin-1 or another legacy encoding)") from None
+
+
+def read_source(path: Path, shown: str | None = None) -> str:
+    """Read a script to run with :func:`decode_source`; an unreadable file is a MetadataError."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MetadataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return decode_source(data, shown or path)
+
+
 def read_text(path: Path) -> str:
     """Read ``path`` as text with :func:`decode_text`; an unreadable file is a MetadataError."""
     try:
@@ -49,8 +76,11 @@ def read_text(path: Path) -> str:
 def atomic_write(path: Path, text: str | bytes) -> None:
     """Write ``path`` through a temporary file in the same folder and ``os.replace``."""
     data = text.encode("utf-8") if isinstance(text, str) else text
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise write_error(path.parent, exc) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -68,13 +98,30 @@ def atomic_write(path: Path, text: str | bytes) -> None:
         raise
 
 
+def write_error(folder: Path, exc: OSError) -> Exception:
+    """One clear error for a folder of the repo that cannot be written (read-only, full, denied)."""
+    import errno
+
+    from wac.errors import WriteError
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        from wac.engine.store._sqlite_conn import disk_full
+
+        return disk_full(str(folder))
+    return WriteError(f"cannot write in {folder}: {exc.strerror or exc}",
+                      hint="make the repo writable (WAC_STATE_DIR only moves wac's own state: "
+                           "the store and bundles, not files next to your scripts)")
+
+
 def create_exclusive(path: Path, text: str) -> bool:
     """Create ``path`` with ``text`` unless it exists (as the CLI's ``wx`` flag). True if created."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
         return False
+    except OSError as exc:
+        raise write_error(path.parent, exc) from exc
     with os.fdopen(fd, "wb") as fh:
         fh.write(text.encode("utf-8"))
     return True

@@ -22,3 +22,17 @@ class RoundHost(Protocol):
     def resume_urls(self, approval_key: str, approver: str | None) -> dict[str, str]:
         """``{"approvalPage", "resume", "cancel"}`` for the approval that will use ``approval_key``."""
         ...
+
+
+# The wmill client of the job this process runs (set by the engine's round process; None
+# elsewhere). The ``wmill`` package served by the engine calls through it.
+_client: Any = None
+
+
+def set_client(client: Any) -> None:
+    global _client
+    _client = client
+
+
+def current_client() -> Any:
+    return _client

@@ -180,7 +180,7 @@ def _remote(kind: str, path: str, opts: dict[str, Any] | None) -> Callable[..., 
     name = path.rsplit("/", 1)[-1]
     what = f'task_{kind}("{path}")'
 
-    def wrapper(**kwargs: Any) -> Any:
+    def call(**kwargs: Any) -> Any:
         if task_body_kind():
             raise NotInWorkflowError(
                 f"{what} cannot be called from inside a task: a task runs as a single job and cannot "
@@ -191,12 +191,35 @@ def _remote(kind: str, path: str, opts: dict[str, Any] | None) -> Callable[..., 
             raise NotInWorkflowError(f"{what} can only be called inside a @workflow")
         return next_step(state, name, path, None, kind, opts, kwargs)
 
-    wrapper.__name__ = name
-    wrapper.__qualname__ = name
-    wrapper._is_task = True  # type: ignore[attr-defined]
-    wrapper._task_path = path  # type: ignore[attr-defined]
-    wrapper.__wac_task__ = TaskDef(name=name, path=path, dispatch_type=kind, options=opts)  # type: ignore[attr-defined]
-    return wrapper
+    return _RemoteTask(call, name, path, what, TaskDef(name=name, path=path, dispatch_type=kind, options=opts))
+
+
+class _RemoteTask:
+    """What ``task_script()`` / ``task_flow()`` return: a task to call with keyword arguments.
+
+    Awaiting it without calling it (``await task_script("f/x")``) is a common slip; it raises a
+    TypeError that says what to write instead of Python's "object … can't be used in 'await'"."""
+
+    _is_task = True
+
+    def __init__(self, call: Callable[..., Any], name: str, path: str, what: str, definition: TaskDef) -> None:
+        self._call = call
+        self.__name__ = self.__qualname__ = name
+        self._task_path = path
+        self._what = what
+        self.__wac_task__ = definition
+
+    def __call__(self, **kwargs: Any) -> Any:
+        return self._call(**kwargs)
+
+    def __await__(self) -> Any:
+        raise TypeError(
+            f"{self._what} is a task, not a result: call it with its arguments, then await the call: "
+            f"await {self._what}(x=1)  (or await {self._what}() when it takes none)"
+        )
+
+    def __repr__(self) -> str:
+        return f"<task {self._what}>"
 
 
 def task_script(

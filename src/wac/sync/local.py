@@ -105,3 +105,22 @@ def by_remote_path(refs: Iterable[ScriptRef]) -> dict[str, ScriptRef]:
             )
         out[ref.remote_path] = ref
     return out
+
+
+def orphan_module_dirs(root: Path, refs: Iterable[ScriptRef]) -> list[str]:
+    """``x__mod/`` folders under f/ u/ g/ that belong to no script (no ``x.py``, no entry file).
+
+    Neither wmill nor wac syncs their files: a push says so instead of losing them silently.
+    """
+    owned = {ref.module_dir.resolve() for ref in refs}
+    out: list[str] = []
+    for top in ("f", "u", "g"):
+        base = root / top
+        if not base.is_dir():
+            continue
+        for folder in sorted(base.rglob("*__mod")):
+            if folder.is_dir() and folder.resolve() not in owned and not any(
+                part.endswith("__mod") for part in folder.relative_to(root).parts[:-1]
+            ):
+                out.append(folder.relative_to(root).as_posix())
+    return out

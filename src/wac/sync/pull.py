@@ -27,7 +27,13 @@ from wac.project.scriptmeta import INLINE_PREFIX, default_schema, render_metadat
 from wac.project.textio import decode_text
 from wac.sync.local import FileView, LocalEntry
 from wac.sync.paths import (
-    default_layout, entry_path, in_scope, lock_path, metadata_path, module_key_problem, module_lock_key,
+    default_layout,
+    entry_path,
+    in_scope,
+    lock_path,
+    metadata_path,
+    module_key_problem,
+    module_lock_key,
     remote_path_problem,
 )
 from wac.sync.state import digest
@@ -97,7 +103,7 @@ class PullPlan:
 
 
 def script_files(
-    script: NewScript, local: LocalEntry | None, layout: str, main_file: str,
+    script: NewScript, local: LocalEntry | None, layout: str, main_file: str, layout_recorded: bool = False,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """``({repo-relative path: text}, metadata document)`` of one remote script in ``layout``."""
     r = script.path
@@ -105,12 +111,18 @@ def script_files(
     meta_file = local.metadata_file if local is not None and local.metadata_file else metadata_path(r, layout)
     lock_file = local.lock_file if local is not None and local.lock_file else lock_path(r, layout)
     lock_text: str | None = None
+    pushed_text: str | None = None
     if script.metadata is not None:
         doc = copy.deepcopy(script.metadata)
         value = doc.get("lock")
         if isinstance(value, str) and value.startswith(INLINE_PREFIX):
             doc["lock"] = INLINE_PREFIX + lock_file
             lock_text = script.lock or ""
+        if script.metadata_text is not None and meta_file.endswith(".yaml"):
+            pushed_text = _repoint(script.metadata_text, value, doc.get("lock"))
+    elif layout_recorded:  # pushed without a metadata file: none comes back
+        files.update(_module_files(script, r + MOD_SUFFIX))
+        return files, {}
     else:  # the wmill CLI's conversion of the workspace export (spec 4.3)
         doc = {"summary": script.summary, "description": script.description, "kind": script.kind,
                "schema": script.schema if script.schema is not None else default_schema()}
@@ -122,15 +134,33 @@ def script_files(
         doc.update(script.options)
         if script.has_preprocessor:
             doc["has_preprocessor"] = True
-    files[meta_file] = render_metadata(doc, as_json=meta_file.endswith(".json"))
+    files[meta_file] = pushed_text if pushed_text is not None else render_metadata(
+        doc, as_json=meta_file.endswith(".json"))
     if lock_text is not None:
         files[lock_file] = lock_text
-    mod_dir = r + MOD_SUFFIX
+    files.update(_module_files(script, r + MOD_SUFFIX))
+    return files, doc
+
+
+def _module_files(script: NewScript, mod_dir: str) -> dict[str, str]:
+    files: dict[str, str] = {}
     for key, module in sorted(script.modules.items()):
         files[f"{mod_dir}/{key}"] = module.content
         if module.lock is not None and (module.lock or script.metadata is not None):
             files[f"{mod_dir}/{module_lock_key(key)}"] = module.lock
-    return files, doc
+    return files
+
+
+def _repoint(text: str, old: Any, new: Any) -> str | None:
+    """The pushed text with its ``!inline`` lock reference moved from ``old`` to ``new``.
+
+    None when that cannot be done exactly (the caller then renders the document).
+    """
+    if old == new:
+        return text
+    if not (isinstance(old, str) and isinstance(new, str)) or text.count(old) != 1:
+        return None
+    return text.replace(old, new)
 
 
 def _same_text(current: bytes, text: str) -> bool:
@@ -184,7 +214,7 @@ def plan_pull(
         if loc is None and not in_scope(config, main):
             plan.skipped.append(s.path)
             continue
-        texts, doc = script_files(s, loc, layout, main)
+        texts, doc = script_files(s, loc, layout, main, layout_recorded)
         changes: list[FileChange] = []
         record: dict[str, str] = {}
         for path, text in texts.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,13 +83,14 @@ class PushPlan:
 
 def plan_push(
     local: Sequence[LocalScript], remote: Sequence[ScriptVersion], config: RepoConfig, *,
-    layout_recorded: bool,
+    layout_recorded: bool, keep: Collection[str] = (),
 ) -> PushPlan:
     """Compare the repo's scripts with the workspace's live ones.
 
     Added: only local. Changed: both, different fingerprints. Deleted: live in the workspace, not
     in the repo, and where the repo would keep it is inside wmill.yaml's includes/excludes.
     ``layout_recorded``: the workspace keeps each version's metadata and layout (wac's backends).
+    ``keep``: remote paths left as they are (scripts skipped as invalid are not deletions).
     """
     heads = {v.path: v for v in remote}
     plan = PushPlan()
@@ -110,7 +111,7 @@ def plan_push(
         else:
             items.append(PushItem("change", s.path, loc.ref.local_path, s, head.hash, loc.stale))
     for path, head in heads.items():
-        if path in seen:
+        if path in seen or path in keep:
             continue
         entry = remote_entry(head.script, layout_recorded or head.script.metadata is not None, config.default_ts)
         if entry is not None and in_scope(config, entry):

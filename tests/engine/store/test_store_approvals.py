@@ -13,6 +13,7 @@ def _suspended(store: Store, clock: FakeClock, timeout: float | None = 60) -> st
     job_id = store.submit(spec())
     c = claim_job(store, job_id)
     deadline = None if timeout is None else clock.t + timeout
+    store.add_approval_tokens(c.token, "approval", [("hash-1", "page")], None)
     store.suspend(c.token, "approval", deadline, "hash-1", {"form": {"x": 1}}, logs="waiting\n")
     return job_id
 
@@ -101,3 +102,72 @@ def test_cancelling_a_suspended_job_retires_its_approval(store: Store, clock: Fa
     clock.advance(10)
     assert store.reap() == 0 and store.next_due(ANY_TAG) is None
     assert store.get_job(job_id).status == "cancelled"
+
+
+def _with_links(store: Store, form: dict | None = None, approver: str | None = None) -> str:
+    job_id = store.submit(spec())
+    c = claim_job(store, job_id)
+    store.add_approval_tokens(c.token, "approval", [("h-page", "page"), ("h-resume", "resume"),
+                                                    ("h-cancel", "cancel")], approver)
+    store.suspend(c.token, "approval", None, "", {"form": form} if form else None)
+    return job_id
+
+
+@pytest.mark.parametrize(("secret", "approved"), [("h-cancel", True), ("h-resume", False)])
+def test_a_cancel_secret_never_approves_and_a_resume_secret_never_rejects(
+    store: Store, secret: str, approved: bool
+) -> None:
+    job_id = _with_links(store)
+    before = (store.get_job(job_id), store.get_steps(job_id))
+    with pytest.raises(ConflictError) as info:
+        store.resume(job_id, "approval", secret, approved, None, None)
+    assert "link" in info.value.message
+    assert (store.get_job(job_id), store.get_steps(job_id)) == before
+
+
+def test_the_page_secret_may_reject(store: Store) -> None:
+    job_id = _with_links(store)
+    store.resume(job_id, "approval", "h-page", False, None, "eve")
+    assert store.get_steps(job_id)[0].value == {"value": None, "approver": "eve", "approved": False}
+
+
+def test_an_approver_bound_to_a_link_cannot_be_swapped_and_is_recorded(store: Store) -> None:
+    job_id = _with_links(store, approver="alice")
+    assert store.check_approval_secret(job_id, "approval", "h-resume") == ("resume", "alice")
+    with pytest.raises(ConflictError) as info:
+        store.resume(job_id, "approval", "h-resume", True, None, "alic0")
+    assert "alice" in info.value.message
+    assert store.get_job(job_id).status == "suspended"
+    store.resume(job_id, "approval", "h-resume", True, None, None)
+    assert store.get_steps(job_id)[0].value["approver"] == "alice"
+
+
+def test_an_approving_value_must_fit_the_form_and_a_misfit_changes_nothing(store: Store) -> None:
+    from wac.errors import ArgsError
+
+    form = {"type": "object", "properties": {"amount": {"type": "integer", "maximum": 100},
+                                             "tier": {"type": "string", "enum": ["a", "b"]}},
+            "required": ["amount"]}
+    job_id = _with_links(store, form=form)
+    for bad in (None, {}, {"amount": "7"}, {"amount": 101}, {"amount": 1, "tier": "c"}):
+        with pytest.raises(ArgsError):
+            store.resume(job_id, "approval", "h-page", True, bad, None)
+        assert store.get_job(job_id).status == "suspended"
+    store.resume(job_id, "approval", "h-page", True, {"amount": 5, "tier": "b"}, None)
+    assert store.get_job(job_id).status == "queued"
+
+
+def test_a_rejection_needs_no_form_value(store: Store) -> None:
+    job_id = _with_links(store, form={"properties": {"x": {"type": "string"}}, "required": ["x"]})
+    store.resume(job_id, "approval", "h-cancel", False, None, None)
+    assert store.get_job(job_id).status == "queued"
+
+
+def test_tokens_are_kept_only_for_the_round_that_holds_the_claim(store: Store) -> None:
+    from wac.engine.store.base import Token
+    from wac.errors import LostClaimError
+
+    job_id = store.submit(spec())
+    c = claim_job(store, job_id)
+    with pytest.raises(LostClaimError):
+        store.add_approval_tokens(Token(job_id, c.token.attempt, "someone-else"), "approval", [("h", "page")], None)

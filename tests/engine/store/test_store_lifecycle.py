@@ -109,19 +109,13 @@ def test_arguments_that_are_not_json_are_refused_before_anything_is_written(stor
 
 
 def test_reads_of_an_unknown_job_raise_job_not_found(store: Store) -> None:
-    for read in (store.get_job, store.job_secret, store.timeline):
+    for read in (store.get_job, store.timeline):
         with pytest.raises(JobNotFoundError):
             read("feedbeef")
     with pytest.raises(JobNotFoundError):
         store.cancel("feedbeef", "x")
     with pytest.raises(JobNotFoundError):
         store.append_log("feedbeef", "x")
-
-
-def test_each_job_has_its_own_stable_secret(store: Store) -> None:
-    a, b = store.submit(spec()), store.submit(spec())
-    assert store.job_secret(a) == store.job_secret(a) != store.job_secret(b)
-    assert len(store.job_secret(a)) >= 16
 
 
 def test_list_jobs_filters_roots_and_status_newest_first(store: Store) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wac.engine.store import open_store
-from wac.engine.store._sqlite_conn import _migration_files, _statements, is_busy
+from wac.engine.store._sqlite_conn import _statements, is_busy
 
 
 def test_an_old_schema_is_upgraded_in_place_and_keeps_its_jobs(tmp_path: Path) -> None:
@@ -33,8 +33,49 @@ def test_an_old_schema_is_upgraded_in_place_and_keeps_its_jobs(tmp_path: Path) -
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             cols = {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        latest = _migration_files()[-1][0]  # every migration applied (numbers may have gaps)
+        latest = max(int(f.name[:4]) for f in resources.files("wac.engine.store").joinpath("migrations").iterdir()
+                     if f.name.endswith(".sql"))
         assert version == latest and "round_deadline" in cols and "scripts" in tables
+    finally:
+        store.close()
+
+
+def test_upgrading_empties_job_secrets_and_keeps_waiting_approvals_answerable(tmp_path: Path) -> None:
+    """Issue 11 item 10: a store made before version 5 kept each job's secret, which derived its
+    approval tokens. After the upgrade no secret is left, and the approval that was waiting
+    still takes the token it had handed out (its hash was already stored)."""
+    import hashlib
+    import hmac
+
+    path = tmp_path / "wac.db"
+    with sqlite3.connect(path) as conn:
+        for n in (1, 2, 3):
+            name = next(f for f in ("0001_init.sql", "0002_round_deadline.sql", "0003_scripts.sql")
+                        if f.startswith(f"000{n}"))
+            for stmt in _statements(resources.files("wac.engine.store").joinpath(f"migrations/{name}").read_text()):
+                conn.execute(stmt)
+        conn.execute("PRAGMA user_version = 3")
+        conn.execute("INSERT INTO bundles VALUES ('b', '{}', 0)")
+        secret = "old-job-secret-123456"
+        conn.execute(
+            "INSERT INTO jobs (id, root_id, status, bundle_hash, entry, script_path, name, args,"
+            " options, tag, created_at, scheduled_at, secret, suspended_key)"
+            " VALUES ('00000000000001', '00000000000001', 'suspended', 'b', 'main.py', 'f/x', 'x',"
+            " '{}', '{}', 'default', 0, 0, ?, 'approval')", (secret,),
+        )
+        old_token = hmac.new(secret.encode(), b"00000000000001/approval", hashlib.sha256).hexdigest()[:40]
+        conn.execute("INSERT INTO steps (job_id, key, seq, kind) VALUES ('00000000000001', 'approval', 1, 'approval')")
+        conn.execute("INSERT INTO approvals (job_id, key, token_hash, created_at) VALUES"
+                     " ('00000000000001', 'approval', ?, 0)", (hashlib.sha256(old_token.encode()).hexdigest(),))
+    store = open_store(f"sqlite://{path}")
+    try:
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("SELECT secret FROM jobs").fetchall() == [("",)]
+            assert conn.execute("SELECT token_hash FROM approvals").fetchall() == [("",)]
+            dump = "\n".join(conn.iterdump())
+        assert secret not in dump
+        store.resume("00000000000001", "approval", hashlib.sha256(old_token.encode()).hexdigest(), True, 1, "ann")
+        assert store.get_job("00000000000001").status == "queued"
     finally:
         store.close()
 

@@ -2,7 +2,9 @@
 
 The engine puts ``src/wac/_shims`` first on ``sys.path`` inside a round process, so a script
 written with ``from wmill import task, workflow`` runs unchanged on wac's SDK. Other wmill
-functions exist but raise ``WmillNotSupportedError`` (a ``NotImplementedError``) when called.
+client calls (variables, resources, state, jobs, progress; ``client.SERVED``) are answered by the
+engine; the others exist but raise ``WmillNotSupportedError`` (a ``NotImplementedError``) naming
+the function and the reference list (docs/reference/client.md).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ __wac_shim__ = True
 
 
 def __getattr__(name: str) -> Any:
-    if name in client.UNSUPPORTED:
+    if name in client.UNSUPPORTED or name in client.SERVED:
         return getattr(client, name)
     raise AttributeError(f"module 'wmill' has no attribute {name!r}")
 

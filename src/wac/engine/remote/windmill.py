@@ -28,6 +28,7 @@ from wac.engine.bundle import MANIFEST, Bundle, Manifest
 from wac.engine.remote import scripts as wm_scripts
 from wac.engine.remote.http import WindmillHTTP, raw_path, segment
 from wac.engine.remote.jobs import job_from_json, timeline_from_json, timestamp
+from wac.engine.remote.objects import WindmillObjects
 from wac.engine.remote.tarball import QUERY, python_scripts, read_archive
 from wac.engine.store.base import TERMINAL, Job, TimelineEntry
 from wac.errors import JobNotFoundError, NotDeployedError, RejectedError, WorkspaceError
@@ -39,7 +40,7 @@ _PAGE = 100  # jobs or scripts per list request
 _QUEUED_STATES = frozenset({"queued", "running", "suspended"})
 
 
-class WindmillBackend:
+class WindmillBackend(WindmillObjects):
     """One workspace of a Windmill server."""
 
     runs_workers = False

@@ -53,7 +53,7 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     Args:
         url: ``sqlite:///abs/path/wac.db`` — the file and its parent directories are created.
         migrate: False skips the schema check, for a process that knows the store is current
-            (a round process committing its steps).
+            (a round process committing its steps); such a process never creates the file.
 
     Raises:
         StoreError: the URL is not supported or the store cannot be opened.
@@ -69,14 +69,17 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
 
         path = os.path.normpath("/" + path.lstrip("/"))
         parent = os.path.dirname(path)
-        try:
-            os.makedirs(parent, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create the store directory {parent}: {exc.strerror}",
-                hint="check the path and its permissions",
-            ) from exc
-        store = SqliteStore(path)
+        if migrate:
+            try:
+                os.makedirs(parent, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the store directory {parent}: {exc.strerror}",
+                    hint="make it writable, or set WAC_STATE_DIR to a writable folder for wac's state",
+                ) from exc
+        # A process that does not migrate (a round committing its steps) never creates the file:
+        # a store deleted under it is an error, not a fresh empty store.
+        store = SqliteStore(path, create=migrate)
         if migrate:
             store.migrate()
         return store

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import TypeVar
 
-from wac.errors import StoreError
+from wac.errors import DiskFullError, StoreCorruptError, StoreError, StoreGoneError
 
 T = TypeVar("T")
 
@@ -70,12 +70,45 @@ def waker_for(path: str) -> Waker:
 class ConnectionPool:
     """Thread-local connections to one database file, with a retrying write transaction."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, create: bool = True) -> None:
         self.path = path
+        self.create = create  # False: the file must exist (a round process never creates a store)
         self._local = threading.local()
         self._all: list[tuple[int, sqlite3.Connection]] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file first opened
+
+    def check_identity(self) -> None:
+        """Raise StoreGoneError when the file at ``path`` is no longer the one this pool opened.
+
+        A store deleted (or replaced) under a live process would otherwise split silently: the
+        process goes on in the unlinked file while every new command creates a fresh one.
+        """
+        if self._identity is None:
+            return
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise StoreGoneError(f"the store {self.path} was deleted while this process was using it") from None
+        except OSError:
+            return  # cannot tell (e.g. a transient EIO): SQLite's own errors still surface
+        if (st.st_dev, st.st_ino) != self._identity:
+            raise StoreGoneError(f"the store {self.path} was replaced by another file while this process was using it")
+        if st.st_size == 0:
+            raise StoreCorruptError(f"the store {self.path} was truncated to 0 bytes while this process was using it")
+
+    def _refuse_truncated(self) -> None:
+        """A 0-byte store next to a non-empty write-ahead log was truncated under its users: SQLite
+        would take it for a new empty store (and wait on the live users' locks to convert it)."""
+        try:
+            size = os.stat(self.path).st_size
+            wal = os.stat(self.path + "-wal").st_size
+        except OSError:
+            return
+        if size == 0 and wal > 0:
+            raise StoreCorruptError(f"the store {self.path} is empty but its write-ahead log is not: "
+                                    "the file was truncated")
 
     def get(self) -> sqlite3.Connection:
         pid = os.getpid()
@@ -92,18 +125,23 @@ class ConnectionPool:
         return conn
 
     def _connect(self) -> sqlite3.Connection:
+        self.check_identity()
+        self._refuse_truncated()
         try:
             conn = sqlite3.connect(
-                self.path,
+                self.path if self.create else f"file:{self.path}?mode=rw",
                 timeout=BUSY_TIMEOUT_MS / 1000,
                 isolation_level=None,
                 check_same_thread=False,
                 cached_statements=256,
+                uri=not self.create,
             )
         except sqlite3.Error as exc:
+            if not self.create and not os.path.exists(self.path):
+                raise StoreGoneError(f"the store {self.path} was deleted while this process was using it") from exc
             raise StoreError(
                 f"cannot open the store at {self.path}: {exc}",
-                hint="check that the directory exists and is writable",
+                hint="check that the directory exists and is writable (WAC_STATE_DIR moves wac's state folder)",
             ) from exc
         pragmas = (
             f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
@@ -113,6 +151,12 @@ class ConnectionPool:
         )
         for pragma in pragmas:
             self._retry(functools.partial(_run_pragma, conn, pragma))
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return conn
+        if self._identity is None:
+            self._identity = (st.st_dev, st.st_ino)
         return conn
 
     def _retry(self, fn: Callable[[], T]) -> T:
@@ -131,6 +175,7 @@ class ConnectionPool:
     def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn(conn)`` in one ``BEGIN IMMEDIATE`` transaction (G1), retrying on busy."""
         conn = self.get()
+        self.check_identity()
         give_up = time.monotonic() + RETRY_BUDGET_S
         delay = 0.0005
         while True:
@@ -155,6 +200,7 @@ class ConnectionPool:
     def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn(conn)`` in one read transaction (a consistent snapshot)."""
         conn = self.get()
+        self.check_identity()
 
         def run() -> T:
             conn.execute("BEGIN")
@@ -184,17 +230,48 @@ def _run_pragma(conn: sqlite3.Connection, pragma: str) -> None:
     conn.execute(pragma).fetchall()
 
 
+_CORRUPT, _FULL, _NOTADB, _READONLY, _IOERR = 11, 13, 26, 8, 10
+_READONLY_DBMOVED = 1032
+
+
+def mount_point(path: str) -> str:
+    """The mount point of the file system holding ``path`` (to name a full disk)."""
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    while path != "/" and not os.path.ismount(path):
+        path = os.path.dirname(path)
+    return path
+
+
+def disk_full(where: str) -> DiskFullError:
+    """The one error for a full disk, naming the folder and the file system it lives on."""
+    folder = where if os.path.isdir(where) else os.path.dirname(where)
+    return DiskFullError(f"no space left on the disk holding {folder} (file system {mount_point(folder)})")
+
+
 def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc)
     if is_busy(exc):
         return StoreError(
             f"the store at {path} stayed locked for {RETRY_BUDGET_S:.0f} s",
             hint="another process holds a long write transaction; stop it and retry",
         )
-    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
-        return StoreError(
-            f"{path} is not a wac store (or it is damaged)",
-            hint="move the file away; wac creates a new store on the next run",
-        )
+    if primary == _FULL or "disk is full" in text:
+        return disk_full(path)
+    if primary == _IOERR and not os.path.exists(path):
+        return StoreGoneError(f"the store {path} was deleted while this process was using it")
+    if code == _READONLY_DBMOVED:
+        return StoreGoneError(f"the store {path} was moved or deleted while this process was using it")
+    if primary == _NOTADB or "not a database" in text:
+        return StoreCorruptError(f"{path} is not a wac store, or it is damaged ({text})")
+    if primary == _CORRUPT or "malformed" in text:
+        return StoreCorruptError(f"the store {path} is damaged ({text})")
+    if primary == _READONLY:
+        return StoreError(f"the store {path} cannot be written ({text})",
+                          hint="make its folder writable, or set WAC_STATE_DIR to a writable folder")
     return StoreError(f"store error ({path}): {exc}")
 
 

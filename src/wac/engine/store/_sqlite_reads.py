@@ -153,14 +153,6 @@ class SqliteReads:
         )
         return [row_to_step(r) for r in rows]
 
-    def job_secret(self, job_id: str) -> str:
-        row = self._pool.read(
-            lambda c: c.execute("SELECT secret FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        )
-        if row is None:
-            raise JobNotFoundError(f"no job {job_id}")
-        return str(row[0])
-
     def timeline(self, job_id: str) -> list[TimelineEntry]:
         """The job's steps in order, each with the state of the child that computes it."""
 
@@ -247,7 +239,7 @@ class SqliteReads:
 
     def _data_version(self) -> int:
         conn = self._pool.get()
-        return int(conn.execute("PRAGMA data_version").fetchone()[0])
+        return int(self._pool._retry(lambda: conn.execute("PRAGMA data_version").fetchone()[0]))
 
     def _baseline(self) -> tuple[int, int, int]:
         """What "nothing happened yet" looks like: waker counters and ``PRAGMA data_version``."""

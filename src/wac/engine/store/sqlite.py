@@ -17,9 +17,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from wac.engine.store._sqlite_approvals import SqliteApprovals
+from wac.engine.store._sqlite_runs import SqliteRuns
 from wac.engine.store._sqlite_conn import ConnectionPool, migrate, waker_for
 from wac.engine.store._sqlite_ending import MAX_LOST, RELEASE, Row, SqliteEnding
 from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
+from wac.engine.store._sqlite_objects import SqliteObjects
 from wac.engine.store._sqlite_scripts import SqliteScripts
 from wac.engine.store._sqlite_rows import (
     J_ATTEMPT, J_BUNDLE, J_CONC_KEY, J_CONC_WINDOW, J_EXEC, J_ID, J_PARENT, J_PATH, J_PRIORITY,
@@ -34,7 +37,7 @@ from wac.errors import ConflictError, JobNotFoundError, StoreError
 __all__ = ["MAX_LOST", "SqliteStore"]
 
 
-class SqliteStore(SqliteEnding, SqliteScripts):
+class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, SqliteRuns):
     """A store in one SQLite file, shared by threads and processes.
 
     Args:
@@ -45,10 +48,11 @@ class SqliteStore(SqliteEnding, SqliteScripts):
     """
 
     def __init__(
-        self, path: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.003
+        self, path: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.003,
+        create: bool = True,
     ) -> None:
         self.path = os.path.realpath(path)
-        self._pool = ConnectionPool(self.path)
+        self._pool = ConnectionPool(self.path, create=create)
         self._waker = waker_for(self.path)
         self._clock = clock or time.time
         self._poll = poll_interval
@@ -123,9 +127,11 @@ class SqliteStore(SqliteEnding, SqliteScripts):
                 name, args_json, executing_key, dumps(options.to_json(), "task options"),
                 options.tag or "default", options.priority, now, now if done else None,
                 now if done else None, now, result_json, int(preview), idempotency_key,
-                secrets.token_urlsafe(18), conc_key, limit, window, ckey, options.cache_ttl,
+                "", conc_key, limit, window, ckey, options.cache_ttl,
             ),
         )
+        if parent_id is None:  # who started the run, for the approval page (server)
+            conn.execute("UPDATE jobs SET created_by = ? WHERE id = ?", (_submitter(), job_id))
 
     def claim(self, worker_id: str, tags: frozenset[str], lease_s: float) -> Claim | None:
         where, tag_params = tag_filter(tags)
@@ -376,10 +382,14 @@ class SqliteStore(SqliteEnding, SqliteScripts):
         self, job_id: str, key: str | None, secret_hash: str | None, approved: bool,
         value: JsonValue, approver: str | None,
     ) -> None:
-        payload = dumps({"value": value, "approver": approver, "approved": approved}, "approval")
+        """Approve or reject the approval ``job_id`` waits on. With ``secret_hash`` (a URL's
+        secret), the secret must be one issued for that approval and allow this decision, and its
+        bound approver wins; an approved value must fit the approval's form (nothing changes
+        otherwise)."""
 
         def txn(conn: sqlite3.Connection) -> None:
             now = self.now()
+            who = approver
             row = conn.execute(
                 "SELECT status, suspended_key FROM jobs WHERE id = ?", (job_id,)
             ).fetchone()
@@ -392,14 +402,12 @@ class SqliteStore(SqliteEnding, SqliteScripts):
                     f"job {job_id} is not waiting for {what} (it is {status})",
                     hint="it may have been approved, rejected or timed out already",
                 )
-            (stored,) = conn.execute(
-                "SELECT token_hash FROM approvals WHERE job_id = ? AND key = ?", (job_id, waiting_on)
-            ).fetchone()
-            if secret_hash is not None and not secrets.compare_digest(secret_hash, stored):
-                raise ConflictError(
-                    f"the approval token does not match job {job_id}",
-                    hint="use the resume URL of this approval, or `wac job approve` locally",
-                )
+            if secret_hash is not None:
+                _, bound = self._check_secret_txn(conn, job_id, waiting_on, secret_hash, approved, approver)
+                who = bound or approver
+            if approved:
+                self._check_form_txn(conn, job_id, waiting_on, value)
+            payload = dumps({"value": value, "approver": who, "approved": approved}, "approval")
             conn.execute(
                 "UPDATE steps SET done = 1, value = ?, finished_at = ? WHERE job_id = ? AND key = ?",
                 (payload, now, job_id, waiting_on),
@@ -415,6 +423,16 @@ class SqliteStore(SqliteEnding, SqliteScripts):
             )
 
         self._write(txn, work=True)
+
+
+def _submitter() -> str:
+    """The OS user submitting a run."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
 
 
 def _inherit(options: TaskOptions, parent: Row) -> TaskOptions:

@@ -1,0 +1,1 @@
+wmill generate-metadata rehash f/apps

@@ -1,0 +1,2 @@
+def main(message: str, name: str):
+    return message

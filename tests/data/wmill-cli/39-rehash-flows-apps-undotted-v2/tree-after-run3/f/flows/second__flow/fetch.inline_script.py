@@ -1,0 +1,5 @@
+import requests
+
+def main(x: int = 1):
+    return x
+# edit2

@@ -1,0 +1,3 @@
+def main():
+    return "step"
+# edit

@@ -1,0 +1,4 @@
+import requests
+
+def main(x: int = 1):
+    return x
