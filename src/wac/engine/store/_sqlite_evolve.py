@@ -169,7 +169,7 @@ def migrate_run(
         )
         old = (from_hash or snap.job.bundle_hash)[:7]
         new = (script_hash or bundle_hash)[:7]
-        s._log_txn(c, job_id, f"\n--- WAC: migrated from version {old} to {new} ---\n", now)
+        s._log_txn(c, job_id, f"\nwac: migrated from version {old} to {new}\n", now)
 
     s._write(txn, work=True)
 
@@ -207,7 +207,7 @@ def create_rerun(
             (job_id, script_hash, old.job.id, from_key, len(reuse)),
         )
         where = f"from '{from_key}'" if from_key else "after its last step"
-        s._log_txn(c, job_id, f"\n--- WAC: rerun of {old.job.id} {where}, reusing {len(reuse)} step(s) ---\n", now)
+        s._log_txn(c, job_id, f"\nwac: rerun of {old.job.id} {where}, reusing {len(reuse)} step(s)\n", now)
         return str(job_id)
 
     new_id: str = s._write(txn, work=True)
