@@ -27,8 +27,13 @@ def push(
     path: str = typer.Argument(..., help="The script: f/folder/name, its .py file, or x__mod/script.py."),
     message: Optional[str] = typer.Option(None, "--message", "-m", help="Deployment message kept in the history."),
     as_json: bool = typer.Option(False, "--json", help="Print what was deployed as JSON."),
+    migrate: bool = typer.Option(False, "--migrate", help="Move the live runs the new version can carry on to it."),
 ) -> None:
-    """Deploy the local script (code, modules, locks, metadata) as a new version."""
+    """Deploy the local script (code, modules, locks, metadata) as a new version.
+
+    Live runs of the script are checked against the new version by a dry replay (table on stderr);
+    they stay on their version unless --migrate is given.
+    """
     from dataclasses import replace
 
     from wac.cli.prepare import open_workspace
@@ -47,18 +52,23 @@ def push(
         output.info(f"warning: the metadata of {ref.remote_path} is not up to date with its code "
                     f"(run: wac generate-metadata {ref.local_path})")
     script = replace(local.script, deployment_message=message) if message else local.script
+    from wac.cli.livecheck import after_push
+    from wac.cli.lint import warn_determinism
+
+    warn_determinism(ref.local_path, local.script.content)
     backend = open_workspace()
     try:
         result = backend.deploy(script)
+        if result.created:
+            output.info(f"pushed {script.path} version {result.hash[:7]} to workspace '{backend.name}'")
+        else:
+            output.info(f"{script.path} is unchanged in workspace '{backend.name}' (version {result.hash[:7]})")
+        live = after_push(backend, script.path, migrate=migrate, quiet=as_json) if result.created or migrate else []
     finally:
         backend.close()
     if as_json:
         output.emit_json({"path": script.path, "hash": result.hash, "created": result.created,
-                          "parent_hash": result.parent_hash, "workspace": backend.name})
-    if result.created:
-        output.info(f"pushed {script.path} version {result.hash[:7]} to workspace '{backend.name}'")
-    else:
-        output.info(f"{script.path} is unchanged in workspace '{backend.name}' (version {result.hash[:7]})")
+                          "parent_hash": result.parent_hash, "workspace": backend.name, "live_runs": live})
 
 
 @script_app.command("list")

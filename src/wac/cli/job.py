@@ -102,14 +102,17 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
     from wac.cli.jobdoc import job_document, shown_status
     from wac.cli.runview import fmt_duration
 
+    from wac.cli.jobevolve import lineage_fields, lineage_rows
+
     ws = _workspace()
     job = _get(ws, job_id)
     status = shown_status(ws, job)
     progress = getattr(ws, "job_progress", None)
     percent = progress(job_id) if progress is not None else None  # wmill.set_progress() (None: never set)
     pending = _pending_approval(ws, job)
+    lineage = lineage_fields(ws, job_id)  # version, rerun_of/rerun_from, migrated_from (issue 14)
     if as_json:
-        doc = {**job_document(job), "status": status, "progress": percent}
+        doc = {**job_document(job), "status": status, "progress": percent, **lineage}
         if pending is not None:
             doc["approval"] = pending
         output.emit_json(doc)
@@ -131,6 +134,7 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
             rows.append(("form", json.dumps(pending["form"], ensure_ascii=False)))
         for name, link in pending["links"].items():
             rows.append((name, link))
+    rows += lineage_rows(lineage)
     rows.append(("args", job.args))
     if job.status == "succeeded":
         rows.append(("result", job.result))

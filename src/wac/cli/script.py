@@ -62,12 +62,16 @@ def preview(
     if watch:
         _watch(path, args, config, as_json=as_json, decision=decision)
         return
+    from wac.cli.lint import start_lint
+
     ref, bundle, check_args = prepare(path, args)
+    lint = start_lint(ref.local_path, bundle.files[bundle.entry])  # beside the engine's start-up
     backend = open_workspace(local=True)  # preview always runs on the repo's embedded engine
     worker = backend.start_workers(config)  # zygote first: it warms up while the job is written
     try:
         bundle = check_args()  # pinned with its environment's lock
         job_id = backend.run_preview(bundle, ref.remote_path, args)
+        lint()  # printed before the run's own output; the run has started meanwhile
     except BaseException:
         worker.stop()
         raise
@@ -96,6 +100,7 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
 
     from pathlib import Path
 
+    from wac.cli.lint import start_lint
     from wac.cli.prepare import open_workspace, prepare, refuse_other_languages
     from wac.errors import WacError
     from wac.project import find_repo_root, resolve_script
@@ -129,8 +134,10 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
             changed.clear()
             try:
                 ref, bundle, check_args = prepare(path, args)
+                lint = start_lint(ref.local_path, bundle.files[bundle.entry])
                 bundle = check_args()
                 job_id = backend.run_preview(bundle, ref.remote_path, args)
+                lint()
                 follow_run(backend, job_id, None, as_json=as_json, decision=decision, interrupt=changed.is_set)
             except typer.Exit:
                 pass  # the run failed: its error is printed; wait for the next save

@@ -111,9 +111,13 @@ class LocalBackend:
         from wac.engine.deployed import deployed_bundle
 
         bundle, record = deployed_bundle(self.store, path)
+        from wac.engine.store._sqlite_evolve import record_version
+
         options = TaskOptions.from_windmill(record.doc.get("options") or {})
-        return self.store.submit(JobSpec(bundle_hash=bundle.hash, entry=bundle.entry, args=args,
-                                         script_path=path, options=options, preview=preview))
+        job_id = self.store.submit(JobSpec(bundle_hash=bundle.hash, entry=bundle.entry, args=args,
+                                           script_path=path, options=options, preview=preview))
+        record_version(self.store, job_id, record.hash)  # which version it runs (issue 14)
+        return job_id
 
     def run_preview(self, bundle: Bundle, script_path: str, args: dict[str, JsonValue]) -> str:
         self.store.put_bundle(bundle.hash, bundle.files)
