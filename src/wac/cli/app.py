@@ -23,7 +23,7 @@ app = typer.Typer(
 
 # Each module registers its commands on ``app`` through a ``register(app)`` function.
 _COMMAND_MODULES = ("script", "job", "worker", "metadata", "init", "workspace", "sync", "cache", "objects",
-                    "server", "store")
+                    "server", "store", "schedule", "jobevolve")
 
 
 def _register_all() -> None:

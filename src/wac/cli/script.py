@@ -62,13 +62,17 @@ def preview(
     if watch:
         _watch(path, args, config, as_json=as_json, decision=decision)
         return
+    from wac.cli.lint import start_lint
+
     worker = None
     try:
         ref, bundle, check_args = prepare(path, args)
+        lint = start_lint(ref.local_path, bundle.files[bundle.entry])  # beside the engine's start-up
         backend = open_workspace(local=True)  # preview always runs on the repo's embedded engine
         worker = backend.start_workers(config)  # zygote first: it warms up while the job is written
         bundle = check_args()  # pinned with its environment's lock
         job_id = backend.run_preview(bundle, ref.remote_path, args)
+        lint()  # printed before the run's own output; the run has started meanwhile
     except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM or SIGHUP before the run was followed
         from wac.cli.signals import exit_code
 
@@ -87,11 +91,14 @@ def preview(
 def _objects_workspace() -> str | None:
     """The current workspace, when it is not the repo's embedded one the preview runs on: the
     preview's wmill client reads variables and resources there after the repo's own files."""
+    from pathlib import Path
+
     from wac.engine.workspaces import LOCAL, get_workspace
     from wac.errors import WacError
+    from wac.project import find_repo_root
 
     try:
-        name = get_workspace(None).name
+        name = get_workspace(None, find_repo_root(Path.cwd())).name
     except WacError:  # a broken workspace config must not stop a local preview
         return None
     return None if name == LOCAL else name
@@ -103,6 +110,7 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
 
     from pathlib import Path
 
+    from wac.cli.lint import start_lint
     from wac.cli.prepare import open_workspace, prepare, refuse_other_languages
     from wac.errors import WacError
     from wac.project import find_repo_root, resolve_script
@@ -136,8 +144,10 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
             changed.clear()
             try:
                 ref, bundle, check_args = prepare(path, args)
+                lint = start_lint(ref.local_path, bundle.files[bundle.entry])
                 bundle = check_args()
                 job_id = backend.run_preview(bundle, ref.remote_path, args)
+                lint()
                 follow_run(backend, job_id, None, as_json=as_json, decision=decision, interrupt=changed.is_set)
             except typer.Exit:
                 pass  # the run failed: its error is printed; wait for the next save

@@ -22,7 +22,7 @@ from wac.engine.bundle import Manifest, materialize
 from wac.engine.envzygotes import ZygotePool
 from wac.engine.runner import SHIM_DIR, RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
-from wac.errors import ConflictError, JobNotFoundError, LostClaimError, StoreError, WacError
+from wac.errors import ConflictError, EnvBuildError, JobNotFoundError, LostClaimError, StoreError, WacError
 
 WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace
 
@@ -399,7 +399,11 @@ class Worker:
             if kind == "complete":
                 store.complete(token, outcome.get("result"), logs=logs)
             elif kind == "dispatch":
-                children = [self._pin_deployed(c) for c in child_specs(job, module_dir, outcome.get("steps") or [])]
+                try:
+                    children = [self._pin_deployed(c) for c in child_specs(job, module_dir, outcome.get("steps") or [])]
+                except EnvBuildError as exc:  # a deployed script's requirements could not be resolved
+                    store.fail(token, error_record(type(exc).__name__, exc.message), logs=logs)
+                    return
                 store.dispatch(token, children, max_in_flight=outcome.get("max_in_flight"), logs=logs)
             elif kind == "inline_checkpoint":
                 value = outcome.get("result")
@@ -431,6 +435,11 @@ class Worker:
         kind = None
         if job.parent_id is not None:
             kind = next((s.kind for s in self.store.get_steps(job.parent_id) if s.key == job.parent_key), None)
+        get_item = getattr(self.store, "get_item", None)
+        if get_item is not None and get_item("flow", path) is not None:
+            return error_record("FlowNotSupportedError", f"{path} is a flow (pushed to workspace "
+                                f"'{self.config.workspace}'): running flows on the embedded engine is not "
+                                "supported yet")
         if kind == "flow":
             from wac.engine.deployed import resolve_child
 

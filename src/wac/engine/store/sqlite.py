@@ -21,6 +21,7 @@ from wac.engine.store._sqlite_runs import SqliteRuns
 from wac.engine.store._sqlite_conn import ConnectionPool, migrate, waker_for
 from wac.engine.store._sqlite_ending import MAX_LOST, RELEASE, Row, SqliteEnding
 from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
+from wac.engine.store._sqlite_items import SqliteItems
 from wac.engine.store._sqlite_objects import SqliteObjects
 from wac.engine.store._sqlite_scripts import SqliteScripts
 from wac.engine.store._sqlite_rows import (
@@ -38,7 +39,7 @@ __all__ = ["MAX_LOST", "SqliteStore"]
 _NOW_SQL = "SELECT (julianday('now') - 2440587.5) * 86400.0"
 
 
-class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, SqliteRuns):
+class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, SqliteRuns, SqliteItems):
     """A store in one SQLite file, shared by threads and processes.
 
     Args:
