@@ -75,6 +75,7 @@ def push(
     json_out: bool = typer.Option(False, "--json", help="Print the plan (and result) as one JSON document."),
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Leave out scripts that do not compile (listed) instead of refusing."),
+    migrate: bool = typer.Option(False, "--migrate", help="Move live runs the new versions can carry on to them."),
 ) -> None:
     """Deploy the repo's new and changed scripts to the workspace; archive the ones deleted locally."""
     from pathlib import Path
@@ -156,6 +157,9 @@ def push(
         record_push(state, root, refs, snapshot)
         objsync.record(state, local_objects)
         state.save()
+        from wac.cli.livecheck import after_sync_push  # live runs under the new code (issue 14)
+
+        doc["live_runs"] = after_sync_push(backend, result.deployed, migrate=migrate, quiet=json_out)
     finally:
         backend.close()
     seconds = time.perf_counter() - started

@@ -111,9 +111,13 @@ class LocalBackend:
         from wac.engine.deployed import deployed_bundle
 
         bundle, record = deployed_bundle(self.store, path)
+        from wac.engine.store._sqlite_evolve import record_version
+
         options = TaskOptions.from_windmill(record.doc.get("options") or {})
-        return self.store.submit(JobSpec(bundle_hash=bundle.hash, entry=bundle.entry, args=args,
-                                         script_path=path, options=options, preview=preview))
+        job_id = self.store.submit(JobSpec(bundle_hash=bundle.hash, entry=bundle.entry, args=args,
+                                           script_path=path, options=options, preview=preview))
+        record_version(self.store, job_id, record.hash)  # which version it runs (issue 14)
+        return job_id
 
     def run_preview(self, bundle: Bundle, script_path: str, args: dict[str, JsonValue]) -> str:
         self.store.put_bundle(bundle.hash, bundle.files)
@@ -216,10 +220,12 @@ class LocalBackend:
 
 
 def local_store_path(root: Path) -> Path:
-    """Where the repo's embedded store lives: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
+    """Where the repo's embedded store lives: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the
+    folder; a relative one is taken from the repo root, not from the folder a command runs in, so
+    every command of the repo finds the same store)."""
     import os
 
-    state = Path(os.environ["WAC_STATE_DIR"]) if os.environ.get("WAC_STATE_DIR") else root / ".wac"
+    state = root / Path(os.environ["WAC_STATE_DIR"]) if os.environ.get("WAC_STATE_DIR") else root / ".wac"
     return state / "wac.db"
 
 
