@@ -9,7 +9,8 @@ run:
 1. environment creation of the heavy package's lock: cold (empty uv cache), from uv's cache (the
    environment removed, uv's cache kept), already built;
 2. the marginal cost of one sequential child task of a workflow whose script imports the heavy
-   package at top level, against the same workflow without that import, and (for reference) the
+   package at top level, against the same workflow without that import (runs interleaved, one
+   worker with both zygotes), and (for reference) the
    heavy workflow with the warm parent's pre-import switched off;
 3. memory (PSS and RSS) of each warm parent with 3 environments in use, how many are alive, and
    how long the idle ones take to retire (WAC_ENV_IDLE_S=3 for that part).
@@ -112,10 +113,20 @@ def run(ws, bundle, n: int) -> float:  # noqa: ANN001
 
 
 def marginal(ws, bundle, runs: int, small: int = 10, big: int = 40) -> float:  # noqa: ANN001
-    run(ws, bundle, 1)  # starts (and warms) the environment's zygote
-    lows = [run(ws, bundle, small) for _ in range(runs)]
-    highs = [run(ws, bundle, big) for _ in range(runs)]
-    return (statistics.median(highs) - statistics.median(lows)) / (big - small)
+    return marginals(ws, [bundle], runs, small, big)[0]
+
+
+def marginals(ws, bundles, runs: int, small: int = 10, big: int = 40) -> list[float]:  # noqa: ANN001
+    """Per-task marginal of each bundle; runs interleaved so that load drifts hit them alike."""
+    for b in bundles:
+        run(ws, b, 1)  # starts (and warms) the environment's zygote
+    lows: list[list[float]] = [[] for _ in bundles]
+    highs: list[list[float]] = [[] for _ in bundles]
+    for _ in range(runs):
+        for i, b in enumerate(bundles):
+            lows[i].append(run(ws, b, small))
+            highs[i].append(run(ws, b, big))
+    return [(statistics.median(h) - statistics.median(lo)) / (big - small) for lo, h in zip(lows, highs)]
 
 
 def pss_rss(pid: int) -> tuple[int, int]:
@@ -148,8 +159,7 @@ def main() -> None:
         worker = Worker(ws.store, ws.state_dir, WorkerConfig(slots=1))
         worker.start()
         try:
-            m_plain = marginal(ws, plain, ns.runs)
-            m_heavy = marginal(ws, heavy_b, ns.runs)
+            m_plain, m_heavy = marginals(ws, [plain, heavy_b], ns.runs)
         finally:
             worker.stop()
         original = envzygotes.third_party_imports

@@ -11,6 +11,7 @@ Every error a user can see is a :class:`WacError`. A class's docstring is its de
     ├── WorkflowFailedError (1)        a job ended in failure
     ├── NotDeployedError (1)           no deployed script at that path in the workspace
     ├── NonDeterminismError (1)        a workflow's key sequence changed between rounds
+    ├── IncompatibleRunError (1)       new code cannot carry a recorded run on (dry replay)
     ├── MetadataError (1)              wmill-lock.yaml / .script.yaml unreadable, lock resolution failed
     ├── ConfigError (1)                wmill.yaml or workspace configuration invalid
     ├── EnvBuildError (1)              a script's lock cannot be installed in an environment
@@ -188,3 +189,9 @@ class SecretAccessError(WacError):
     """This job may not read that secret."""
 
     hint = "a secret under u/NAME/ is readable only by scripts under u/NAME/; move it to f/ or g/ to share it"
+
+
+class IncompatibleRunError(WacError):
+    """The code cannot carry the run on: its replay diverges from the recorded steps."""
+
+    hint = "see where with: wac script check PATH; keep the run on its version, or rerun it: wac job rerun ID"

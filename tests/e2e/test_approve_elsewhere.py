@@ -88,3 +88,13 @@ def test_the_hint_names_the_repos_workspace_when_the_current_one_is_another(tmp_
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0
+
+
+def test_a_relative_state_dir_names_the_same_store_from_any_folder_of_the_repo(repo: Path, write) -> None:
+    write("f/i/one.py", "def main():\n    return 1\n")
+    env = {"WAC_STATE_DIR": "state"}
+    job = wac("script", "preview", "f/i/one.py", "--json", cwd=repo, env=env).json()
+    assert (repo / "state" / "wac.db").is_file()
+    seen = wac("job", "get", job["id"], "--json", cwd=repo / "f" / "i", env=env).json()
+    assert seen["status"] == "succeeded"
+    assert not (repo / "f" / "i" / "state").exists()

@@ -5,8 +5,8 @@ secrets masked in logs and absent from the store file; bad input as clear, catch
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -204,3 +204,34 @@ def test_a_secret_quoted_in_an_error_is_masked_in_the_stored_error(repo: Path, w
     run = wac("script", "preview", "f/demo/leak.py", "--json", cwd=repo, code=1)
     assert "could not log in with *****" in run.stdout + run.stderr
     assert "pw-0a1b2c3d" not in run.stdout + run.stderr
+
+
+def test_flow_user_state_is_shared_by_a_run_and_its_children_and_state_helpers_work(repo: Path, write: Write) -> None:
+    write("f/demo/r.resource.yaml", "description: ''\nvalue: {}\nresource_type: pg\n")
+    write("f/demo/shared.py", """
+        import wmill
+        from wmill import get_flow_user_state, set_flow_user_state, task, workflow
+
+        @task
+        async def mark(n: int) -> int:
+            set_flow_user_state("seen", n)
+            return n
+
+        @workflow
+        async def main():
+            await mark(7)
+            client = wmill.Windmill()
+            client.state = {"k": 1}
+            return {"seen": get_flow_user_state("seen"), "state": client.state,
+                    "state_path": wmill.get_state_path(), "unset": get_flow_user_state("nothing")}
+    """)
+    out = wac("script", "preview", "f/demo/shared.py", "--json", cwd=repo).json()
+    assert out["result"] == {"seen": 7, "state": {"k": 1}, "state_path": "f/demo/shared", "unset": None}, out
+
+
+def test_a_script_waiting_for_another_job_is_refused_with_a_single_worker_slot(repo: Path, write: Write) -> None:
+    write("f/demo/one.py", "def main():\n    return 1\n")
+    wac("script", "push", "f/demo/one.py", cwd=repo)
+    write("f/demo/waits.py", "import wmill\n\ndef main():\n    return wmill.run_script_by_path('f/demo/one')\n")
+    run = wac("script", "preview", "f/demo/waits.py", "--workers", "1", cwd=repo, code=1)
+    assert "needs a free worker slot" in run.stderr

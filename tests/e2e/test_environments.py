@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -125,12 +126,17 @@ def test_an_uninstallable_lock_is_one_error_naming_the_script_and_package_and_le
     # a fresh lock whose wheel is gone: the install fails, nothing half-built stays in the cache
     write("f/demo/uses.py", USES_TINYPKG)
     wac("generate-metadata", "--yes", "f/demo/uses.py", cwd=repo, env=offline(wheels))
+    wac("script", "push", "f/demo/uses.py", cwd=repo)
     for wheel in wheels.iterdir():
         wheel.unlink()
     failed = wac("script", "preview", "f/demo/uses.py", cwd=repo, env=offline(wheels), code=1)
     errors = [ln for ln in failed.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and "f/demo/uses" in errors[0] and "tinypkg" in errors[0]
     assert "--find-links" in failed.stderr
+    # a deployed run builds in its worker: the job fails with the same error, hint included
+    run = wac("script", "run", "f/demo/uses", "--json", cwd=repo, env=offline(wheels), code=1).json()
+    assert run["status"] == "failed" and run["error"]["name"] == "EnvBuildError"
+    assert "tinypkg" in run["error"]["message"] and "--find-links" in run["error"]["message"]
     assert built() == [] and leftovers() == []
 
 
@@ -139,9 +145,7 @@ def test_a_damaged_environment_is_detected_and_rebuilt(repo: Path, write: Write,
     wac("script", "preview", "f/demo/uses.py", cwd=repo, env=offline(wheels))
     (key,) = built()
     (site,) = (envs_dir() / key / "lib").glob("python*/site-packages")
-    for path in (site / "tinypkg").iterdir():
-        path.unlink()
-    (site / "tinypkg").rmdir()
+    shutil.rmtree(site / "tinypkg")
     listed = wac("cache", "list", "--json", cwd=repo).json()["environments"]
     assert listed[0]["healthy"] is False and "changed" in listed[0]["problem"]
     again = wac("script", "preview", "f/demo/uses.py", cwd=repo, env=offline(wheels))

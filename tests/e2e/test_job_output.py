@@ -102,7 +102,8 @@ def test_a_sleeping_run_is_shown_sleeping_with_its_wake_time(repo, write):
         human = wac("job", "get", jobs[0]["id"], cwd=repo).stdout
         assert re.search(r"^status +sleeping$", human, re.M) and re.search(r"^wakes +\d{4}-", human, re.M), human
         timeline = wac("job", "timeline", jobs[0]["id"], cwd=repo).stdout
-        assert re.search(r"sleep +sleep +sleeping", timeline), timeline
+        assert timeline.startswith("f/j/nap  sleeping  rounds 1"), timeline
+        assert re.search(r"sleep +sleep +sleeping +start +\+[\d.]+ (ms|s|min) +wakes at \d{4}-", timeline), timeline
     finally:
         proc.kill()
         proc.communicate(timeout=30)
@@ -144,3 +145,43 @@ def test_job_list_refuses_an_unknown_status_naming_the_valid_ones(repo):
     r = wac("job", "list", "--status", "bogus", cwd=repo, code=2)
     assert r.stderr.startswith("error: unknown status 'bogus'")
     assert "succeeded" in r.stderr and "sleeping" in r.stderr and r.stdout == ""
+
+
+CHATTY = """
+    import sys
+    from wac import task, workflow
+
+    @task
+    def chatty(n: int) -> int:
+        print("FIRST LINE")
+        for i in range(n):
+            sys.stdout.write(f"{i:07d} " + "x" * 71 + "\\n")
+        print("LAST LINE")
+        return n
+
+    @workflow
+    async def main(n: int = 40000):
+        return await chatty(n)
+"""
+
+
+def test_a_task_printing_megabytes_is_capped_in_the_store_and_in_the_view(repo, write):
+    write("f/j/chatty.py", CHATTY)  # 40,000 lines of 80 bytes: 3.2 MB
+    r = wac("script", "preview", "f/j/chatty.py", cwd=repo)
+    assert r.stdout.strip() == "40000"
+    assert len(r.stderr) < 16_000, len(r.stderr)
+    job = wac("job", "list", "--json", cwd=repo).json()[0]
+    assert re.search(r"│ … \d+\.\d MB more, see `wac job logs \w+`", r.stderr), r.stderr[:500]
+    assert "LAST LINE" in r.stderr
+    logs = wac("job", "logs", job["id"], cwd=repo).stdout
+    assert 1_000_000 < len(logs) < 1_100_000
+    assert "FIRST LINE" in logs and "LAST LINE" in logs
+    assert re.search(r"\[wac: \d+\.\d MB of output left out here", logs)
+
+
+def test_deployed_scripts_json_uses_rfc3339_too(repo, write):
+    write("f/j/one.py", "def main():\n    return 1\n")
+    wac("script", "push", "f/j/one.py", cwd=repo)
+    assert _RFC3339.match(wac("script", "list", "--json", cwd=repo).json()[0]["created_at"])
+    assert _RFC3339.match(wac("script", "show", "f/j/one", "--json", cwd=repo).json()["created_at"])
+    assert _RFC3339.match(wac("script", "history", "f/j/one", "--json", cwd=repo).json()[0]["created_at"])

@@ -7,7 +7,13 @@ import json
 import pytest
 
 from wac.engine.bundle import MANIFEST, Bundle
-from wac.engine.envlock import ENV_LOCK, merge_locks, needs_env, pin_env, third_party_imports
+from wac.engine.envlock import (
+    ENV_LOCK,
+    merge_locks,
+    needs_env,
+    pin_env,
+    third_party_imports,
+)
 from wac.errors import EnvBuildError
 
 

@@ -4,14 +4,19 @@ read-only repo."""
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 import pytest
 
 from tests.clirun import wac
 from tests.engine.enginerun import submit, workspace
-from tests.faults.helpers import finish, mount_tmpfs, remount, start_wac, unmount, wait_until
+from tests.faults.helpers import (
+    finish,
+    mount_tmpfs,
+    remount,
+    start_wac,
+    unmount,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,12 @@ import pytest
 from wac.engine import secrets
 from wac.engine.objects import Objects, may_read_secret, schema_problem
 from wac.engine.store import open_store
-from wac.errors import ObjectError, ObjectNotFoundError, SecretAccessError, SecretKeyError
+from wac.errors import (
+    ObjectError,
+    ObjectNotFoundError,
+    SecretAccessError,
+    SecretKeyError,
+)
 from wac.project.objectfiles import ObjectFile, parse, render
 
 

@@ -116,3 +116,17 @@ def test_get_resume_urls_flow_level_is_refused_clearly() -> None:
     )
     assert result == {"error": "wmill.get_resume_urls(flow_level=True) is not served by the wac engine "
                                "(see docs/reference/client.md)"}
+
+
+def test_every_served_client_call_is_exported_and_none_is_also_listed_as_unsupported() -> None:
+    result = run_with_shim(
+        """
+        import json
+        import wmill
+        from wmill import client
+        print(json.dumps({"missing": sorted(set(client.SERVED) - set(client.__all__)),
+                          "both": sorted(set(client.SERVED) & set(client.UNSUPPORTED)),
+                          "callable": all(callable(getattr(wmill, n)) for n in client.SERVED)}))
+        """
+    )
+    assert result == {"missing": [], "both": [], "callable": True}

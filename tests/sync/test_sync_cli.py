@@ -67,7 +67,7 @@ def test_push_then_pull_into_an_empty_clone_reproduces_every_file(tmp_path: Path
     before = _versions(shared)
     again = shared.run(a, "sync", "push", "--yes", "--json")
     assert again.json()["plan"] == {"added": [], "changed": [], "deleted": [], "stale": [],
-                                    "unchanged": ["f/demo/flat", "f/demo/simple", "f/demo/wf"]}
+                                    "unchanged": ["f/demo/flat", "f/demo/simple", "f/demo/wf"], "items": []}
     assert _versions(shared) == before
 
     # a local edit is a change; a deleted local script is archived

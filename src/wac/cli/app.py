@@ -23,7 +23,7 @@ app = typer.Typer(
 
 # Each module registers its commands on ``app`` through a ``register(app)`` function.
 _COMMAND_MODULES = ("script", "job", "worker", "metadata", "init", "workspace", "sync", "cache", "objects",
-                    "server")
+                    "server", "store", "schedule", "jobevolve")
 
 
 def _register_all() -> None:
@@ -73,9 +73,11 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         output.error(exc.message, exc.hint)
         sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (click.exceptions.Abort, KeyboardInterrupt) as exc:
+        from wac.cli.signals import exit_code
+
         output.error("interrupted")
-        sys.exit(130)
+        sys.exit(exit_code(exc))
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:  # usage errors from the command-line parser

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from wac.cli import output
@@ -56,7 +54,7 @@ def prune_cmd(
 
     from wac.engine.envs import list_envs, prune
 
-    seconds: Optional[float] = unused_days * 86400.0
+    seconds: float | None = unused_days * 86400.0
     if dry_run:
         now = time.time()
         removed = [e for e in list_envs() if everything or e.problem is not None or e.last_used is None

@@ -27,8 +27,13 @@ def push(
     path: str = typer.Argument(..., help="The script: f/folder/name, its .py file, or x__mod/script.py."),
     message: Optional[str] = typer.Option(None, "--message", "-m", help="Deployment message kept in the history."),
     as_json: bool = typer.Option(False, "--json", help="Print what was deployed as JSON."),
+    migrate: bool = typer.Option(False, "--migrate", help="Move the live runs the new version can carry on to it."),
 ) -> None:
-    """Deploy the local script (code, modules, locks, metadata) as a new version."""
+    """Deploy the local script (code, modules, locks, metadata) as a new version.
+
+    Live runs of the script are checked against the new version by a dry replay (table on stderr);
+    they stay on their version unless --migrate is given.
+    """
     from dataclasses import replace
 
     from wac.cli.prepare import open_workspace
@@ -47,18 +52,23 @@ def push(
         output.info(f"warning: the metadata of {ref.remote_path} is not up to date with its code "
                     f"(run: wac generate-metadata {ref.local_path})")
     script = replace(local.script, deployment_message=message) if message else local.script
+    from wac.cli.livecheck import after_push
+    from wac.cli.lint import warn_determinism
+
+    warn_determinism(ref.local_path, local.script.content)
     backend = open_workspace()
     try:
         result = backend.deploy(script)
+        if result.created:
+            output.info(f"pushed {script.path} version {result.hash[:7]} to workspace '{backend.name}'")
+        else:
+            output.info(f"{script.path} is unchanged in workspace '{backend.name}' (version {result.hash[:7]})")
+        live = after_push(backend, script.path, migrate=migrate, quiet=as_json) if result.created or migrate else []
     finally:
         backend.close()
     if as_json:
         output.emit_json({"path": script.path, "hash": result.hash, "created": result.created,
-                          "parent_hash": result.parent_hash, "workspace": backend.name})
-    if result.created:
-        output.info(f"pushed {script.path} version {result.hash[:7]} to workspace '{backend.name}'")
-    else:
-        output.info(f"{script.path} is unchanged in workspace '{backend.name}' (version {result.hash[:7]})")
+                          "parent_hash": result.parent_hash, "workspace": backend.name, "live_runs": live})
 
 
 @script_app.command("list")
@@ -72,8 +82,9 @@ def list_scripts(as_json: bool = typer.Option(False, "--json", help="Print JSON.
     finally:
         backend.close()
     if as_json:
-        output.emit_json([{"path": v.path, "hash": v.hash, "summary": v.script.summary,
-                           "created_at": v.created_at, "created_by": v.created_by} for v in versions])
+        output.emit_json([output.with_rfc3339({"path": v.path, "hash": v.hash, "summary": v.script.summary,
+                                               "created_at": v.created_at, "created_by": v.created_by})
+                          for v in versions])
         return
     if not versions:
         output.info(f"no scripts deployed in workspace '{backend.name}' (deploy with: wac sync push)")
@@ -102,7 +113,7 @@ def show(
         doc = s.to_json()
         doc.update({"hash": v.hash, "parent_hash": v.parent_hash, "created_at": v.created_at,
                     "created_by": v.created_by, "workspace": backend.name})
-        output.emit_json(doc)
+        output.emit_json(output.with_rfc3339(doc))
         return
     typer.echo(f"path         {s.path}")
     typer.echo(f"version      {v.hash}" + (f"  (parent {v.parent_hash[:7]})" if v.parent_hash else ""))
@@ -151,7 +162,7 @@ def history(
     finally:
         backend.close()
     if as_json:
-        output.emit_json([e.__dict__ for e in entries])
+        output.emit_json([output.with_rfc3339(dict(e.__dict__)) for e in entries])
         return
     for i, e in enumerate(entries):
         mark = "archived" if e.archived else ("current" if i == 0 else "")

@@ -102,14 +102,17 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
     from wac.cli.jobdoc import job_document, shown_status
     from wac.cli.runview import fmt_duration
 
+    from wac.cli.jobevolve import lineage_fields, lineage_rows
+
     ws = _workspace()
     job = _get(ws, job_id)
     status = shown_status(ws, job)
     progress = getattr(ws, "job_progress", None)
     percent = progress(job_id) if progress is not None else None  # wmill.set_progress() (None: never set)
     pending = _pending_approval(ws, job)
+    lineage = lineage_fields(ws, job_id)  # version, rerun_of/rerun_from, migrated_from (issue 14)
     if as_json:
-        doc = {**job_document(job), "status": status, "progress": percent}
+        doc = {**job_document(job), "status": status, "progress": percent, **lineage}
         if pending is not None:
             doc["approval"] = pending
         output.emit_json(doc)
@@ -131,6 +134,7 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
             rows.append(("form", json.dumps(pending["form"], ensure_ascii=False)))
         for name, link in pending["links"].items():
             rows.append((name, link))
+    rows += lineage_rows(lineage)
     rows.append(("args", job.args))
     if job.status == "succeeded":
         rows.append(("result", job.result))
@@ -177,6 +181,7 @@ def logs(
 @job_app.command("timeline")
 def timeline(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Each task, step and wait of a job: start, duration, and the job's replay count."""
+    from wac.cli.jobdoc import shown_status
     from wac.cli.runview import entry_status, fmt_duration
 
     ws = _workspace()
@@ -185,16 +190,18 @@ def timeline(job_id: str, as_json: bool = typer.Option(False, "--json", help="Pr
     now = ws.now()
     if as_json:
         output.emit_json({
-            "id": job.id, "status": job.status, "rounds": job.rounds, "replays": max(0, job.rounds - 1),
+            "id": job.id, "status": shown_status(ws, job, now), "rounds": job.rounds, "replays": max(0, job.rounds - 1),
             "entries": [output.with_rfc3339({**e.__dict__, "status": entry_status(e, now)}) for e in entries],
         })
         return
     base = job.started_at or job.created_at
-    typer.echo(f"{job.script_path}  {job.status}  rounds {job.rounds} (replays {max(0, job.rounds - 1)})")
+    typer.echo(f"{job.script_path}  {shown_status(ws, job, now)}  rounds {job.rounds} (replays {max(0, job.rounds - 1)})")
     for e in entries:
         start = f"+{fmt_duration(e.started_at - base)}" if e.started_at else "-"
+        status = entry_status(e, now)
         dur = fmt_duration(e.finished_at - e.started_at) if e.finished_at and e.started_at else "…"
-        typer.echo(f"  {e.key:28} {e.kind:9} {entry_status(e, now):10} start {start:>10}  took {dur}")
+        took = f"wakes at {output.when(e.finished_at)}" if status == "sleeping" else f"took {dur}"
+        typer.echo(f"  {e.key:28} {e.kind:9} {status:10} start {start:>10}  {took}")
 
 
 @job_app.command("cancel")

@@ -71,8 +71,9 @@ def _print_warnings(plan: Plan) -> None:
 def _summary(result: GenerateResult) -> str:
     n = len(result.updated)
     deps = f", {result.dependencies_recorded} dependency file(s)" if result.dependencies_recorded else ""
+    items = f", {len(result.items_updated)} flow(s)/app(s)" if result.items_updated else ""
     return (
-        f"Regenerated {n} script{'s' if n != 1 else ''}, {result.locks_written} "
+        f"Regenerated {n} script{'s' if n != 1 else ''}{items}, {result.locks_written} "
         f"lock{'s' if result.locks_written != 1 else ''}{deps} in {_duration(result.seconds)}"
     )
 
@@ -164,6 +165,7 @@ def generate_metadata(
     if json_out:
         doc["result"] = {
             "updated": result.updated,
+            "items_updated": result.items_updated,
             "failed": [{"path": p, "error": m} for p, m in result.failed],
             "locks_written": result.locks_written,
             "seconds": round(result.seconds, 3),

@@ -58,6 +58,30 @@ def entry_label(entry: TimelineEntry, now: float) -> str:
     return f"{icon} {entry.key}{kind}  {status}{' ' + dur if dur else running}"
 
 
+VIEW_LINES = 40  # lines of a task's log the line-mode view prints; `wac job logs` has the rest
+VIEW_BYTES = 16 * 1024
+
+
+def shown_log_lines(text: str, job_id: str, max_lines: int) -> list[str]:
+    """The end of a task's log as a view shows it: at most ``max_lines`` lines (and about
+    16 KB), after one line saying how much more there is and where to read it."""
+    from wac.cli.joblogs import is_protocol_line
+    from wac.engine.logcap import human_size
+
+    text = text.rstrip("\n")
+    if not text:
+        return []
+    kept_text = text[-VIEW_BYTES:] if len(text) > VIEW_BYTES else text
+    lines = [line for line in kept_text.splitlines() if not is_protocol_line(line)]
+    if len(kept_text) < len(text):
+        lines = lines[1:]  # the first one was cut in the middle
+    kept = lines[-max_lines:]
+    hidden = len(text.encode("utf-8", "replace")) - len("\n".join(kept).encode("utf-8", "replace"))
+    if len(kept) < len(lines) or len(kept_text) < len(text):
+        return [f"… {human_size(hidden)} more, see `wac job logs {job_id}`", *kept]
+    return kept
+
+
 class RunView:
     """Follows one root job and the jobs under it."""
 
@@ -69,6 +93,7 @@ class RunView:
         self._printed: set[tuple[str, ...]] = set()
         self._live: Any = None
         self._last_render = 0.0
+        self._logs: dict[str, str] = {}
 
     def __enter__(self) -> RunView:
         if self.live_mode:
@@ -137,9 +162,15 @@ class RunView:
                 self._print_logs(entry.child_job_id, depth + 1)
 
     def _print_logs(self, job_id: str, depth: int) -> None:
-        text = self.backend.logs(job_id)
-        for line in text.rstrip("\n").splitlines():
+        for line in shown_log_lines(self._finished_logs(job_id), job_id, VIEW_LINES):
             output.info("  " * depth + "│ " + line)
+
+    def _finished_logs(self, job_id: str) -> str:
+        """A finished job's log (read once: it does not change any more)."""
+        text = self._logs.get(job_id)
+        if text is None:
+            text = self._logs[job_id] = self.backend.logs(job_id)
+        return text
 
     # ---- live tree
     def _tree(self) -> Tree:
@@ -178,6 +209,5 @@ class RunView:
                 if entry.kind in ("script", "flow"):
                     self._add_entries(node, child, now)
                 if self.show_logs and entry.status in ("done", "failed"):
-                    text = self.backend.logs(child.id).rstrip("\n")
-                    for line in text.splitlines()[-5:]:
+                    for line in shown_log_lines(self._finished_logs(child.id), child.id, 5):
                         node.add(Text("│ " + line, style="dim"))

@@ -52,6 +52,9 @@ def preview(
     from wac.cli.prepare import open_workspace, prepare
     from wac.engine.worker import WorkerConfig
 
+    from wac.cli.signals import interrupt_on_termination
+
+    interrupt_on_termination()  # SIGTERM/SIGHUP give the job back as Ctrl-C does
     args = parse_data(data)
     decision = True if approve else False if reject else None
     config = WorkerConfig(slots=workers, skip_sleeps=skip_sleeps, real_wmill=wmill_sdk,
@@ -59,12 +62,16 @@ def preview(
     if watch:
         _watch(path, args, config, as_json=as_json, decision=decision)
         return
+    from wac.cli.lint import start_lint
+
     ref, bundle, check_args = prepare(path, args)
+    lint = start_lint(ref.local_path, bundle.files[bundle.entry])  # beside the engine's start-up
     backend = open_workspace(local=True)  # preview always runs on the repo's embedded engine
     worker = backend.start_workers(config)  # zygote first: it warms up while the job is written
     try:
         bundle = check_args()  # pinned with its environment's lock
         job_id = backend.run_preview(bundle, ref.remote_path, args)
+        lint()  # printed before the run's own output; the run has started meanwhile
     except BaseException:
         worker.stop()
         raise
@@ -74,11 +81,14 @@ def preview(
 def _objects_workspace() -> str | None:
     """The current workspace, when it is not the repo's embedded one the preview runs on: the
     preview's wmill client reads variables and resources there after the repo's own files."""
+    from pathlib import Path
+
     from wac.engine.workspaces import LOCAL, get_workspace
     from wac.errors import WacError
+    from wac.project import find_repo_root
 
     try:
-        name = get_workspace(None).name
+        name = get_workspace(None, find_repo_root(Path.cwd())).name
     except WacError:  # a broken workspace config must not stop a local preview
         return None
     return None if name == LOCAL else name
@@ -90,6 +100,7 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
 
     from pathlib import Path
 
+    from wac.cli.lint import start_lint
     from wac.cli.prepare import open_workspace, prepare, refuse_other_languages
     from wac.errors import WacError
     from wac.project import find_repo_root, resolve_script
@@ -123,8 +134,10 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
             changed.clear()
             try:
                 ref, bundle, check_args = prepare(path, args)
+                lint = start_lint(ref.local_path, bundle.files[bundle.entry])
                 bundle = check_args()
                 job_id = backend.run_preview(bundle, ref.remote_path, args)
+                lint()
                 follow_run(backend, job_id, None, as_json=as_json, decision=decision, interrupt=changed.is_set)
             except typer.Exit:
                 pass  # the run failed: its error is printed; wait for the next save
@@ -176,7 +189,9 @@ def follow_run(
                 if worker is not None:
                     worker.raise_if_failed()
                 backend.wait_for_change(job_id, 0.1 if not redrawn else 0.5, since)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        from wac.cli.signals import exit_code
+
         if worker is not None:
             worker.stop()
             output.error(
@@ -186,7 +201,11 @@ def follow_run(
         else:
             output.error(f"interrupted; job {job_id} goes on in workspace '{backend.name}'",
                          "follow it with: wac job get " + job_id + "   (or cancel it: wac job cancel " + job_id + ")")
-        raise typer.Exit(130) from None
+        raise typer.Exit(exit_code(exc)) from None
+    except BaseException:
+        if worker is not None:
+            worker.stop()
+        raise
     if worker is not None:
         worker.stop()
     _print_result(job, as_json)

@@ -57,6 +57,13 @@ def render_push(plan: PushPlan) -> str:
     return "".join(f"{i.sign} script {i.path}\n" for i in plan.items)
 
 
+def _items_part(n: int, counts: str | None) -> str:
+    """`` and 2 items (2 added, ...)`` after the scripts' counts; nothing when there are no items."""
+    if not n:
+        return ""
+    return f" and {_plural(n, 'item')}" + (f" ({counts})" if counts else "")
+
+
 def _push_counts(plan: PushPlan) -> str:
     return (f"{len(plan.of('add'))} added, {len(plan.of('change'))} changed, "
             f"{len(plan.of('delete'))} archived")
@@ -68,6 +75,7 @@ def push(
     json_out: bool = typer.Option(False, "--json", help="Print the plan (and result) as one JSON document."),
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Leave out scripts that do not compile (listed) instead of refusing."),
+    migrate: bool = typer.Option(False, "--migrate", help="Move live runs the new versions can carry on to them."),
 ) -> None:
     """Deploy the repo's new and changed scripts to the workspace; archive the ones deleted locally."""
     from pathlib import Path
@@ -76,6 +84,7 @@ def push(
     from wac.project import find_repo_root, load_config
     from wac.sync import objects as objsync
     from wac.sync.apply import apply_push, read_local, record_push
+    from wac.sync.items_apply import apply_item_push, prepare_push, record_item_push, render_item_push
     from wac.sync.push import plan_push
     from wac.sync.state import load_state
 
@@ -107,39 +116,50 @@ def push(
                                     objsync.sources_of(backend, list(local_objects)), config)
         doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
         doc["objects"] = [i.to_json() for i in objects]
+        items = prepare_push(root, config, backend)
+        doc["plan"]["items"] = items.plan.to_json()
         if not json_out:
-            output.plan_text(render_push(plan) + "".join(f"{i.sign} {i.label} {i.path}\n" for i in objects))
+            output.plan_text(render_push(plan) + "".join(f"{i.sign} {i.label} {i.path}\n" for i in objects)
+                             + render_item_push(items.plan))
+        for note in items.notes:
+            sys.stderr.write(f"note: {note}\n")
         stale = [i.local_path for i in plan.items if i.stale]
         for path in stale:
             sys.stderr.write(f"warning: {path}: metadata is stale (wmill-lock.yaml does not match its files)\n")
         if stale:
             sys.stderr.write(f"hint: {STALE_HINT}\n")
-        if dry_run or not (plan.items or objects):
+        if dry_run or not (plan.items or objects or items.plan.items):
             if json_out:
                 output.emit_json(doc)
             if objects:
                 output.info(f"{'Would push' if dry_run else 'Pushed'} {_plural(len(objects), 'object')} "
                             f"(variables, resources, resource types)")
-            if not plan.items:
-                output.info(f"Nothing to push: {_plural(len(plan.unchanged), 'script')} up to date "
-                            f"in workspace '{name}'")
+            if not (plan.items or items.plan.items):
+                output.info(f"Nothing to push: {_plural(len(plan.unchanged), 'script')}"
+                            f"{_items_part(len(items.plan.unchanged), None)} up to date in workspace '{name}'")
             else:
-                output.info(f"Would push {_plural(len(plan.items), 'script')} ({_push_counts(plan)}) "
-                            f"to workspace '{name}'")
+                output.info(f"Would push {_plural(len(plan.items), 'script')} ({_push_counts(plan)})"
+                            f"{_items_part(len(items.plan.items), items.counts())} to workspace '{name}'")
             if not dry_run:
                 state = load_state(root, name)
+                record_item_push(state, items)
                 record_push(state, root, refs, snapshot)
                 objsync.record(state, local_objects)
                 state.save()
             return
-        confirm_apply(f"Push {_plural(len(plan.items) + len(objects), 'change')} to workspace '{name}'?",
-                      "push", yes)
+        changes = len(plan.items) + len(objects) + len(items.plan.items)
+        confirm_apply(f"Push {_plural(changes, 'change')} to workspace '{name}'?", "push", yes)
         result = apply_push(backend, plan)
         pushed_objects = objsync.apply_push(backend, objects)
+        apply_item_push(backend, items.plan)
         state = load_state(root, name)
+        record_item_push(state, items)
         record_push(state, root, refs, snapshot)
         objsync.record(state, local_objects)
         state.save()
+        from wac.cli.livecheck import after_sync_push  # live runs under the new code (issue 14)
+
+        doc["live_runs"] = after_sync_push(backend, result.deployed, migrate=migrate, quiet=json_out)
     finally:
         backend.close()
     seconds = time.perf_counter() - started
@@ -149,8 +169,8 @@ def push(
         output.emit_json(doc)
     if objects:
         output.info(f"Pushed {_plural(len(objects), 'object')} (variables, resources, resource types)")
-    output.info(f"Pushed {_plural(len(plan.items), 'script')} ({_push_counts(plan)}) "
-                f"to workspace '{name}' in {_duration(seconds)}")
+    output.info(f"Pushed {_plural(len(plan.items), 'script')} ({_push_counts(plan)})"
+                f"{_items_part(len(items.plan.items), items.counts())} to workspace '{name}' in {_duration(seconds)}")
 
 
 # ---------------------------------------------------------------------------------------- pull
@@ -187,6 +207,7 @@ def pull(
     from wac.project import discover, find_repo_root, load_config
     from wac.sync import objects as objsync
     from wac.sync.apply import apply_pull
+    from wac.sync.items_apply import apply_item_pull, prepare_pull, render_item_pull
     from wac.sync.local import DiskView, by_remote_path, local_entry
     from wac.sync.pull import plan_pull
     from wac.sync.state import load_state
@@ -203,20 +224,23 @@ def pull(
         layout_recorded = _layout_recorded(backend)
         remote_objects = objsync.remote_objects(backend, config)
         sources = objsync.sources_of(backend, list(remote_objects))
+        state = load_state(root, name)
+        items = prepare_pull(root, config, backend, state.files)
     finally:
         backend.close()
-    state = load_state(root, name)
     if state.warning:
         sys.stderr.write(f"warning: {state.warning}\n")
     plan = plan_pull(remote, local, DiskView(root), state.files, config, layout_recorded=layout_recorded)
     objects = objsync.plan_pull(root, remote_objects, sources, local_objects, state, config)
     doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
     doc["objects"] = [i.to_json() for i in objects.items]
+    doc["plan"]["items"] = [i.to_json() for i in items.changed]
     if not json_out:
         output.plan_text(render_pull(plan) + "".join(
             f"{item.sign} {item.label} {item.path}\n    {item.sign} {item.rel}"
-            + (f"  (conflict: {item.conflict})" if item.conflict else "") + "\n" for item in objects.items))
-    conflicts: list[Any] = [*plan.conflicts, *objects.conflicts]
+            + (f"  (conflict: {item.conflict})" if item.conflict else "") + "\n" for item in objects.items)
+            + render_item_pull(items))
+    conflicts: list[Any] = [*plan.conflicts, *objects.conflicts, *items.conflicts]
     if conflicts and not yes:
         if json_out:
             output.emit_json(doc)
@@ -234,27 +258,33 @@ def pull(
     if objects.items:
         what = "Would pull" if dry_run else "Pulled"
         output.info(f"{what} {_plural(len(objects.items), 'object file')} (variables, resources, resource types)")
-    if dry_run or not (plan.changed or objects.items):
+    if dry_run or not (plan.changed or objects.items or items.changed):
         if json_out:
             output.emit_json(doc)
-        if not plan.changed:
+        if not (plan.changed or items.changed):
             if not dry_run:
+                apply_item_pull(root, items, state)
                 apply_pull(root, plan, state, config)  # records the sync state, fills missing lock entries
-            output.info(f"Nothing to pull: {_plural(len(plan.scripts), 'script')} up to date "
-                        f"from workspace '{name}'")
+            output.info(f"Nothing to pull: {_plural(len(plan.scripts), 'script')}"
+                        f"{_items_part(len(items.items), None)} up to date from workspace '{name}'")
         else:
-            output.info(f"Would pull {_plural(len(plan.changed), 'script')} ({_pull_counts(plan, False)}) "
-                        f"from workspace '{name}'")
+            output.info(f"Would pull {_plural(len(plan.changed), 'script')} ({_pull_counts(plan, False)})"
+                        f"{_items_part(len(items.changed), None)} from workspace '{name}'")
         return
-    confirm_apply(f"Pull {_plural(len(objects.items), 'object file')} and {_plural(len(plan.changed), 'script')} "
-                  f"from workspace '{name}' into the repo?", "pull", yes)
+    confirm_apply(f"Pull {_plural(len(objects.items), 'object file')}, {_plural(len(plan.changed), 'script')} "
+                  f"and {_plural(len(items.changed), 'item')} from workspace '{name}' into the repo?", "pull", yes)
     objsync.apply_pull(root, objects, state)  # before the scripts: their apply_pull saves the state
+    apply_item_pull(root, items, state)
     if not plan.changed:
         apply_pull(root, plan, state, config)
         if json_out:
             output.emit_json(doc)
-        output.info(f"Nothing to pull: {_plural(len(plan.scripts), 'script')} up to date "
-                    f"from workspace '{name}'")
+        if items.changed:
+            output.info(f"Pulled {_plural(len(items.changed), 'item')} from workspace '{name}' "
+                        f"({_plural(len(plan.scripts), 'script')} up to date)")
+        else:
+            output.info(f"Nothing to pull: {_plural(len(plan.scripts), 'script')} up to date "
+                        f"from workspace '{name}'")
         return
     result = apply_pull(root, plan, state, config)
     seconds = time.perf_counter() - started
@@ -264,8 +294,8 @@ def pull(
         doc["result"] = {"written": result.written, "deleted": result.deleted,
                          "lock_entries_refreshed": result.lock_entries, "seconds": round(seconds, 3)}
         output.emit_json(doc)
-    output.info(f"Pulled {_plural(len(plan.changed), 'script')} ({_pull_counts(plan)}) "
-                f"from workspace '{name}' in {_duration(seconds)}")
+    output.info(f"Pulled {_plural(len(plan.changed), 'script')} ({_pull_counts(plan)})"
+                f"{_items_part(len(items.changed), None)} from workspace '{name}' in {_duration(seconds)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -165,6 +165,14 @@ class Backend(Protocol):
     def script_history(self, path: str) -> list[HistoryEntry]: ...  # newest first
     def archive_script(self, path: str) -> None: ...
 
+    # ---- workspace objects: variables, resources, resource types (``wac.project.objectfiles.ObjectFile``s)
+    def list_objects(self, kind: str, *, reveal: bool = False) -> list[Any]: ...  # by path; secrets' values only with reveal
+    def get_object(self, kind: str, path: str, *, reveal: bool = False) -> Any: ...  # ObjectNotFoundError
+    def put_object(self, obj: Any, source: str | None = None) -> None: ...  # source: the file text a push read
+    def delete_object(self, kind: str, path: str) -> None: ...
+    # Optional (looked up with getattr): object_source(kind, path) -> str | None, the file text kept
+    # with an object (wac's store); job_progress(job_id) -> int | None, what wmill.set_progress() set.
+
     # ---- runs
     def run_script(self, path: str, args: dict[str, JsonValue], *, preview: bool = False) -> str: ...
     def run_preview(self, bundle: Bundle, script_path: str, args: dict[str, JsonValue]) -> str: ...

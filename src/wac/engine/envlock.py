@@ -129,10 +129,12 @@ def resolve_inferred(files: dict[str, str], label: str) -> str:
     for the lock's default Python when installed, else the running one. Nothing is written."""
     import os
 
-    from wac.engine.envs import choose_python
-    from wac.metadata.locks import DEFAULT_PYTHON_VERSION, LockResolutionError, LockResolver
-
-    from wac.engine.envs import UvOptions
+    from wac.engine.envs import UvOptions, choose_python
+    from wac.metadata.locks import (
+        DEFAULT_PYTHON_VERSION,
+        LockResolutionError,
+        LockResolver,
+    )
 
     wanted = os.environ.get("WAC_PYTHON_VERSION") or choose_python(DEFAULT_PYTHON_VERSION).version
     links = UvOptions.from_env().find_links  # made absolute: uv pip compile runs in a temporary folder

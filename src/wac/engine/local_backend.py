@@ -5,10 +5,11 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from wac.engine.backend import Deployed, HistoryEntry, NewScript, ScriptVersion
 from wac.engine.bundle import Bundle
+from wac.engine.items import ItemRecord, ItemStore, NewItem
 from wac.engine.store import open_store
 from wac.engine.store.base import Job, JobSpec, ScriptRecord, Store, TaskOptions, TimelineEntry
 from wac.errors import NotDeployedError
@@ -56,6 +57,24 @@ class LocalBackend:
     def now(self) -> float:
         return self.store.now()
 
+    # ---- items other than scripts (flows, apps, schedules, ...): stored as pushed, not run
+    def _items(self) -> ItemStore:
+        return cast(ItemStore, self.store)
+
+    def deploy_item(self, item: NewItem) -> Deployed:
+        item_hash = item.content_hash()
+        created, parent = self._items().put_item(item.kind, item.path, item_hash, item.to_json(), created_by=_user())
+        return Deployed(hash=item_hash, created=created, parent_hash=parent)
+
+    def list_items(self, kind: str | None = None) -> list[ItemRecord]:
+        return self._items().list_items(kind)
+
+    def get_item(self, kind: str, path: str) -> ItemRecord | None:
+        return self._items().get_item(kind, path)
+
+    def archive_item(self, kind: str, path: str) -> None:
+        self._items().archive_item(kind, path)
+
     # ---- scripts
     def deploy(self, script: NewScript) -> Deployed:
         script_hash = script.content_hash()
@@ -92,9 +111,13 @@ class LocalBackend:
         from wac.engine.deployed import deployed_bundle
 
         bundle, record = deployed_bundle(self.store, path)
+        from wac.engine.store._sqlite_evolve import record_version
+
         options = TaskOptions.from_windmill(record.doc.get("options") or {})
-        return self.store.submit(JobSpec(bundle_hash=bundle.hash, entry=bundle.entry, args=args,
-                                         script_path=path, options=options, preview=preview))
+        job_id = self.store.submit(JobSpec(bundle_hash=bundle.hash, entry=bundle.entry, args=args,
+                                           script_path=path, options=options, preview=preview))
+        record_version(self.store, job_id, record.hash)  # which version it runs (issue 14)
+        return job_id
 
     def run_preview(self, bundle: Bundle, script_path: str, args: dict[str, JsonValue]) -> str:
         self.store.put_bundle(bundle.hash, bundle.files)
@@ -197,10 +220,12 @@ class LocalBackend:
 
 
 def local_store_path(root: Path) -> Path:
-    """Where the repo's embedded store lives: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the folder)."""
+    """Where the repo's embedded store lives: ``ROOT/.wac/wac.db`` (``WAC_STATE_DIR`` moves the
+    folder; a relative one is taken from the repo root, not from the folder a command runs in, so
+    every command of the repo finds the same store)."""
     import os
 
-    state = Path(os.environ["WAC_STATE_DIR"]) if os.environ.get("WAC_STATE_DIR") else root / ".wac"
+    state = root / Path(os.environ["WAC_STATE_DIR"]) if os.environ.get("WAC_STATE_DIR") else root / ".wac"
     return state / "wac.db"
 
 

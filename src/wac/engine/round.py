@@ -159,7 +159,9 @@ def _run(spec: dict[str, Any]) -> dict[str, Any]:
         args = engine.client().resolve_args(args)  # as Windmill's runner does, before the body runs
     main = _load_main(spec)
     if spec.get("real_wmill"):
-        from wmill import client as wmill_client  # the real package, for compatibility runs
+        from wmill import (
+            client as wmill_client,  # the real package, for compatibility runs
+        )
 
         return wmill_client._run_workflow(main, spec["checkpoint"], args)  # type: ignore[no-any-return]
     from wac.sdk import run_round
@@ -187,6 +189,53 @@ class _LazyClient:
         return getattr(self._engine.client(), name)
 
 
+def _watch_claim(spec: dict[str, Any]) -> None:
+    """Kill this round (its whole process group) once its claim is gone.
+
+    The worker heartbeats the lease; a worker that is stopped (SIGSTOP), stalled or cut off
+    stops heartbeating, the lease runs out and another worker takes the job over. This thread
+    checks the claim in the store every quarter lease (a round shorter than that never looks),
+    by the store's clock, and ends the round as soon as the claim is lost or its lease has run
+    out, so two rounds of one job do not run user code side by side for longer than that.
+    """
+    import signal
+    import threading
+    import time
+
+    token, url, lease = spec.get("token"), spec.get("store_url"), spec.get("lease_s")
+    if not token or not url or not lease:
+        return
+    period = max(0.05, float(lease) / 4)
+
+    def watch() -> None:
+        from wac.engine.store import open_store
+        from wac.engine.store.base import Token
+        from wac.errors import StoreError
+
+        claim = Token(*token)
+        store = None
+        doubts = 0
+        while True:
+            time.sleep(period)
+            try:
+                if store is None:
+                    store = open_store(url, migrate=False)
+                if store.holds(claim):
+                    doubts = 0
+                    continue
+                why = "its claim was lost or its lease ran out"
+            except StoreError as exc:
+                doubts += 1
+                if doubts < 3:  # a busy store is no proof; three misses in a row are
+                    continue
+                why = f"the store cannot confirm its claim ({exc.message})"
+            sys.stderr.write(f"wac: round of job {claim.job_id} stopped: {why}\n")
+            EngineHost._flush()
+            os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=watch, name="wac-claim-watch", daemon=True).start()
+
+
 def run_child(chan_fd: int) -> int:
     """Run one round; returns the process exit code.
 
@@ -203,6 +252,7 @@ def run_child(chan_fd: int) -> int:
     spec = chan.recv()
     os.chdir(spec.get("cwd") or spec["bundle_dir"])
     os.environ.update(spec.get("env", {}))
+    _watch_claim(spec)
     try:
         outcome = _run(spec)
         message: dict[str, Any] = {"op": "outcome", "outcome": outcome, "mask": _revealed()}

@@ -57,8 +57,9 @@ class RoundProcess:
                 pass
 
     def logs(self) -> str:
-        self._log.seek(0)
-        return self._log.read().decode("utf-8", "replace")  # type: ignore[no-any-return]
+        from wac.engine.logcap import read_capped
+
+        return read_capped(self._log)  # at most WAC_LOG_CAP bytes of it, whatever the round printed
 
     def close(self) -> None:
         try:

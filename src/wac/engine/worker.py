@@ -22,7 +22,7 @@ from wac.engine.bundle import Manifest, materialize
 from wac.engine.envzygotes import ZygotePool
 from wac.engine.runner import SHIM_DIR, RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
-from wac.errors import ConflictError, JobNotFoundError, LostClaimError, StoreError, WacError
+from wac.errors import ConflictError, EnvBuildError, JobNotFoundError, LostClaimError, StoreError, WacError
 
 WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace
 
@@ -264,6 +264,7 @@ class Worker:
             "mod_dir": manifest.module_dir, "args": args, "checkpoint": checkpoint,
             "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
             "store_url": self.store.url, "token": [token.job_id, token.attempt, token.worker_id],
+            "lease_s": self.config.lease_s,
             "base_url": self._base_url(), "workspace": self.config.workspace,
             "cwd": os.getcwd(), "env": self._job_env(job),
             "script_path": job.script_path, "root_id": job.root_id, "slots": self.config.slots,
@@ -285,6 +286,8 @@ class Worker:
             return
         with self._live_lock:
             self._live[job.id] = (token, proc, deadline)
+        if self._stop.is_set():  # stop() ran while this round was being forked: it saw no process
+            proc.kill("worker stopping")
         try:
             self._converse(job, token, proc, manifest.module_dir)
         finally:
@@ -356,6 +359,8 @@ class Worker:
     def _round_died(self, job: Job, token: Token, proc: RoundProcess) -> None:
         logs = self._mask(proc.logs())
         why = proc.killed_because
+        if why is None and self._stop.is_set():
+            why = "worker stopping"  # its zygote went away with the stopping worker
         if why == "lost":
             return  # another worker owns the job now
         if why == "worker stopping":
@@ -387,7 +392,11 @@ class Worker:
             if kind == "complete":
                 store.complete(token, outcome.get("result"), logs=logs)
             elif kind == "dispatch":
-                children = [self._pin_deployed(c) for c in child_specs(job, module_dir, outcome.get("steps") or [])]
+                try:
+                    children = [self._pin_deployed(c) for c in child_specs(job, module_dir, outcome.get("steps") or [])]
+                except EnvBuildError as exc:  # a deployed script's requirements could not be resolved
+                    store.fail(token, error_record(type(exc).__name__, exc.message), logs=logs)
+                    return
                 store.dispatch(token, children, max_in_flight=outcome.get("max_in_flight"), logs=logs)
             elif kind == "inline_checkpoint":
                 value = outcome.get("result")
@@ -419,6 +428,11 @@ class Worker:
         kind = None
         if job.parent_id is not None:
             kind = next((s.kind for s in self.store.get_steps(job.parent_id) if s.key == job.parent_key), None)
+        get_item = getattr(self.store, "get_item", None)
+        if get_item is not None and get_item("flow", path) is not None:
+            return error_record("FlowNotSupportedError", f"{path} is a flow (pushed to workspace "
+                                f"'{self.config.workspace}'): running flows on the embedded engine is not "
+                                "supported yet")
         if kind == "flow":
             from wac.engine.deployed import resolve_child
 

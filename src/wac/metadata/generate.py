@@ -43,6 +43,7 @@ class GenerateResult:
     """What a run did."""
 
     updated: list[str] = field(default_factory=list)
+    items_updated: list[str] = field(default_factory=list)  # flows and apps
     failed: list[tuple[str, str]] = field(default_factory=list)
     diagnostics: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -128,7 +129,7 @@ def _regenerate_bundles(plan: Plan, options: GenerateOptions, result: GenerateRe
         return options.resolver.resolve(list(analysis.requirements))
 
     done = regenerate_bundles(stale, plan.lockfile, resolve)
-    result.updated += done.updated
+    result.items_updated += done.updated
     result.failed += done.failed
     result.locks_written += done.locks_written
 

@@ -36,7 +36,7 @@ _NONDETERMINISTIC = frozenset({
     "time.time", "time.time_ns", "time.monotonic", "time.monotonic_ns", "time.perf_counter",
     "time.perf_counter_ns", "datetime.datetime.now", "datetime.datetime.utcnow",
     "datetime.datetime.today", "datetime.date.today", "uuid.uuid1", "uuid.uuid4", "os.urandom",
-    "os.getpid", "urllib.request.urlopen",
+    "os.getpid", "os.getenv", "urllib.request.urlopen",
     *(f"{lib}.{verb}" for lib in ("requests", "httpx")
       for verb in ("get", "post", "put", "patch", "delete", "head", "request")),
 })
@@ -130,6 +130,13 @@ class _Visitor(cst.CSTVisitor):
         self._in_decorator = False
         self.tasks: list[TaskInfo] = []
         self.diagnostics: list[Diagnostic] = []
+        # One level of helpers: what each plain module-level function does that replays badly,
+        # and the calls workflow bodies make to plain names (resolved when the module ends).
+        self.helpers: dict[str, list[tuple[str, int]]] = {}
+        self._helper: str | None = None
+        self._lambdas = 0
+        self._classes = 0
+        self._helper_calls: list[tuple[cst.Call, str]] = []
 
     # -- helpers ---------------------------------------------------------------------------
     def _qualified(self, node: cst.CSTNode) -> set[str]:
@@ -199,18 +206,70 @@ class _Visitor(cst.CSTVisitor):
                 self._workflow(node, expr)
             elif kind == "task":
                 self._task(node, expr)
+        if not self.functions and not self._classes and not is_workflow and not any(
+            self._primitive(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) == "task"
+            for d in node.decorators
+        ):
+            self._helper = node.name.value
+            self.helpers[self._helper] = []
         self.functions.append(node.name.value)
         self.bodies.append(is_workflow)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.functions.pop()
         self.bodies.pop()
+        if not self.functions:
+            self._helper = None
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes += 1
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes -= 1
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self.bodies.append(False)  # step("x", lambda: time.time()) is the right way
+        self._lambdas += 1
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
         self.bodies.pop()
+        self._lambdas -= 1
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for call, name in self._helper_calls:
+            found = self.helpers.get(name)
+            if found:
+                what, line = found[0]
+                more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+                self._report(call, "WAC113", f"{name}() {what} (line {line}){more}: called from a "
+                             "workflow body it gives another result on every replay; wrap the call in "
+                             "step() or move it into a task")
+
+    def _in_helper(self) -> bool:
+        return self._helper is not None and self._lambdas == 0 and not (self.bodies and self.bodies[-1])
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._environ(node)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self._environ(node)
+
+    def _environ(self, node: cst.Attribute | cst.Name) -> None:
+        """A read of ``os.environ`` in a workflow body (WAC113) or in a helper (noted)."""
+        in_body = bool(self.bodies and self.bodies[-1])
+        if not (in_body or self._in_helper()):
+            return
+        if isinstance(node, cst.Name) and (node.value != "environ"):
+            return
+        if isinstance(node, cst.Attribute) and node.attr.value != "environ":
+            return
+        if "os.environ" not in self._qualified(node):
+            return
+        if in_body:
+            self._report(node, "WAC113", "os.environ in a workflow body may differ between the "
+                         "rounds of a run (each round is a new process): read it in step() or a task")
+        elif self._helper is not None:
+            self.helpers[self._helper].append(("reads os.environ", self._pos(node)[0]))
 
     def _workflow(self, node: cst.FunctionDef, expr: cst.BaseExpression) -> None:
         self.workflows += 1
@@ -245,6 +304,12 @@ class _Visitor(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         if self.bodies and self.bodies[-1]:
             self._replay_safety(node)
+            if isinstance(node.func, cst.Name) and self._qualified(node.func) == {node.func.value}:
+                self._helper_calls.append((node, node.func.value))
+        elif self._in_helper() and self._helper is not None:
+            what = self._nondeterministic(node)
+            if what is not None:
+                self.helpers[self._helper].append((f"calls {what}()", self._pos(node)[0]))
         kind = self._primitive(node.func)
         if kind == "workflow":
             self._workflow_call(node)
@@ -274,11 +339,18 @@ class _Visitor(cst.CSTVisitor):
         if names & _BLOCKING_SLEEPS:
             self._report(node, "WAC114", f"{name}() in a workflow body is not durable and "
                          "runs again on every replay: use sleep() from wac / wmill")
-        elif names & _NONDETERMINISTIC or any(
-            n.startswith(_NONDETERMINISTIC_MODULES) and n != "random.Random" for n in names
-        ):
+        elif self._nondeterministic(node) is not None:
             self._report(node, "WAC113", f"{name}() in a workflow body gives another result "
                          "on every replay: wrap it in step() or move it into a task")
+
+    def _nondeterministic(self, node: cst.Call) -> str | None:
+        """The qualified name of a call whose result changes between replays, else None."""
+        names = self._qualified(node.func)
+        if names & _NONDETERMINISTIC or any(
+            n.startswith(_NONDETERMINISTIC_MODULES) and n != "random.Random" for n in names
+        ):
+            return min(names)
+        return None
 
     def _first_argument(self, node: cst.Call, keyword: str) -> cst.Arg | None:
         for arg in node.args:

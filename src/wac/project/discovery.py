@@ -157,6 +157,11 @@ def make_ref(repo_root: Path, main_file: Path, default_ts: str = "bun") -> Scrip
     ext = script_extension(name)
     if language is None or ext is None:
         return None
+    real, real_root = os.path.realpath(main_file), os.path.realpath(repo_root)
+    if os.path.commonpath([real, real_root]) != real_root:
+        # as for modules: what is previewed, pushed and described must be the repo's own file
+        raise PathEscapeError(f"script {local} points outside the repo (to {real})",
+                              hint="copy the file into the repo instead of linking to it")
     parent = main_file.parent
     if parent.name.endswith(MOD_SUFFIX) and is_entry_name(name):
         module_dir = parent

@@ -49,6 +49,9 @@ class RoundState:
         completed = checkpoint.get("completed_steps") or {}
         self.completed: dict[str, Any] = completed if isinstance(completed, dict) else {}
         self.executing_key: str | None = checkpoint.get("_executing_key")
+        # A dry round (compatibility check of new code): no step body runs; the first step
+        # without a stored value ends the round like a task call would.
+        self.dry = bool(checkpoint.get("_dry"))
         order = checkpoint.get("_key_order")
         self.key_order: list[str] | None = list(order) if isinstance(order, list) else None
         self.host = host

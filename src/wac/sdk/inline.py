@@ -37,6 +37,8 @@ async def run_inline_step(state: RoundState, name: str, fn: Callable[[], Any]) -
         return value
     if state.child:
         return await park(state, key)
+    if state.dry:
+        raise Suspend({"type": "step", "key": key})
 
     log(f"\n--- WAC: {key} ---")
     started = time.time()

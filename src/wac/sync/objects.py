@@ -22,7 +22,16 @@ from typing import Any
 from wac.errors import ObjectError, RejectedError
 from wac.project.collation import sort_key
 from wac.project.config import RepoConfig
-from wac.project.objectfiles import KINDS, LABELS, ObjectFile, file_name, kind_of, parse, remote_path, render
+from wac.project.objectfiles import (
+    KINDS,
+    LABELS,
+    ObjectFile,
+    file_name,
+    kind_of,
+    parse,
+    remote_path,
+    render,
+)
 from wac.project.safepath import relative_path_problem
 from wac.sync.paths import escapes
 from wac.sync.state import SyncState, digest

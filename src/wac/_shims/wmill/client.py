@@ -284,7 +284,7 @@ def run_script_by_path_sync(path: str, args: dict[str, Any] | None = None, verbo
     return _client().run_script_by_path(path, args, timeout, verbose, cleanup, assert_result_is_not_none)
 
 
-def run_script_sync(hash: str, args: dict[str, Any] | None = None, verbose: bool = False,  # noqa: A002
+def run_script_sync(hash: str, args: dict[str, Any] | None = None, verbose: bool = False,
                     assert_result_is_not_none: bool = True, cleanup: bool = True,
                     timeout: dt.timedelta | None = None) -> Any:
     return _client().run_script_by_hash(hash, args, timeout, verbose, cleanup, assert_result_is_not_none)
@@ -396,5 +396,10 @@ __all__ = [
     "task_script",
     "wait_for_approval",
     "workflow",
-    *SERVED,
+    "Windmill", "get_flow_user_state", "get_job_id", "get_job_status", "get_progress", "get_resource",
+    "get_result", "get_resume_urls", "get_root_job_id", "get_state", "get_state_path", "get_variable",
+    "get_workspace", "list_resources", "parse_resource_syntax", "parse_variable_syntax", "run_script",
+    "run_script_async", "run_script_by_hash", "run_script_by_hash_async", "run_script_by_path",
+    "run_script_by_path_async", "run_script_by_path_sync", "run_script_sync", "set_flow_user_state",
+    "set_progress", "set_resource", "set_state", "set_variable",
 ]

@@ -244,6 +244,14 @@ def mount_point(path: str) -> str:
     return path
 
 
+def _no_space(path: str) -> bool:
+    try:
+        st = os.statvfs(os.path.dirname(path))
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 256 * 1024
+
+
 def disk_full(where: str) -> DiskFullError:
     """The one error for a full disk, naming the folder and the file system it lives on."""
     folder = where if os.path.isdir(where) else os.path.dirname(where)
@@ -259,8 +267,8 @@ def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
             f"the store at {path} stayed locked for {RETRY_BUDGET_S:.0f} s",
             hint="another process holds a long write transaction; stop it and retry",
         )
-    if primary == _FULL or "disk is full" in text:
-        return disk_full(path)
+    if primary == _FULL or "disk is full" in text or (primary == _IOERR and _no_space(path)):
+        return disk_full(path)  # SQLite reports ENOSPC in WAL/shm writes as a plain I/O error
     if primary == _IOERR and not os.path.exists(path):
         return StoreGoneError(f"the store {path} was deleted while this process was using it")
     if code == _READONLY_DBMOVED:

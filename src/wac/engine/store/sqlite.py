@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -22,10 +21,11 @@ from wac.engine.store._sqlite_runs import SqliteRuns
 from wac.engine.store._sqlite_conn import ConnectionPool, migrate, waker_for
 from wac.engine.store._sqlite_ending import MAX_LOST, RELEASE, Row, SqliteEnding
 from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
+from wac.engine.store._sqlite_items import SqliteItems
 from wac.engine.store._sqlite_objects import SqliteObjects
 from wac.engine.store._sqlite_scripts import SqliteScripts
 from wac.engine.store._sqlite_rows import (
-    J_ATTEMPT, J_BUNDLE, J_CONC_KEY, J_CONC_WINDOW, J_EXEC, J_ID, J_PARENT, J_PATH, J_PRIORITY,
+    J_ATTEMPT, J_BUNDLE, J_CANCEL_REASON, J_CANCEL_REQ, J_CONC_KEY, J_CONC_WINDOW, J_EXEC, J_ID, J_PARENT, J_PATH, J_PRIORITY,
     J_ROOT, J_TAG, JOB_COLUMNS, STEP_COLUMNS, cache_key, dumps, loads, next_id, row_to_job,
     row_to_step,
 )
@@ -36,8 +36,10 @@ from wac.errors import ConflictError, JobNotFoundError, StoreError
 
 __all__ = ["MAX_LOST", "SqliteStore"]
 
+_NOW_SQL = "SELECT (julianday('now') - 2440587.5) * 86400.0"
 
-class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, SqliteRuns):
+
+class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, SqliteRuns, SqliteItems):
     """A store in one SQLite file, shared by threads and processes.
 
     Args:
@@ -54,7 +56,7 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
         self.path = os.path.realpath(path)
         self._pool = ConnectionPool(self.path, create=create)
         self._waker = waker_for(self.path)
-        self._clock = clock or time.time
+        self._clock = clock  # None: SQLite's clock (G4), the one clock every process shares
         self._poll = poll_interval
 
     # ------------------------------------------------------------------ lifecycle
@@ -70,7 +72,16 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
         self._pool.close()
 
     def now(self) -> float:
-        return self._clock()
+        """The store clock: SQLite's ``julianday('now')`` in seconds since the epoch (ms steps).
+
+        Every deadline (leases, sleeps, timeouts, approvals) is written and compared in this one
+        clock, read through the store's connection, never a process's own ``time.time()``: a
+        process whose Python clock is off cannot park a sleep or fire a lease early.
+        """
+        if self._clock is not None:
+            return self._clock()
+        conn = self._pool.get()
+        return float(self._pool._retry(lambda: conn.execute(_NOW_SQL).fetchone()[0]))
 
     def _write(self, fn: Callable[[sqlite3.Connection], Any], *, work: bool) -> Any:
         out = self._pool.write(fn)
@@ -146,11 +157,24 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
         if self._pool._retry(lambda: conn.execute(sql, params).fetchone()) is None:
             return None
 
+        cancelled = []
+
         def txn(conn: sqlite3.Connection) -> tuple[Row, list[Row] | None] | None:
             now = self.now()
-            found = conn.execute(sql, {"now": now, **tag_params}).fetchone()
-            if found is None:
-                return None
+            while True:
+                found = conn.execute(sql, {"now": now, **tag_params}).fetchone()
+                if found is None:
+                    return None
+                # A job whose cancel was asked while it ran and that came back to the queue (its
+                # worker stopped, its round requeued itself before the heartbeat saw the cancel)
+                # ends here: a cancelled job never starts user code again.
+                asked = conn.execute(
+                    f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND cancel_requested = 1", (found[0],)
+                ).fetchone()
+                if asked is None:
+                    break
+                self._cancel_now_txn(conn, asked, asked[J_CANCEL_REASON] or "cancelled", now, finish=True)
+                cancelled.append(found[0])
             row = conn.execute(
                 "UPDATE jobs SET status = 'running', attempt = attempt + 1, rounds = rounds + 1,"
                 " worker_id = ?, lease_until = ?, started_at = coalesce(started_at, ?),"
@@ -172,6 +196,8 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
             return row, steps
 
         got = self._write(txn, work=False)
+        if cancelled:
+            self._waker.notify(work=True)  # their parents may be runnable now
         if got is None:
             return None
         row, steps = got
@@ -215,6 +241,20 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
 
         report: HeartbeatReport = self._pool.write(txn)
         return report
+
+    def holds(self, token: Token) -> bool:
+        """True while ``token``'s claim is live: the job runs under it and its lease has not run
+        out by the store clock (a round checks this to stop once its claim is gone)."""
+
+        def read(conn: sqlite3.Connection) -> Any:
+            return conn.execute(
+                f"SELECT lease_until >= ({_NOW_SQL[7:]}) FROM jobs WHERE id = ? AND status = 'running'"
+                " AND attempt = ? AND worker_id = ?",
+                (token.job_id, token.attempt, token.worker_id),
+            ).fetchone()
+
+        row = self._pool.read(read)
+        return bool(row is not None and row[0])
 
     # ------------------------------------------------------------------ round outcomes
     def dispatch(
@@ -339,7 +379,10 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
         lease would make it, without counting as a lost worker."""
 
         def txn(conn: sqlite3.Connection) -> None:
-            self._fence(conn, token)
+            row = self._fence(conn, token)
+            if row[J_CANCEL_REQ]:  # its cancel was asked while it ran: it ends now, not queued
+                self._cancel_now_txn(conn, row, row[J_CANCEL_REASON] or "cancelled", self.now(), finish=True)
+                return
             conn.execute(
                 f"UPDATE jobs SET status = 'queued', scheduled_at = ?, {RELEASE} WHERE id = ?",
                 (self.now(), token.job_id),

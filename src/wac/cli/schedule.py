@@ -1,0 +1,64 @@
+"""`wac schedule list`: the schedules pushed to the workspace (stored; embedded workers do not fire them)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from wac.cli import output
+
+NOTE = "note: schedules are stored and synced; the embedded workers do not fire them yet"
+
+
+def list_schedules(
+    json_out: bool = typer.Option(False, "--json", help="Print the schedules as one JSON document."),
+) -> None:
+    """List the schedules of the workspace (path, cron, timezone, target, enabled)."""
+    from wac.cli.prepare import open_workspace
+    from wac.errors import UsageError
+    from wac.project.safepath import escaped
+    from wac.project.yamlio import load_yaml
+
+    backend = open_workspace()
+    try:
+        if not hasattr(backend, "list_items"):
+            raise UsageError(f"workspace '{backend.name}' is a Windmill server: list its schedules there",
+                             hint="wac keeps schedules in its embedded and sqlite workspaces")
+        records = backend.list_items("schedule")
+        name = backend.name
+    finally:
+        backend.close()
+    rows: list[dict[str, Any]] = []
+    for record in records:
+        doc: Any = {}
+        for text in record.item.files.values():
+            try:
+                doc = load_yaml(text) or {}
+            except Exception:  # a schedule file that does not parse is still listed
+                doc = {}
+        doc = doc if isinstance(doc, dict) else {}
+        target = doc.get("script_path") or doc.get("path") or ""
+        rows.append({"path": record.path, "schedule": doc.get("schedule"), "timezone": doc.get("timezone"),
+                     "target": target, "is_flow": bool(doc.get("is_flow")), "enabled": doc.get("enabled", True),
+                     "fired_by_wac": False})
+    if json_out:
+        output.emit_json({"workspace": name, "schedules": rows, "note": NOTE.removeprefix("note: ")})
+        return
+    for row in rows:
+        state = "enabled" if row["enabled"] else "disabled"
+        kind = "flow" if row["is_flow"] else "script"
+        sys.stdout.write(f"{escaped(row['path'])}  {escaped(row['schedule'])}  {escaped(row['timezone'] or 'UTC')}  "
+                         f"{kind} {escaped(row['target'])}  {state}\n")
+    if not rows:
+        output.info(f"No schedules in workspace '{name}'")
+    sys.stderr.write(NOTE + "\n")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``schedule`` group (``list``) to the root app."""
+    group = typer.Typer(name="schedule", help="Schedules pushed to the workspace (not fired by wac yet).",
+                        no_args_is_help=True)
+    group.command("list")(list_schedules)
+    app.add_typer(group, name="schedule")

@@ -1,0 +1,75 @@
+"""Workspace items (flows, apps, schedules, ...) in the SQLite store: versions, heads, archive."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from wac.engine.items import ItemRecord
+from wac.engine.store._sqlite_conn import ConnectionPool
+from wac.engine.store._sqlite_rows import dumps, loads
+
+_COLUMNS = "kind, path, hash, parent_hash, doc, created_at, created_by, archived"
+
+
+def _record(row: tuple[Any, ...]) -> ItemRecord:
+    return ItemRecord(kind=row[0], path=row[1], hash=row[2], parent_hash=row[3], doc=loads(row[4]),
+                      created_at=row[5], created_by=row[6], archived=bool(row[7]))
+
+
+class SqliteItems:
+    _pool: ConnectionPool
+
+    def now(self) -> float:
+        raise NotImplementedError
+
+    @staticmethod
+    def _item_head_txn(conn: sqlite3.Connection, kind: str, path: str) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = conn.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE kind = ? AND path = ? AND archived = 0 ORDER BY seq DESC LIMIT 1",
+            (kind, path),
+        ).fetchone()
+        return row
+
+    def put_item(self, kind: str, path: str, item_hash: str, doc: dict[str, Any],
+                 created_by: str = "") -> tuple[bool, str | None]:
+        """Make ``doc`` the head of ``(kind, path)``: ``(created, parent_hash)``; one transaction."""
+        text = dumps(doc, "item")
+
+        def txn(conn: sqlite3.Connection) -> tuple[bool, str | None]:
+            head = self._item_head_txn(conn, kind, path)
+            if head is not None and head[2] == item_hash:
+                return False, head[3]
+            parent = head[2] if head is not None else None
+            conn.execute(
+                "INSERT INTO items (kind, path, hash, parent_hash, doc, created_at, created_by) VALUES (?,?,?,?,?,?,?)",
+                (kind, path, item_hash, parent, text, self.now(), created_by),
+            )
+            return True, parent
+
+        result: tuple[bool, str | None] = self._pool.write(txn)
+        return result
+
+    def get_item(self, kind: str, path: str) -> ItemRecord | None:
+        """The head of ``(kind, path)``, None when there is none."""
+        row = self._pool.read(lambda c: self._item_head_txn(c, kind, path))
+        return None if row is None else _record(row)
+
+    def list_items(self, kind: str | None = None) -> list[ItemRecord]:
+        """The head of every live item (of ``kind``), sorted by kind then path."""
+        where = "AND s.kind = ?" if kind else ""
+        params: tuple[str, ...] = (kind,) if kind else ()
+        rows = self._pool.read(lambda c: c.execute(
+            f"SELECT {_COLUMNS} FROM items s WHERE archived = 0 {where} AND seq = (SELECT MAX(seq) FROM items t"
+            " WHERE t.kind = s.kind AND t.path = s.path AND t.archived = 0) ORDER BY kind, path", params
+        ).fetchall())
+        return [_record(r) for r in rows]
+
+    def archive_item(self, kind: str, path: str) -> int:
+        """Archive every version of ``(kind, path)``; returns how many were live."""
+        def txn(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("UPDATE items SET archived = 1 WHERE kind = ? AND path = ? AND archived = 0",
+                                    (kind, path)).rowcount)
+
+        count: int = self._pool.write(txn)
+        return count
