@@ -133,7 +133,7 @@ def main() -> None:
                 changed_at: list[float] = []
                 arrived: list[float] = []
 
-                def listen(wid: str = wid) -> None:
+                def listen(wid: str = wid, seen: threading.Event = seen, arrived: list[float] = arrived) -> None:
                     with http.stream("GET", f"/runs/{wid}/events") as events:
                         first = True
                         for line in events.iter_lines():
