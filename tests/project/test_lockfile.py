@@ -57,3 +57,24 @@ def test_utf16_lockfile_is_refused_with_the_encoding_named(tmp_path: Path) -> No
     (tmp_path / "wmill-lock.yaml").write_bytes("version: v2\n".encode("utf-16"))
     with pytest.raises(Exception, match="UTF-16"):
         load_lockfile(tmp_path)
+
+
+def test_clearing_an_item_drops_its_plain_prefixed_nested_and_dot_slash_keys_only(tmp_path: Path) -> None:
+    (tmp_path / "wmill-lock.yaml").write_text(
+        "version: v2\nlocks:\n  f/x: a1\n  f/x+__flow_hash: a2\n  ./f/x+a.py: a3\n  f/x_2: b1\n  f/xy+k: b2\n"
+        "  f/x/y: b3\n  ./f/x:\n    __flow_hash: a4\n")
+    lock = load_lockfile(tmp_path)
+    lock.clear("f/x")
+    lock.set("f/x", "c1", "__flow_hash")
+    lock.clear("f/x/y")
+    lock.set("f/z", "c2")
+    lock.clear("f/x")  # the index follows set() too
+    assert lock.locks == {"f/x_2": "b1", "f/xy+k": "b2", "f/z": "c2"}
+
+
+def test_a_legacy_lockfile_is_never_cleared(tmp_path: Path) -> None:
+    (tmp_path / "wmill-lock.yaml").write_text(f"locks:\n  f/x:\n    __flow_hash: {H1}\n    old.py: {H2}\n")
+    lock = load_lockfile(tmp_path)
+    lock.clear("f/x")
+    lock.set("f/x", H2, "__flow_hash")
+    assert lock.locks == {"f/x": {"__flow_hash": H2, "old.py": H2}}

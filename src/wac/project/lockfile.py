@@ -37,6 +37,8 @@ class Lockfile:
     locks: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     existed: bool = False
+    # keys by their item (the part before the first "+", without "./"): clear() without a full scan
+    _index: dict[str, set[str]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def nested(self) -> bool:
@@ -67,16 +69,31 @@ class Lockfile:
         if self.nested:
             return
         key = _normal(path)
-        legacy = "./" + key
-        for k in list(self.locks):
-            if k in (key, legacy) or k.startswith((key + "+", legacy + "+")):
-                del self.locks[k]
+        if "+" in key:  # not an item path: the CLI's plain scan
+            legacy = "./" + key
+            for k in list(self.locks):
+                if k in (key, legacy) or k.startswith((key + "+", legacy + "+")):
+                    del self.locks[k]
+            self._index = None
+            return
+        for k in self._keys_index().pop(key, set()):
+            self.locks.pop(k, None)
+
+    def _keys_index(self) -> dict[str, set[str]]:
+        if self._index is None:
+            self._index = {}
+            for k in self.locks:
+                self._index.setdefault(_item_of(k), set()).add(k)
+        return self._index
 
     def set(self, path: str, value: str, subpath: str | None = None) -> None:
         """``updateMetadataGlobalLock``: record one hash."""
         if not self.nested:
             key = _normal(path)
-            self.locks[f"{key}+{_normal(subpath)}" if subpath else key] = value
+            full = f"{key}+{_normal(subpath)}" if subpath else key
+            self.locks[full] = value
+            if self._index is not None:
+                self._index.setdefault(_item_of(full), set()).add(full)
         elif subpath:
             prev = self.locks.get(path)
             if not isinstance(prev, dict):
@@ -108,6 +125,10 @@ class Lockfile:
         """Write the file atomically."""
         atomic_write(self.path, self.render())
         self.existed = True
+
+
+def _item_of(key: str) -> str:
+    return _normal(key).split("+", 1)[0]
 
 
 def _normal(path: str) -> str:
