@@ -39,6 +39,8 @@ def test_a_signal_during_preview_gives_the_job_back_and_exits_with_128_plus_sign
         if proc.poll() is None:
             proc.kill()
     assert code == 128 + sig, err
-    assert f"interrupted; job {job.id} stays in the workspace" in err
-    assert "hint: resume it with: wac worker" in err
+    # the signal may land while the run is followed, or (on a loaded machine) while it is submitted
+    assert (f"interrupted; job {job.id} stays in the workspace" in err
+            or "interrupted while starting the run" in err), err
+    assert "wac worker" in err
     assert "Traceback" not in err and out == ""

@@ -253,6 +253,24 @@ def test_the_runs_list_filters_by_status_and_script_and_pages_by_keyset(repo: Pa
         assert ids[0] in html and ids[1] not in html
 
 
+def test_behind_a_proxy_a_post_from_the_base_url_origin_is_accepted_and_others_are_not(repo: Path) -> None:
+    srv = start_server(repo, "--base-url", "https://wac.example.com")
+    try:
+        run = start_gate(repo, None)
+        try:
+            local = run.links["any"]["cancel"].replace("https://wac.example.com", srv.url)
+            with _client(srv) as http:
+                csrf = _csrf(http.get(local).text)
+                data = {"csrf": csrf, "decision": "reject"}
+                assert http.post(local, data=data, headers={"origin": "https://evil.example.com"}).status_code == 403
+                assert http.post(local, data=data, headers={"origin": "https://wac.example.com"}).status_code == 303
+            assert run.finish()[0] == 0
+        finally:
+            run.kill()
+    finally:
+        srv.stop()
+
+
 def test_the_server_refuses_a_bad_base_url_and_keeps_a_good_one_for_the_workers(repo: Path) -> None:
     r = wac("server", "--base-url", "ftp://x", cwd=repo, code=2)
     assert r.stderr.startswith("error: not an http(s) base URL")

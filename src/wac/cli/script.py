@@ -64,16 +64,26 @@ def preview(
         return
     from wac.cli.lint import start_lint
 
-    ref, bundle, check_args = prepare(path, args)
-    lint = start_lint(ref.local_path, bundle.files[bundle.entry])  # beside the engine's start-up
-    backend = open_workspace(local=True)  # preview always runs on the repo's embedded engine
-    worker = backend.start_workers(config)  # zygote first: it warms up while the job is written
+    worker = None
     try:
+        ref, bundle, check_args = prepare(path, args)
+        lint = start_lint(ref.local_path, bundle.files[bundle.entry])  # beside the engine's start-up
+        backend = open_workspace(local=True)  # preview always runs on the repo's embedded engine
+        worker = backend.start_workers(config)  # zygote first: it warms up while the job is written
         bundle = check_args()  # pinned with its environment's lock
         job_id = backend.run_preview(bundle, ref.remote_path, args)
         lint()  # printed before the run's own output; the run has started meanwhile
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM or SIGHUP before the run was followed
+        from wac.cli.signals import exit_code
+
+        if worker is not None:
+            worker.stop()  # gives back whatever it had started
+        output.error("interrupted while starting the run",
+                     "see it with: wac job list   (a run already submitted resumes with: wac worker)")
+        raise typer.Exit(exit_code(exc)) from None
     except BaseException:
-        worker.stop()
+        if worker is not None:
+            worker.stop()
         raise
     follow_run(backend, job_id, worker, as_json=as_json, decision=decision)
 
@@ -163,12 +173,12 @@ def follow_run(
     ``worker``: workers running in this process (stopped at the end), or None. ``interrupt``:
     polled while waiting; when it returns True the run is cancelled and this returns at once.
     """
-    from wac.cli.runview import RunView
-    from wac.engine.store.base import TERMINAL
-
     asked: set[tuple[str, str]] = set()
     job = None
     try:
+        from wac.cli.runview import RunView  # inside the try: a signal may land while rich loads
+        from wac.engine.store.base import TERMINAL
+
         with RunView(backend, job_id, live=output.is_interactive() and not as_json) as view:
             while True:
                 since = backend.change_token()

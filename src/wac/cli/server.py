@@ -75,7 +75,8 @@ def server(
 
         if base_url is not None:
             store.set_setting("base_url", base_url)
-        ctx = Context(store, backend.name, Access(token), base_url or approvals.base_url_of(store))
+        public = base_url or approvals.base_url_of(store)
+        ctx = Context(store, backend.name, Access(token, public), public)
         output.info(f"serving workspace '{backend.name}'; resume URLs use "
                     f"{ctx.base_url or 'wac:// (no base URL: --base-url, WAC_BASE_URL)'}; Ctrl-C stops")
         try:

@@ -130,6 +130,13 @@ class Worker:
         self.store.wake()
         for t in self._threads:
             t.join(timeout)
+        with self._live_lock:  # slots still busy (a slow fork): give their jobs back from here
+            leftover = [token for token, _proc, _deadline in self._live.values()]
+        for token in leftover:
+            try:
+                self.store.release(token)
+            except WacError:
+                pass  # already given back, finished, or the store is gone
         self.zygotes.stop()
 
     def request_stop(self) -> None:

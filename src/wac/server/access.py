@@ -18,9 +18,11 @@ COOKIE = "wac_session"
 
 
 class Access:
-    def __init__(self, login_token: str) -> None:
+    def __init__(self, login_token: str, public_origin: str | None = None) -> None:
         self.login_token = login_token
         self._key = secrets.token_bytes(32)
+        # behind a reverse proxy the browser's Origin is the public one (--base-url), not Host
+        self._public = public_origin.rstrip("/").split("://", 1)[-1].split("/", 1)[0] if public_origin else None
 
     def _mac(self, what: str) -> str:
         return hmac.new(self._key, what.encode(), hashlib.sha256).hexdigest()
@@ -44,8 +46,8 @@ class Access:
     def csrf_ok(self, request: Any, form: Any, scope: str) -> bool:
         origin = request.headers.get("origin")
         if origin and origin != "null":
-            host = request.headers.get("host", "")
-            if origin.split("://", 1)[-1] != host:
+            seen = origin.split("://", 1)[-1]
+            if seen != request.headers.get("host", "") and seen != self._public:
                 return False
         sent = str(form.get("csrf") or "")
         return bool(sent) and secrets.compare_digest(sent.encode(), self.csrf(scope).encode())
