@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from wac.engine.store._sqlite_conn import ConnectionPool
+from wac.engine.store._dialect import Dialect
 from wac.engine.store._sqlite_rows import loads
 from wac.engine.store.base import JsonValue, Token
 from wac.errors import ArgsError, ConflictError, LostClaimError
@@ -29,7 +29,7 @@ class ApprovalInfo:
 
 
 class SqliteApprovals:
-    _pool: ConnectionPool
+    _pool: Dialect
 
     def now(self) -> float:
         raise NotImplementedError
@@ -48,8 +48,8 @@ class SqliteApprovals:
                 raise LostClaimError(f"job {token.job_id} is no longer held by this round")
             now = self.now()
             conn.executemany(
-                "INSERT OR IGNORE INTO approval_tokens (job_id, key, hash, action, approver, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO approval_tokens (job_id, key, hash, action, approver, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(token.job_id, key, h, action, approver, now) for h, action in rows],
             )
 
@@ -65,8 +65,8 @@ class SqliteApprovals:
                 raise ConflictError(f"job {job_id} is not waiting for approval {key!r}")
             now = self.now()
             conn.executemany(
-                "INSERT OR IGNORE INTO approval_tokens (job_id, key, hash, action, approver, created_at)"
-                " VALUES (?, ?, ?, ?, NULL, ?)",
+                "INSERT INTO approval_tokens (job_id, key, hash, action, approver, created_at)"
+                " VALUES (?, ?, ?, ?, NULL, ?) ON CONFLICT DO NOTHING",
                 [(job_id, key, h, action, now) for h, action in rows],
             )
 

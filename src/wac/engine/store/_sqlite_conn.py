@@ -67,8 +67,19 @@ def waker_for(path: str) -> Waker:
         return _WAKERS.setdefault(path, Waker())
 
 
+_NOW_SQL = "SELECT (julianday('now') - 2440587.5) * 86400.0"
+
+
 class ConnectionPool:
-    """Thread-local connections to one database file, with a retrying write transaction."""
+    """The SQLite dialect (see :mod:`._dialect`): thread-local connections to one database file,
+    with a retrying write transaction.
+
+    SQLite has one writer at a time (``BEGIN IMMEDIATE``), so a claim needs no row locks; its
+    clock is ``julianday('now')`` (the OS clock of the host that holds the file, which every
+    process on that host shares); other processes' commits show in ``PRAGMA data_version``.
+    """
+
+    skip_locked = ""
 
     def __init__(self, path: str, *, create: bool = True) -> None:
         self.path = path
@@ -214,6 +225,27 @@ class ConnectionPool:
             return self._retry(run)
         except sqlite3.Error as exc:
             raise _store_error(exc, self.path) from exc
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.path}"
+
+    def peek(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """One statement in autocommit mode (no transaction, no write lock)."""
+        conn = self.get()
+        return self._retry(lambda: fn(conn))
+
+    def now(self) -> float:
+        """SQLite's ``julianday('now')`` in seconds since the epoch (millisecond steps)."""
+        conn = self.get()
+        return float(self._retry(lambda: conn.execute(_NOW_SQL).fetchone()[0]))
+
+    def data_version(self) -> int:
+        conn = self.get()
+        return int(self._retry(lambda: conn.execute("PRAGMA data_version").fetchone()[0]))
+
+    def migrate(self) -> int:
+        return migrate(self)
 
     def close(self) -> None:
         self._closed = True

@@ -177,7 +177,7 @@ class SqliteEnding(SqliteReads):
             rows = conn.execute(
                 "WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL"
                 " SELECT j.id FROM jobs j JOIN sub ON j.parent_id = sub.id)"
-                f" SELECT {JOB_COLUMNS} FROM jobs WHERE id IN sub"
+                f" SELECT {JOB_COLUMNS} FROM jobs WHERE id IN (SELECT id FROM sub)"
                 " AND status NOT IN ('succeeded', 'failed', 'cancelled') ORDER BY seq",
                 (job_id,),
             ).fetchall()
@@ -215,8 +215,7 @@ class SqliteEnding(SqliteReads):
 
     def reap(self) -> int:
         now = self.now()
-        conn = self._pool.get()
-        due = self._pool._retry(lambda: conn.execute(_REAP_DUE, (now, now, now)).fetchone()[0])
+        due = self._pool.peek(lambda c: c.execute(_REAP_DUE, (now, now, now)).fetchone()[0])
         if not due:
             return 0
         n: int = self._write(self._reap_txn, work=True)

@@ -56,10 +56,10 @@ class RunSnapshot:
 
 
 def _sqlite(store: Store) -> Any:
-    from wac.engine.store.sqlite import SqliteStore
+    from wac.engine.store.sqlite import StoreCore
 
-    if not isinstance(store, SqliteStore):
-        raise StoreError("checking, migrating and rerunning runs needs an embedded (sqlite) workspace")
+    if not isinstance(store, StoreCore):
+        raise StoreError("checking, migrating and rerunning runs needs a wac store (sqlite or postgresql)")
     return store
 
 

@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 from wac.engine.items import ItemRecord
-from wac.engine.store._sqlite_conn import ConnectionPool
+from wac.engine.store._dialect import Dialect
 from wac.engine.store._sqlite_rows import dumps, loads
 
 _COLUMNS = "kind, path, hash, parent_hash, doc, created_at, created_by, archived"
@@ -18,7 +18,7 @@ def _record(row: tuple[Any, ...]) -> ItemRecord:
 
 
 class SqliteItems:
-    _pool: ConnectionPool
+    _pool: Dialect
 
     def now(self) -> float:
         raise NotImplementedError

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from wac.engine.store._sqlite_conn import ConnectionPool
+from wac.engine.store._dialect import Dialect
 from wac.engine.store.base import OBJECT_KINDS, ObjectRecord
 
 _COLUMNS = "kind, path, value, is_secret, resource_type, description, source, updated_at"
@@ -23,7 +23,7 @@ def _check_kind(kind: str) -> None:
 
 
 class SqliteObjects:
-    _pool: ConnectionPool
+    _pool: Dialect
 
     def now(self) -> float:
         raise NotImplementedError
@@ -34,7 +34,9 @@ class SqliteObjects:
 
         def txn(conn: sqlite3.Connection) -> None:
             conn.execute(
-                f"INSERT OR REPLACE INTO objects ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                f"INSERT INTO objects ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (kind, path) DO UPDATE SET"
+                " value = excluded.value, is_secret = excluded.is_secret, resource_type = excluded.resource_type,"
+                " description = excluded.description, source = excluded.source, updated_at = excluded.updated_at",
                 (record.kind, record.path, record.value, int(record.is_secret), record.resource_type,
                  record.description, record.source, self.now()),
             )
@@ -65,7 +67,8 @@ class SqliteObjects:
 
     def set_progress(self, job_id: str, progress: int) -> None:
         def txn(conn: sqlite3.Connection) -> None:
-            conn.execute("INSERT OR REPLACE INTO job_progress (job_id, progress) VALUES (?, ?)", (job_id, progress))
+            conn.execute("INSERT INTO job_progress (job_id, progress) VALUES (?, ?)"
+                         " ON CONFLICT (job_id) DO UPDATE SET progress = excluded.progress", (job_id, progress))
 
         self._pool.write(txn)
 

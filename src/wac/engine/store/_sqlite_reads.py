@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from wac.engine.store._sqlite_conn import ConnectionPool, Waker
+from wac.engine.store._dialect import Dialect
+from wac.engine.store._sqlite_conn import Waker
 from wac.engine.store._sqlite_rows import (
     JOB_COLUMNS, STEP_COLUMNS, dumps, loads, row_to_job, row_to_step,
 )
@@ -37,7 +38,7 @@ def tag_filter(tags: frozenset[str]) -> tuple[str, dict[str, str]]:
     if "*" in tags:
         return "", {}
     if not tags:
-        return " AND 0", {}
+        return " AND 1 = 0", {}
     params = {f"t{i}": t for i, t in enumerate(sorted(tags))}
     return f" AND j.tag IN ({', '.join(':' + k for k in params)})", params
 
@@ -52,7 +53,7 @@ class SqliteReads:
     """Everything of :class:`SqliteStore` that is not a round outcome."""
 
     path: str
-    _pool: ConnectionPool
+    _pool: Dialect
     _waker: Waker
     _poll: float
 
@@ -238,8 +239,7 @@ class SqliteReads:
         return None if row[0] is None else float(row[0])
 
     def _data_version(self) -> int:
-        conn = self._pool.get()
-        return int(self._pool._retry(lambda: conn.execute("PRAGMA data_version").fetchone()[0]))
+        return self._pool.data_version()
 
     def _baseline(self) -> tuple[int, int, int]:
         """What "nothing happened yet" looks like: waker counters and ``PRAGMA data_version``."""

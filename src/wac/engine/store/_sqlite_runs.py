@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from wac.engine.store._sqlite_conn import ConnectionPool
+from wac.engine.store._dialect import Dialect
 from wac.engine.store._sqlite_rows import JOB_COLUMNS, row_to_job
 from wac.engine.store.base import Job
 
@@ -17,7 +17,7 @@ TREE_STEP_COLUMNS = "s.job_id, s.key, s.kind, s.seq, s.done, s.failed, s.child_j
 
 
 class SqliteRuns:
-    _pool: ConnectionPool
+    _pool: Dialect
 
     def list_runs(
         self, *, status: str | None = None, script: str | None = None, before: int | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from wac.engine.store._sqlite_conn import ConnectionPool
+from wac.engine.store._dialect import Dialect
 from wac.engine.store._sqlite_rows import dumps, loads
 from wac.engine.store.base import ScriptRecord
 
@@ -18,7 +18,7 @@ def _record(row: tuple[Any, ...]) -> ScriptRecord:
 
 
 class SqliteScripts:
-    _pool: ConnectionPool
+    _pool: Dialect
 
     def now(self) -> float:
         raise NotImplementedError

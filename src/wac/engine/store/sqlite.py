@@ -18,7 +18,7 @@ from typing import Any
 
 from wac.engine.store._sqlite_approvals import SqliteApprovals
 from wac.engine.store._sqlite_runs import SqliteRuns
-from wac.engine.store._sqlite_conn import ConnectionPool, migrate, waker_for
+from wac.engine.store._sqlite_conn import ConnectionPool, waker_for
 from wac.engine.store._sqlite_ending import MAX_LOST, RELEASE, Row, SqliteEnding
 from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
 from wac.engine.store._sqlite_items import SqliteItems
@@ -34,45 +34,38 @@ from wac.engine.store.base import (
 )
 from wac.errors import ConflictError, JobNotFoundError, StoreError
 
-__all__ = ["MAX_LOST", "SqliteStore"]
+__all__ = ["MAX_LOST", "SqliteStore", "StoreCore"]
 
-_NOW_SQL = "SELECT (julianday('now') - 2440587.5) * 86400.0"
+#: The database clock in seconds since the epoch, as SQL (the PostgreSQL dialect translates it).
+NOW_SQL = "(julianday('now') - 2440587.5) * 86400.0"
 
 
-class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, SqliteRuns, SqliteItems):
-    """A store in one SQLite file, shared by threads and processes.
+class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, SqliteRuns, SqliteItems):
+    """The store's semantics, written once over a :class:`~._dialect.Dialect` (``self._pool``).
 
-    Args:
-        path: the database file (its directory must exist).
-        clock: the store clock (G4), seconds since the epoch; tests inject a fake one.
-        poll_interval: how often idle waits look at ``PRAGMA data_version`` for commits made by
-            other processes.
+    The state machine, fencing (G2), the one ``_finish_child`` path, caching, concurrency slots
+    and approvals live here and in the mixins; SQL is written in the subset SQLite and
+    PostgreSQL share, and a dialect runs it (connections, transactions, the clock, wake-ups).
+    :class:`SqliteStore` and :class:`~.postgres.PostgresStore` only choose the dialect.
     """
 
-    def __init__(
-        self, path: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.003,
-        create: bool = True,
-    ) -> None:
-        self.path = os.path.realpath(path)
-        self._pool = ConnectionPool(self.path, create=create)
-        self._waker = waker_for(self.path)
-        self._clock = clock  # None: SQLite's clock (G4), the one clock every process shares
-        self._poll = poll_interval
+    path: str
+    _clock: Callable[[], float] | None
 
     # ------------------------------------------------------------------ lifecycle
     @property
     def url(self) -> str:
         """The URL that opens this store again (``open_store(url)``), e.g. from a round process."""
-        return f"sqlite:///{self.path}"
+        return self._pool.url
 
     def migrate(self) -> None:
-        migrate(self._pool)
+        self._pool.migrate()
 
     def close(self) -> None:
         self._pool.close()
 
     def now(self) -> float:
-        """The store clock: SQLite's ``julianday('now')`` in seconds since the epoch (ms steps).
+        """The store clock (G4): the database's clock in seconds since the epoch.
 
         Every deadline (leases, sleeps, timeouts, approvals) is written and compared in this one
         clock, read through the store's connection, never a process's own ``time.time()``: a
@@ -80,8 +73,7 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
         """
         if self._clock is not None:
             return self._clock()
-        conn = self._pool.get()
-        return float(self._pool._retry(lambda: conn.execute(_NOW_SQL).fetchone()[0]))
+        return self._pool.now()
 
     def _write(self, fn: Callable[[sqlite3.Connection], Any], *, work: bool) -> Any:
         out = self._pool.write(fn)
@@ -151,10 +143,9 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
             f"{where} AND {SLOT_FREE} ORDER BY j.priority DESC, j.scheduled_at, j.seq LIMIT 1"
         )
         # Look without the write lock first, so idle workers never queue up for it.
-        conn = self._pool.get()
         self._remember_baseline()
         params = {"now": self.now(), **tag_params}
-        if self._pool._retry(lambda: conn.execute(sql, params).fetchone()) is None:
+        if self._pool.peek(lambda c: c.execute(sql, params).fetchone()) is None:
             return None
 
         cancelled = []
@@ -162,7 +153,7 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
         def txn(conn: sqlite3.Connection) -> tuple[Row, list[Row] | None] | None:
             now = self.now()
             while True:
-                found = conn.execute(sql, {"now": now, **tag_params}).fetchone()
+                found = conn.execute(sql + self._pool.skip_locked, {"now": now, **tag_params}).fetchone()
                 if found is None:
                     return None
                 # A job whose cancel was asked while it ran and that came back to the queue (its
@@ -248,7 +239,7 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
 
         def read(conn: sqlite3.Connection) -> Any:
             return conn.execute(
-                f"SELECT lease_until >= ({_NOW_SQL[7:]}) FROM jobs WHERE id = ? AND status = 'running'"
+                f"SELECT lease_until >= ({NOW_SQL}) FROM jobs WHERE id = ? AND status = 'running'"
                 " AND attempt = ? AND worker_id = ?",
                 (token.job_id, token.attempt, token.worker_id),
             ).fetchone()
@@ -485,3 +476,24 @@ def _inherit(options: TaskOptions, parent: Row) -> TaskOptions:
     if tag == options.tag and priority == options.priority:
         return options
     return replace(options, tag=tag, priority=priority)
+
+
+class SqliteStore(StoreCore):
+    """A store in one SQLite file, shared by threads and processes (the embedded dialect).
+
+    Args:
+        path: the database file (its directory must exist).
+        clock: the store clock (G4), seconds since the epoch; tests inject a fake one.
+        poll_interval: how often idle waits look at ``PRAGMA data_version`` for commits made by
+            other processes.
+    """
+
+    def __init__(
+        self, path: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.003,
+        create: bool = True,
+    ) -> None:
+        self.path = os.path.realpath(path)
+        self._pool = ConnectionPool(self.path, create=create)
+        self._waker = waker_for(self.path)
+        self._clock = clock  # None: SQLite's clock (G4), the one clock every process shares
+        self._poll = poll_interval
