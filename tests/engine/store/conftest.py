@@ -6,6 +6,7 @@ backends (SQLite now; PostgreSQL later joins ``FACTORIES`` and runs the same sui
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,20 @@ def _sqlite(tmp_path: Path) -> Backend:
     return Backend("sqlite", f"sqlite://{path}", lambda clock: SqliteStore(str(path), clock=clock))
 
 
-FACTORIES: dict[str, Callable[[Path], Backend]] = {"sqlite": _sqlite}
+def _postgres(tmp_path: Path) -> Backend:
+    from tests import pg_server
+    from wac.engine.store.postgres import PostgresStore
+
+    server = pg_server.server()
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries are missing in CI (.ci/run installs them)")
+        pytest.skip("no PostgreSQL here (install Debian's postgresql or set WAC_TEST_POSTGRES_URL)")
+    url = server.fresh_url()
+    return Backend("postgres", url, lambda clock: PostgresStore(url, clock=clock))
+
+
+FACTORIES: dict[str, Callable[[Path], Backend]] = {"sqlite": _sqlite, "postgres": _postgres}
 
 
 @pytest.fixture(params=sorted(FACTORIES))

@@ -48,7 +48,6 @@ def test_open_store_accepts_four_slashes_as_the_same_file(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("url", "words"),
     [
-        ("postgresql://u@h/db", "not supported yet"),
         ("sqlite://relative/wac.db", "absolute"),
         ("mysql://x", "unknown store URL"),
     ],

@@ -51,7 +51,8 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
     """Open (creating and migrating if needed) the store at ``url``.
 
     Args:
-        url: ``sqlite:///abs/path/wac.db`` — the file and its parent directories are created.
+        url: ``sqlite:///abs/path/wac.db`` — the file and its parent directories are created;
+            or ``postgresql://user@host:port/db`` — an empty database becomes a wac store.
         migrate: False skips the schema check, for a process that knows the store is current
             (a round process committing its steps); such a process never creates the file.
 
@@ -84,12 +85,14 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
             store.migrate()
         return store
     if url.startswith(("postgresql://", "postgres://")):
-        raise StoreError(
-            "PostgreSQL stores are not supported yet",
-            hint="use the embedded store: sqlite:///abs/path/wac.db",
-        )
+        from wac.engine.store.postgres import PostgresStore
+
+        pg = PostgresStore(url)
+        if migrate:
+            pg.migrate()
+        return pg
     scheme = url.split("://", 1)[0] if "://" in url else url
     raise StoreError(
         f"unknown store URL scheme {scheme!r}",
-        hint="use sqlite:///abs/path/wac.db",
+        hint="use sqlite:///abs/path/wac.db or postgresql://user@host:port/db",
     )

@@ -232,7 +232,7 @@ class SqliteReads:
             f" FROM jobs j WHERE j.status = 'queued'{where}"
             " UNION ALL SELECT min(timeout_at) FROM approvals WHERE resolved_at IS NULL"
             " UNION ALL SELECT min(lease_until) FROM jobs WHERE status = 'running'"
-            " UNION ALL SELECT min(round_deadline) FROM jobs WHERE status = 'running')"
+            " UNION ALL SELECT min(round_deadline) FROM jobs WHERE status = 'running') AS due"
         )
         all_params = {"now": self.now(), **params}
         row = self._pool.read(lambda c: c.execute(sql, all_params).fetchone())

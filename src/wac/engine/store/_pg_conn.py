@@ -1,0 +1,385 @@
+"""The PostgreSQL dialect (see :mod:`._dialect`): psycopg 3 connections, transactions, the
+database clock, ``LISTEN/NOTIFY`` wake-ups and numbered migrations under an advisory lock.
+
+- Every operation is one transaction at READ COMMITTED. A write transaction first takes the
+  store's transaction-scoped advisory lock, so the store's rules (written once, for one writer at
+  a time) hold unchanged; reads take no lock. A claim's candidate query ends with
+  ``FOR UPDATE SKIP LOCKED``.
+- The clock is the server's (``clock_timestamp()``), read in the same connection as the
+  transaction that uses it: every deadline compares against one clock whatever the workers'.
+- Each write transaction ends with ``NOTIFY`` on the store's channel (delivered at commit); a
+  listener thread per process turns notifications into wake-ups. Waits also re-read the store at
+  least every :data:`SAFETY_POLL_S` (G5: notifications are hints).
+- Lost connections (a server restart) are retried with backoff for :data:`RETRY_BUDGET_S`,
+  with one line on stderr per outage.
+
+psycopg is imported here only, so ``import wac`` stays light.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from functools import lru_cache
+from importlib import resources
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from wac.engine.store._sqlite_conn import waker_for
+from wac.errors import AuthError, NetworkError, StoreError
+
+T = TypeVar("T")
+
+#: Waits re-read the store at least this often even without a notification (G5).
+SAFETY_POLL_S = 1.0
+#: How long an operation keeps retrying a lost server before giving up.
+RETRY_BUDGET_S = 300.0
+_LOCK_SPACE = 0x7761_6300  # "wac\0": advisory lock keys of wac, per schema
+
+
+def safe_url(url: str) -> str:
+    """``url`` without its password (for messages; a password is never printed)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    return f"{host}:{parts.port or 5432}"
+
+
+# ---------------------------------------------------------------------------- SQL translation
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_JSON_NUM = re.compile(r"json_extract\((\w+), '\$\.(\w+)'\)")
+_SQLITE_NOW = "(julianday('now') - 2440587.5) * 86400.0"
+
+
+@lru_cache(maxsize=1024)
+def translate(sql: str) -> str:
+    """The store's SQL (SQLite spelling of the shared subset) in PostgreSQL's spelling."""
+    out = sql.replace("%", "%%")
+    out = out.replace(_SQLITE_NOW, "extract(epoch from clock_timestamp())::float8")
+    out = _JSON_NUM.sub(r"(\1::jsonb->>'\2')::float8", out)
+    out = out.replace("max(j.scheduled_at, ", "greatest(j.scheduled_at, ")
+    out = re.sub(r"\bwindow\b", '"window"', out)
+    out = _NAMED.sub(r"%(\1)s", out)
+    return out.replace("?", "%s")
+
+
+class PgConn:
+    """A psycopg connection with the ``execute`` the store's SQL is written for."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        cur = self.raw.cursor()
+        cur.execute(translate(sql), params if params else None)
+        return cur
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        cur = self.raw.cursor()
+        cur.executemany(translate(sql), list(rows))
+        return cur
+
+
+# ---------------------------------------------------------------------------- errors
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - a dependency of wac
+        raise StoreError("PostgreSQL stores need psycopg", hint="pip install 'psycopg[binary]' psycopg-pool") from exc
+    return psycopg
+
+
+def connect_error(exc: BaseException, url: str) -> StoreError | NetworkError | AuthError:
+    """The one error for a connection that could not be made."""
+    state = getattr(exc, "sqlstate", None)
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    where = host_of(url)
+    if state in ("28P01", "28000") or "password authentication failed" in text or "no password supplied" in text:
+        return AuthError(
+            f"PostgreSQL at {where} refused the login: {text}",
+            hint="check the user and password (in the URL, PGPASSWORD or ~/.pgpass)",
+        )
+    if state == "3D000" or "does not exist" in text:
+        return StoreError(f"PostgreSQL at {where}: {text}",
+                          hint="create the database first (createdb), or fix the URL's database name")
+    return NetworkError(
+        f"cannot reach PostgreSQL at {where}: {text}",
+        hint="check that the server runs and accepts TCP connections from this machine",
+    )
+
+
+def _transient(exc: BaseException) -> bool:
+    """A lost connection or a server going down/up: worth retrying the whole transaction."""
+    psycopg = _psycopg()
+    if isinstance(exc, psycopg.OperationalError):
+        return True
+    state = getattr(exc, "sqlstate", None) or ""
+    return state.startswith(("08", "57P", "40"))
+
+
+# ---------------------------------------------------------------------------- the dialect
+class PgPool:
+    """The PostgreSQL dialect: a psycopg_pool of connections to one database (and schema)."""
+
+    skip_locked = " FOR UPDATE OF j SKIP LOCKED"
+
+    def __init__(self, url: str, *, max_size: int = 8) -> None:
+        self._url = url
+        self._max = max_size
+        self._local = threading.local()
+        self._pool: Any = None
+        self._pid = 0
+        self._lock = threading.Lock()
+        self._closed = False
+        self.waker = waker_for(url)
+        self._notified = 0
+        self._listener: threading.Thread | None = None
+        self._schema = ""
+        self._channel = ""
+        self._write_key = 0
+        self._outage = False
+
+    # -------------------------------------------------------------- connections
+    @property
+    def url(self) -> str:
+        return self._url
+
+    def connect_raw(self, **kwargs: Any) -> Any:
+        """One connection of its own (not pooled), errors translated."""
+        psycopg = _psycopg()
+        try:
+            return psycopg.connect(self._url, connect_timeout=10, **kwargs)
+        except psycopg.Error as exc:
+            raise connect_error(exc, self._url) from exc
+
+    def _ensure(self) -> Any:
+        if self._closed:
+            raise StoreError("the store is closed")
+        if self._pool is not None and self._pid == os.getpid():
+            return self._pool
+        with self._lock:
+            if self._pool is not None and self._pid == os.getpid():
+                return self._pool
+            conn = self.connect_raw(autocommit=True)  # a clear error now, not a pool timeout
+            try:
+                schema = conn.execute("SELECT current_schema()").fetchone()[0] or "public"
+            finally:
+                conn.close()
+            self._schema = schema
+            self._channel = "wac_" + re.sub(r"\W", "_", schema)
+            self._write_key = _LOCK_SPACE + zlib.crc32(schema.encode())
+            from psycopg_pool import ConnectionPool as Pool
+
+            self._pool = Pool(self._url, min_size=1, max_size=self._max, open=True,
+                              kwargs={"connect_timeout": 10}, check=Pool.check_connection,
+                              name="wac-store")
+            self._pid = os.getpid()
+            self._listener = None
+            return self._pool
+
+    def _run(self, fn: Callable[[Any], T], *, write: bool) -> T:
+        """``fn(PgConn)`` in one transaction, retried as a whole while the server is away."""
+        psycopg = _psycopg()
+        give_up = time.monotonic() + RETRY_BUDGET_S
+        delay = 0.05
+        nested = getattr(self._local, "conn", None)
+        if nested is not None:  # an operation inside an operation (now() in a txn): same txn
+            return fn(nested)
+        while True:
+            pool = self._ensure()
+            try:
+                with pool.connection(timeout=30) as raw:
+                    conn = PgConn(raw)
+                    self._local.conn = conn
+                    try:
+                        if write:
+                            raw.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
+                        out = fn(conn)
+                        if write:  # the payload says who: a process ignores its own (see _listen_loop)
+                            raw.execute(f"NOTIFY {self._channel}, '{os.getpid()}'")
+                    finally:
+                        self._local.conn = None
+                if write:
+                    self.waker.notify(work=False)
+                if self._outage:
+                    self._outage = False
+                    print(f"wac: PostgreSQL at {host_of(self._url)} is back", file=sys.stderr)
+                return out
+            except psycopg.Error as exc:
+                if not _transient(exc) or time.monotonic() > give_up:
+                    raise _store_error(exc, self._url) from exc
+                if not self._outage and isinstance(exc, psycopg.OperationalError):
+                    self._outage = True
+                    print(f"wac: lost PostgreSQL at {host_of(self._url)} ({_first_line(exc)}); retrying",
+                          file=sys.stderr)
+            except Exception as exc:
+                if type(exc).__name__ in ("PoolTimeout", "PoolClosed") and time.monotonic() <= give_up:
+                    if not self._outage:
+                        self._outage = True
+                        print(f"wac: cannot reach PostgreSQL at {host_of(self._url)}; retrying", file=sys.stderr)
+                else:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def write(self, fn: Callable[[Any], T]) -> T:
+        return self._run(fn, write=True)
+
+    def read(self, fn: Callable[[Any], T]) -> T:
+        return self._run(fn, write=False)
+
+    def peek(self, fn: Callable[[Any], T]) -> T:
+        return self._run(fn, write=False)
+
+    def now(self) -> float:
+        return float(self._run(
+            lambda c: c.execute("SELECT extract(epoch from clock_timestamp())::float8").fetchone()[0],
+            write=False))
+
+    # -------------------------------------------------------------- wake-ups
+    def data_version(self) -> int:
+        """Moves on every notification (and when the listener had to reconnect)."""
+        self._listen()
+        return self._notified
+
+    def _listen(self) -> None:
+        if self._listener is not None and self._listener.is_alive():
+            return
+        with self._lock:
+            if self._listener is not None and self._listener.is_alive():
+                return
+            self._ensure()
+            ready = threading.Event()
+            t = threading.Thread(target=self._listen_loop, args=(ready,), name="wac-pg-listen", daemon=True)
+            self._listener = t
+            t.start()
+        ready.wait(10)  # a baseline taken after this sees every later commit
+
+    def _listen_loop(self, ready: threading.Event) -> None:
+        psycopg = _psycopg()
+        pid = os.getpid()
+        while not self._closed and os.getpid() == pid:
+            try:
+                conn = psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+            except psycopg.Error:
+                time.sleep(1.0)
+                continue
+            try:
+                conn.execute(f"LISTEN {self._channel}")
+                if ready.is_set():
+                    self._bump()  # a reconnect: anything committed while we were not listening
+                ready.set()
+                while not self._closed:
+                    for note in conn.notifies(timeout=1.0):
+                        # This process's own commits woke its waiters synchronously already; a
+                        # late echo of them would only be a spurious wake-up.
+                        if note.payload != str(pid):
+                            self._bump()
+            except psycopg.Error:
+                time.sleep(0.2)
+            finally:
+                try:
+                    conn.close()
+                except Exception:  # noqa: BLE001 - closing a broken connection
+                    pass
+
+    def _bump(self) -> None:
+        self._notified += 1
+        self.waker.notify(work=True)
+
+    # -------------------------------------------------------------- lifecycle
+    def close(self) -> None:
+        self._closed = True
+        pool, self._pool = self._pool, None
+        if pool is not None and self._pid == os.getpid():
+            pool.close()
+
+    def migrate(self) -> int:
+        return migrate(self)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _store_error(exc: BaseException, url: str) -> StoreError | NetworkError | AuthError:
+    psycopg = _psycopg()
+    if isinstance(exc, psycopg.OperationalError):
+        return connect_error(exc, url)
+    return StoreError(f"store error (PostgreSQL at {host_of(url)}): {_first_line(exc)}")
+
+
+# ---------------------------------------------------------------------------- migrations
+def _migration_files() -> list[tuple[int, str, str]]:
+    out = []
+    folder = resources.files("wac.engine.store").joinpath("pg_migrations")
+    for item in folder.iterdir():
+        name = item.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            out.append((int(name[:4]), name, item.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+def migrate(pool: PgPool) -> int:
+    """Apply every PostgreSQL migration newer than the store's, under ``pg_advisory_lock``.
+
+    A database with tables but no ``wac_schema`` table is not wac's and is refused; a store of a
+    newer schema is refused too. Neither is altered. Returns the schema version.
+    """
+    files = _migration_files()
+    latest = files[-1][0] if files else 0
+    pool._ensure()
+    conn = pool.connect_raw(autocommit=True)
+    where = host_of(pool.url)
+    try:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_SPACE - 1,))
+        try:
+            has_version = conn.execute("SELECT to_regclass('wac_schema') IS NOT NULL").fetchone()[0]
+            if has_version:
+                row = conn.execute("SELECT max(version) FROM wac_schema").fetchone()
+                current = int(row[0] or 0)
+            else:
+                others = conn.execute(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").fetchone()[0]
+                if others:
+                    raise StoreError(
+                        f"the database at {where} is not a wac store (it has other tables)",
+                        hint="point the workspace at an empty database of its own (createdb wac)",
+                    )
+                current = 0
+            if current > latest:
+                raise StoreError(
+                    f"the store at {where} has schema version {current}, newer than this wac ({latest})",
+                    hint="upgrade wac on this machine; nothing was changed",
+                )
+            for version, name, sql in files:
+                if version <= current:
+                    continue
+                with conn.transaction():
+                    if version == 1:
+                        conn.execute("CREATE TABLE wac_schema (version bigint PRIMARY KEY,"
+                                     " applied_at timestamptz NOT NULL DEFAULT now())")
+                    conn.execute(sql)
+                    conn.execute("INSERT INTO wac_schema (version) VALUES (%s)", (version,))
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_SPACE - 1,))
+    except _psycopg().Error as exc:
+        raise StoreError(f"migrating the store at {where} failed: {_first_line(exc)}") from exc
+    finally:
+        conn.close()
+    return latest

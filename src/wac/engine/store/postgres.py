@@ -1,0 +1,39 @@
+"""The PostgreSQL implementation of the engine's :class:`~wac.engine.store.base.Store`.
+
+The same semantics as the embedded store (:class:`~wac.engine.store.sqlite.StoreCore`) over the
+PostgreSQL dialect (:mod:`._pg_conn`): workers on many machines share one database, and
+everything they need — code bundles, results, logs, variables and resources — travels through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from wac.engine.store._pg_conn import SAFETY_POLL_S, PgPool, safe_url
+from wac.engine.store.sqlite import StoreCore
+
+__all__ = ["PostgresStore"]
+
+
+class PostgresStore(StoreCore):
+    """A store in one PostgreSQL database (``postgresql://user@host:port/db``).
+
+    Args:
+        url: a libpq URL; the password may come from the URL, ``PGPASSWORD`` or ``~/.pgpass``.
+        clock: the store clock (G4) for tests; None is the server's ``clock_timestamp()``.
+        poll_interval: how often an idle wait looks at the listener's notification counter.
+    """
+
+    def __init__(
+        self, url: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.05,
+    ) -> None:
+        self._pool = PgPool(url)
+        self.path = safe_url(url)
+        self._waker = self._pool.waker
+        self._clock = clock
+        self._poll = poll_interval
+
+    def wait_for_work(self, tags: frozenset[str], timeout: float) -> None:
+        """As the embedded store's, but never longer than SAFETY_POLL_S: a lost notification
+        (G5: hints only) delays a worker by at most that much."""
+        super().wait_for_work(tags, min(timeout, SAFETY_POLL_S))
