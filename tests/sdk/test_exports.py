@@ -54,5 +54,5 @@ def test_import_wac_loads_no_heavy_dependency() -> None:
         env={"PYTHONPATH": str(SRC), "PATH": ""},
     )
     loaded = json.loads(out.stdout)["mods"]
-    for heavy in ("typer", "rich", "libcst", "httpx", "asyncio", "wac.cli", "wac.engine", "wac.parser"):
+    for heavy in ("typer", "rich", "libcst", "httpx", "psycopg", "psycopg_pool", "asyncio", "wac.cli", "wac.engine", "wac.parser"):
         assert not any(m == heavy or m.startswith(heavy + ".") for m in loaded), heavy

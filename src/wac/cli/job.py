@@ -32,7 +32,7 @@ def _get(ws: Any, job_id: str) -> Any:
     try:
         return ws.get_job(job_id)
     except JobNotFoundError:
-        where = f"workspace '{ws.name}'" + (f" ({ws.url})" if getattr(ws, "url", "") else "")
+        where = f"workspace '{ws.name}'" + (f" ({ws.shown_url()})" if getattr(ws, "url", "") else "")
         hint = "list jobs with: wac job list"
         if ws.name != "local":
             from wac.engine.local_backend import local_store_path

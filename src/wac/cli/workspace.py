@@ -19,7 +19,8 @@ def register(app: typer.Typer) -> None:
 @workspace_app.command("add")
 def add(
     name: str = typer.Argument(..., help="A name for it, e.g. prod."),
-    url: str = typer.Argument(..., help="https://windmill.host (a Windmill server) or sqlite:///abs/path/wac.db."),
+    url: str = typer.Argument(..., help="https://windmill.host (a Windmill server), sqlite:///abs/path/wac.db "
+                      "or postgresql://user[:password]@host:port/db (a shared store for workers on many machines)."),
     token: Optional[str] = typer.Option(None, "--token", help="API token (stored in the config, mode 0600). "
                                         "Better: --token-stdin, or the WAC_TOKEN environment variable."),
     token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the token from stdin (asked, hidden, on a terminal)."),

@@ -45,7 +45,20 @@ class LocalBackend:
             raise StoreError(f"cannot create wac's state folder {state_dir}: {exc.strerror or exc}",
                              hint="make the folder writable, or point WAC_STATE_DIR at a writable folder "
                                   "(e.g. WAC_STATE_DIR=/tmp/wac-state)") from exc
-        return cls(name=name, store=open_store(f"sqlite:///{db.resolve()}"), state_dir=state_dir, root=root)
+        return cls.open_url(name, f"sqlite:///{db.resolve()}", state_dir, root)
+
+    @classmethod
+    def open_url(cls, name: str, url: str, state_dir: Path, root: Path | None = None) -> LocalBackend:
+        """A workspace on the store at ``url`` (sqlite:///… or postgresql://…)."""
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from wac.errors import StoreError
+
+            raise StoreError(f"cannot create wac's state folder {state_dir}: {exc.strerror or exc}",
+                             hint="make the folder writable, or point WAC_STATE_DIR at a writable folder "
+                                  "(e.g. WAC_STATE_DIR=/tmp/wac-state)") from exc
+        return cls(name=name, store=open_store(url), state_dir=state_dir, root=root)
 
     @property
     def url(self) -> str:

@@ -330,7 +330,7 @@ class Worker:
                "WM_WORKSPACE": self.config.workspace, "WM_ROOT_FLOW_JOB_ID": job.root_id,
                "WM_FLOW_JOB_ID": job.parent_id or "", "WM_JOB_PATH": job.script_path,
                "WM_OBJECT_PATH": job.script_path, "WM_STATE_PATH": job.script_path,
-               "WM_STATE_PATH_NEW": job.script_path, "WM_BASE_URL": self.store.url,
+               "WM_STATE_PATH_NEW": job.script_path, "WM_BASE_URL": _no_password(self.store.url),
                "WM_USERNAME": user, "WM_EMAIL": f"{user}@localhost", "WM_PERMISSIONED_AS": f"u/{user}",
                "WM_WORKER_GROUP": "default", "WM_FLOW_STEP_ID": job.parent_key or ""}
 
@@ -487,3 +487,13 @@ class Worker:
     def _report(self, message: str) -> None:
         sys.stderr.write(message + "\n")
 
+
+
+def _no_password(url: str) -> str:
+    """A store URL as user code may see it: never with a PostgreSQL password."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(":" + parts.password + "@", "@", 1)).geturl()

@@ -209,6 +209,14 @@ def sqlite_path(url: str) -> Path:
     return Path("/" + db.lstrip("/"))
 
 
+def check_postgres(url: str) -> None:
+    """Connect to a PostgreSQL workspace and make (or check) its store, so a wrong URL, password
+    or database is reported when the workspace is added (exit 7, 3 or 5), not at first use."""
+    from wac.engine.store import open_store
+
+    open_store(url).close()
+
+
 def _is_loopback(host: str | None) -> bool:
     import ipaddress
 
@@ -238,7 +246,8 @@ def add_workspace(name: str, url: str, token: str | None, workspace_id: str | No
         raise UsageError("'local' is the repo's embedded workspace and cannot be redefined")
     if not url.startswith(_SCHEMES):
         raise UsageError(f"unsupported workspace URL {url!r}",
-                         hint="use https://windmill.host (a Windmill server) or sqlite:///abs/path/wac.db")
+                         hint="use https://windmill.host (a Windmill server), sqlite:///abs/path/wac.db "
+                              "or postgresql://user@host:port/db")
     if url.startswith("sqlite://"):
         db = sqlite_path(url)
         url = f"sqlite://{db}"
@@ -256,6 +265,8 @@ def add_workspace(name: str, url: str, token: str | None, workspace_id: str | No
                 db.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise UsageError(f"cannot create the folder of {db}: {exc.strerror}") from None
+    if url.startswith(("postgresql://", "postgres://")):
+        check_postgres(url)
     data = _load()
     old = data["workspaces"].get(name) if isinstance(data["workspaces"].get(name), dict) else None
     what = ""
@@ -321,5 +332,8 @@ def open_backend(ws: WorkspaceConfig, repo_root: Path | None) -> Any:
         from wac.engine.remote.windmill import WindmillBackend
 
         return WindmillBackend.from_config(ws)
-    raise WorkspaceError(f"workspace '{ws.name}' uses PostgreSQL, which this version of wac does not support yet",
-                         hint="use the embedded store or a Windmill server")
+    from wac.engine.local_backend import LocalBackend
+
+    # A PostgreSQL workspace: the same engine; code bundles, results and logs travel through
+    # the database, and each machine materializes bundles in its own cache.
+    return LocalBackend.open_url(ws.name, ws.url, cache_dir() / ws.name)

@@ -1,0 +1,160 @@
+"""A PostgreSQL workspace through the real CLI: add it, push, run, list, workers on "other
+machines" (own HOME and cache, TCP), and the errors of a wrong URL, password or database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+from urllib.parse import quote
+
+import pytest
+
+from tests import pg_server
+from tests.clirun import SRC, wac
+
+Write = Callable[[str, str], Path]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def pg_url() -> str:
+    server = pg_server.server()
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries are missing in CI (.ci/run installs them)")
+        pytest.skip("no PostgreSQL here (install Debian's postgresql or set WAC_TEST_POSTGRES_URL)")
+    return server.fresh_url()
+
+
+def _machine(tmp_path: Path, name: str) -> dict[str, str]:
+    """The environment of another machine: its own HOME, cache and config."""
+    home = tmp_path / name
+    (home / "cache").mkdir(parents=True)
+    (home / "config").mkdir()
+    return {"HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"), "WAC_CONFIG_DIR": str(home / "config")}
+
+
+def test_a_postgresql_workspace_runs_scripts_pushed_from_another_repo_and_never_shows_its_password(
+    tmp_path: Path, repo: Path, write: Write, pg_url: str,
+) -> None:
+    added = wac("workspace", "add", "prod", pg_url, "--switch", cwd=repo)
+    assert "postgres" in added.stderr
+    write("f/demo/greet.py", 'def main(name: str = "x"):\n    return "hi " + name\n')
+    pushed = wac("script", "push", "f/demo/greet.py", cwd=repo)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "wmill.yaml").write_text("{}\n")
+    ran = wac("script", "run", "f/demo/greet", "-d", '{"name": "bo"}', cwd=other)
+    assert ran.json() == "hi bo"
+    assert not (other / ".wac").exists()  # nothing of the run lives on this machine's disk
+    listed = wac("script", "list", "--json", cwd=other)
+    assert [s["path"] for s in listed.json()] == ["f/demo/greet"]
+    jobs = wac("job", "list", "--json", cwd=other).json()
+    assert len(jobs) == 1 and jobs[0]["status"] in ("succeeded", "done", "success")
+    shown = wac("workspace", "list", cwd=repo)
+    everything = "".join(r.stdout + r.stderr for r in (added, pushed, ran, listed, shown))
+    assert pg_server.PASSWORD not in everything
+    assert "postgres" in shown.stdout
+
+
+def test_workers_on_other_machines_run_the_jobs_of_a_postgresql_workspace(
+    tmp_path: Path, repo: Path, write: Write, pg_url: str,
+) -> None:
+    wac("workspace", "add", "prod", pg_url, "--switch", cwd=repo)
+    write("f/demo/fan.py", """
+        from wmill import task, workflow
+
+        @task
+        def square(i: int) -> int:
+            return i * i
+
+        @workflow
+        async def main(n: int = 5):
+            import asyncio
+            return sum(await asyncio.gather(*[square(i) for i in range(n)]))
+    """)
+    wac("script", "push", "f/demo/fan.py", cwd=repo)
+    ids = [wac("script", "run", "f/demo/fan", "-d", f'{{"n": {n}}}', "--no-wait", cwd=repo).stdout.strip()
+           for n in (3, 4, 5, 6)]
+    workers = []
+    for k in range(2):
+        env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(SRC), **_machine(tmp_path, f"m{k}")}
+        cfg = Path(env["WAC_CONFIG_DIR"])
+        (cfg / "workspaces.json").write_text(
+            (Path(os.environ["WAC_CONFIG_DIR"]) / "workspaces.json").read_text())
+        cwd = tmp_path / f"m{k}" / "wd"
+        cwd.mkdir()
+        with open(tmp_path / f"m{k}" / "worker.log", "w") as log:
+            workers.append(subprocess.Popen(
+                [sys.executable, "-c", "from wac.cli.app import main; main()", "worker", "-c", "2"],
+                cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log))
+    try:
+        deadline = time.monotonic() + 90
+        results = {}
+        while time.monotonic() < deadline and len(results) < len(ids):
+            for job_id in ids:
+                got = wac("job", "get", job_id, "--json", cwd=repo).json()
+                if got["status"] in ("succeeded", "failed", "cancelled"):
+                    results[job_id] = got
+            time.sleep(0.3)
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGINT)
+        for w in workers:
+            try:
+                w.wait(30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+    logs = "".join((tmp_path / f"m{k}" / "worker.log").read_text() for k in range(2))
+    assert len(results) == len(ids), logs
+    assert [results[i]["result"] for i in ids] == [sum(i * i for i in range(n)) for n in (3, 4, 5, 6)], logs
+    assert pg_server.PASSWORD not in logs
+
+
+def test_an_unreachable_server_exits_7_naming_the_host(repo: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    res = wac("workspace", "add", "prod", f"postgresql://u:SECRETPW@127.0.0.1:{port}/db", cwd=repo, code=7)
+    assert f"127.0.0.1:{port}" in res.stderr and "SECRETPW" not in res.stderr
+    assert res.stderr.startswith("error:")
+
+
+def test_a_wrong_password_exits_3_and_is_never_printed(repo: Path, pg_url: str) -> None:
+    bad = pg_url.replace(quote(pg_server.PASSWORD), "WRONGPW")
+    res = wac("workspace", "add", "prod", bad, cwd=repo, code=3)
+    assert "WRONGPW" not in res.stderr and "password" in res.stderr
+
+
+def test_a_database_that_is_not_wacs_is_refused_with_exit_5_and_left_alone(repo: Path, pg_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE customers (id int)")
+    res = wac("workspace", "add", "prod", pg_url, cwd=repo, code=5)
+    assert "not a wac store" in res.stderr and "hint:" in res.stderr
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+    assert tables == ["customers"]
+
+
+def test_a_store_of_a_newer_schema_is_refused_with_exit_5_and_not_altered(repo: Path, pg_url: str) -> None:
+    import psycopg
+
+    wac("workspace", "add", "prod", pg_url, "--switch", cwd=repo)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO wac_schema (version) VALUES (999)")
+        before = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").fetchone()
+    res = wac("script", "list", cwd=repo, code=5)
+    assert "newer than this wac" in res.stderr and "upgrade wac" in res.stderr
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT max(version) FROM wac_schema").fetchone()[0] == 999
+        after = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").fetchone()
+    assert before == after
