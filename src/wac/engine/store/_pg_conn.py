@@ -18,6 +18,7 @@ psycopg is imported here only, so ``import wac`` stays light.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -292,10 +293,8 @@ class PgPool:
             except psycopg.Error:
                 time.sleep(0.2)
             finally:
-                try:
+                with contextlib.suppress(Exception):  # closing a broken connection
                     conn.close()
-                except Exception:  # noqa: BLE001 - closing a broken connection
-                    pass
 
     def _bump(self) -> None:
         self._notified += 1
