@@ -82,7 +82,7 @@ class PgServer:
             [*self.user_prefix, self.pg_ctl, "-D", self.data, "-w", "-t", "60", "-l",
              os.path.join(self.dir, "log"), *args,
              "-o", (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-                    " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300")],
+                    " -c full_page_writes=off -c max_connections=300")],
             check=True, capture_output=True)
 
     def start(self) -> None:

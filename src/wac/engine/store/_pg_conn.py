@@ -144,7 +144,7 @@ class PgPool:
         self._local = threading.local()
         self._pool: Any = None
         self._pid = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._closed = False
         self.waker = waker_for(url)
         self._notified = 0

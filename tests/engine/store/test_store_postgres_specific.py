@@ -1,0 +1,155 @@
+"""PostgreSQL-only behaviour: schema parity with SQLite, the server's clock, migrations under
+concurrency, SKIP LOCKED claims from many processes' connections, a server restart mid-use."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import pg_server
+from tests.engine.store.conftest import BUNDLE, spec
+from wac.engine.store import ANY_TAG, open_store
+from wac.engine.store._pg_conn import safe_url, translate
+from wac.engine.store.postgres import PostgresStore
+
+
+@pytest.fixture
+def server() -> pg_server.PgServer:
+    found = pg_server.server()
+    if found is None:
+        if os.environ.get("WAC_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL binaries are missing in CI (.ci/run installs them)")
+        pytest.skip("no PostgreSQL here")
+    return found
+
+
+def _pg_columns(url: str) -> dict[str, set[str]]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name <> 'wac_schema'").fetchall()
+    out: dict[str, set[str]] = {}
+    for table, column in rows:
+        out.setdefault(table, set()).add(column)
+    return out
+
+
+def test_the_postgresql_schema_has_every_table_and_column_of_the_sqlite_one(
+    server: pg_server.PgServer, tmp_path: Path,
+) -> None:
+    open_store(f"sqlite://{tmp_path}/wac.db").close()
+    with sqlite3.connect(tmp_path / "wac.db") as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        lite = {t: {r[1] for r in conn.execute(f'PRAGMA table_info("{t}")')} for t in tables}
+    url = server.fresh_url()
+    open_store(url).close()
+    assert _pg_columns(url) == lite
+
+
+def test_racing_migrations_from_many_processes_make_one_schema(server: pg_server.PgServer) -> None:
+    url = server.fresh_url()
+    errors: list[BaseException] = []
+
+    def go() -> None:
+        try:
+            open_store(url).close()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM wac_schema").fetchone()[0] == 1
+
+
+def test_a_worker_whose_own_clock_is_an_hour_off_parks_a_3s_sleep_for_3s_and_keeps_live_leases(
+    server: pg_server.PgServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = server.fresh_url()
+    honest = open_store(url)
+    honest.put_bundle(BUNDLE, {"main.py": ""})
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 3600)  # this process's clock is off
+    skewed = PostgresStore(url)
+    try:
+        job_id = skewed.submit(spec())
+        c = skewed.claim("w-skewed", ANY_TAG, 30)
+        assert c is not None and c.job.id == job_id
+        assert abs(skewed.now() - real_time()) < 60  # the store clock is the server's
+        skewed.sleep(c.token, "nap", skewed.now() + 3)
+        due = honest.next_due(ANY_TAG)
+        assert due is not None and 2 < due - honest.now() < 4
+        # A live lease taken by the skewed process is not reaped by an honest one.
+        job2 = honest.submit(spec())
+        c2 = skewed.claim("w-skewed", ANY_TAG, 30)
+        assert c2 is not None and c2.job.id == job2
+        assert honest.reap() == 0 and skewed.holds(c2.token)
+    finally:
+        skewed.close()
+        honest.close()
+
+
+def test_claims_from_many_connections_at_once_take_each_job_exactly_once(server: pg_server.PgServer) -> None:
+    url = server.fresh_url()
+    setup = open_store(url)
+    setup.put_bundle(BUNDLE, {"main.py": ""})
+    ids = {setup.submit(spec(args={"i": i})) for i in range(60)}
+    taken: list[str] = []
+    lock = threading.Lock()
+
+    def worker(n: int) -> None:
+        store = PostgresStore(url)
+        try:
+            while (c := store.claim(f"w{n}", ANY_TAG, 30)) is not None:
+                with lock:
+                    taken.append(c.job.id)
+                store.complete(c.token, n)
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(taken) == sorted(ids)
+    assert all(setup.get_job(i).status == "succeeded" for i in ids)
+    setup.close()
+
+
+def test_a_server_restarted_mid_use_is_reconnected_with_one_line_per_outage(
+    server: pg_server.PgServer, capfd: pytest.CaptureFixture[str],
+) -> None:
+    if server.pg_ctl is None:
+        pytest.skip("the server is not ours to restart (WAC_TEST_POSTGRES_URL)")
+    url = server.fresh_url()
+    store = open_store(url)
+    store.put_bundle(BUNDLE, {"main.py": ""})
+    before = store.submit(spec())
+    server.restart_immediate()
+    after = store.submit(spec())  # the pool's old connections are dead: retried, not failed
+    assert store.get_job(before).status == "queued" and store.get_job(after).status == "queued"
+    err = capfd.readouterr().err
+    assert err.count("lost PostgreSQL") <= 1 and pg_server.PASSWORD not in err
+    store.close()
+
+
+def test_the_store_sql_is_translated_once_and_a_password_never_shows() -> None:
+    assert translate("SELECT ? WHERE a = :now AND b LIKE '5%'") == "SELECT %s WHERE a = %(now)s AND b LIKE '5%%'"
+    assert translate("INSERT INTO concurrency_slots (window) VALUES (?)") == \
+        'INSERT INTO concurrency_slots ("window") VALUES (%s)'
+    assert safe_url("postgresql://u:pw@h:5/db") == "postgresql://u:***@h:5/db"
+    assert safe_url("postgresql://u@h/db") == "postgresql://u@h/db"
