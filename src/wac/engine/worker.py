@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,11 @@ from wac.errors import ConflictError, EnvBuildError, JobNotFoundError, LostClaim
 WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace
 
 
+def direct_children_default() -> bool:
+    """``WAC_DIRECT_CHILDREN``: ``0`` (or ``false``/``no``/``off``) replays every child; on by default."""
+    return os.environ.get("WAC_DIRECT_CHILDREN", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 @dataclass
 class WorkerConfig:
     slots: int = 1
@@ -38,14 +43,21 @@ class WorkerConfig:
     workspace: str = "local"
     repo_root: str | None = None  # preview jobs read the repo's variable/resource files first,
     objects_workspace: str | None = None  # then this (the current) workspace's objects, then the store's
+    # A dispatched child of a module-level @task calls the task directly with its recorded args
+    # instead of replaying its parent's body (issue 17); WAC_DIRECT_CHILDREN=0 turns it off.
+    direct_children: bool = field(default_factory=direct_children_default)
 
 
 def is_failure_marker(value: Any) -> bool:
     return isinstance(value, dict) and value.get("__wmill_error") is True
 
 
-def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]]) -> list[ChildSpec]:
-    """Turn the SDK's dispatched step dicts into children of ``job``."""
+def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]],
+                direct: dict[str, str] | None = None) -> list[ChildSpec]:
+    """Turn the SDK's dispatched step dicts into children of ``job``.
+
+    ``direct`` maps the keys of @task children the round proved callable directly to their
+    task function (``module:name:line``); they carry it in their options."""
     children = []
     for step in steps:
         kind = step.get("dispatch_type", "inline")
@@ -57,10 +69,14 @@ def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]]) -> list[
             executing, child_kind = None, "script"
         else:
             entry, executing, child_kind = WORKSPACE_ENTRY + script, None, kind
+        options = TaskOptions.from_windmill(step)
+        target = (direct or {}).get(step["key"]) if kind == "inline" else None
+        if isinstance(target, str) and target:
+            options = replace(options, direct=target)
         children.append(
             ChildSpec(
                 key=step["key"], name=step["name"], entry=entry, args=dict(step.get("args") or {}),
-                executing_key=executing, options=TaskOptions.from_windmill(step),
+                executing_key=executing, options=options,
                 script_path=job.script_path if kind == "inline" else script, kind=child_kind,
             )
         )
@@ -263,7 +279,8 @@ class Worker:
                 "(task_script('./x.py') runs a module of the script's __mod folder)"), "")
             return
         # A @task child replays its parent's body up to the call: the claim carries the parent's
-        # args and results for it.
+        # args and results for it. A direct child (job.options.direct) calls its task with its
+        # own args; its round reads the parent's from the store only if it must replay after all.
         args = claim.parent_args if claim.parent_args is not None else job.args
         checkpoint = claim.checkpoint()
         spec = {
@@ -275,6 +292,9 @@ class Worker:
             "base_url": self._base_url(), "workspace": self.config.workspace,
             "cwd": os.getcwd(), "env": self._job_env(job),
             "script_path": job.script_path, "root_id": job.root_id, "slots": self.config.slots,
+            "direct_children": self.config.direct_children and not self.config.real_wmill,
+            "direct": job.options.direct if job.executing_key is not None and job.parent_id else None,
+            "parent_id": job.parent_id,
             **self._preview_sources(job),
         }
         deadline = time.monotonic() + job.options.timeout if job.options.timeout else None
@@ -356,7 +376,7 @@ class Worker:
             return
         logs = self._mask(proc.logs(), msg.get("mask"))
         if msg.get("op") == "outcome":
-            self._apply_outcome(job, token, msg["outcome"], logs, module_dir)
+            self._apply_outcome(job, token, msg["outcome"], logs, module_dir, msg.get("direct"))
         else:
             err = msg.get("error") or error_record("Error", "round failed")
             if isinstance(err, dict):  # an exception's message or stack may quote a secret too
@@ -392,7 +412,8 @@ class Worker:
         except LostClaimError:
             pass
 
-    def _apply_outcome(self, job: Job, token: Token, outcome: dict[str, Any], logs: str, module_dir: str) -> None:
+    def _apply_outcome(self, job: Job, token: Token, outcome: dict[str, Any], logs: str, module_dir: str,
+                       direct: dict[str, str] | None = None) -> None:
         kind = outcome.get("type")
         store = self.store
         try:
@@ -400,7 +421,9 @@ class Worker:
                 store.complete(token, outcome.get("result"), logs=logs)
             elif kind == "dispatch":
                 try:
-                    children = [self._pin_deployed(c) for c in child_specs(job, module_dir, outcome.get("steps") or [])]
+                    steps = outcome.get("steps") or []
+                    marks = direct if self.config.direct_children and isinstance(direct, dict) else None
+                    children = [self._pin_deployed(c) for c in child_specs(job, module_dir, steps, marks)]
                 except EnvBuildError as exc:  # a deployed script's requirements could not be resolved
                     store.fail(token, error_record(type(exc).__name__, exc.message), logs=logs)
                     return

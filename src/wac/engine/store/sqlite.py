@@ -202,6 +202,9 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
             return None
         row, steps = got
         parent_args = None
+        job = row_to_job(row)
+        if steps is None and job.options.direct:
+            steps = []  # a direct child calls its task with its own args: no parent replay
         if steps is None:
             # A @task child replays its parent's body with the parent's args and steps. All it
             # needs was committed before the dispatch and done step rows never change, so they
@@ -216,7 +219,6 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
 
             args_row, steps = self._pool.read(read)
             parent_args = loads(args_row[0]) if args_row else None
-        job = row_to_job(row)
         token = Token(job.id, row[J_ATTEMPT], worker_id)
         return Claim(job, token, [row_to_step(s) for s in steps], parent_args)
 
