@@ -151,6 +151,31 @@ def import_time(src: Path, runs: int = 5) -> float:
     return statistics.median(times)
 
 
+def idle_cpu(src: Path, seconds: float = 15.0) -> float:
+    """Share of one core an idle ``wac worker`` process uses (user + system time over ``seconds``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp)
+        (repo / "wmill.yaml").write_text("{}\n")
+        env = _tree_env(src)
+        env["WAC_CONFIG_DIR"] = str(repo / ".cfg")
+        env["XDG_CACHE_HOME"] = str(repo / ".cache")
+        proc = subprocess.Popen([sys.executable, "-m", "wac.cli", "worker"], cwd=repo, env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(3.0)  # started, store created, zygote up
+
+            def cpu() -> float:
+                fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+            c0, t0 = cpu(), time.monotonic()
+            time.sleep(seconds)
+            return (cpu() - c0) / (time.monotonic() - t0)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
 LABELS = {"seq": "sequential tasks", "par10": "parallel, concurrency 10", "par": "parallel, unlimited",
           "steps": "inline step()"}
 
@@ -168,6 +193,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10000)
     parser.add_argument("--only", help="comma-separated shapes (seq,par10,par,steps)")
     parser.add_argument("--skip-process", action="store_true", help="no whole-process preview figures")
+    parser.add_argument("--idle", action="store_true", help="only the idle worker's CPU share")
     opts = parser.parse_args()
     if opts.one:
         print(json.dumps(one(opts.one[0], int(opts.one[1]), opts.runs)))
@@ -175,6 +201,10 @@ def main() -> None:
     trees = [("after", ROOT / "src")]
     if opts.before is not None:
         trees.insert(0, ("before", opts.before / "src"))
+    if opts.idle:
+        for name, src in trees:
+            print(f"idle worker ({name}): {idle_cpu(src) * 100:.2f}% of a core")
+        return
     sizes = [int(s) for s in opts.sizes.split(",")]
     shapes = (opts.only or "seq,par10,par,steps").split(",")
     settings = {k: v for k, v in os.environ.items() if k.startswith("WAC_") and k not in ("WAC_CONFIG_DIR",)}
@@ -216,6 +246,9 @@ def main() -> None:
             print(line, flush=True)
         figures = [import_time(src) for _name, src in trees]
         print(f"{'import wac':26} {'':>6} " + " ".join(f"{v * 1000:8.1f}ms" for v in figures))
+        if Path("/proc/self/stat").exists():
+            figures = [idle_cpu(src) for _name, src in trees]
+            print(f"{'idle worker, % of a core':26} {'':>6} " + " ".join(f"{v * 100:9.2f}%" for v in figures))
 
 
 if __name__ == "__main__":

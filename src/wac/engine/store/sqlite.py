@@ -46,18 +46,20 @@ class SqliteStore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, S
         path: the database file (its directory must exist).
         clock: the store clock (G4), seconds since the epoch; tests inject a fake one.
         poll_interval: how often idle waits look at ``PRAGMA data_version`` for commits made by
-            other processes.
+            other processes, at first; a wait that sees nothing backs off to ``poll_max`` (issue
+            17: an idle worker polls about 20 times a second, not 330).
     """
 
     def __init__(
         self, path: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.003,
-        create: bool = True,
+        create: bool = True, poll_max: float = 0.05,
     ) -> None:
         self.path = os.path.realpath(path)
         self._pool = ConnectionPool(self.path, create=create)
         self._waker = waker_for(self.path)
         self._clock = clock  # None: SQLite's clock (G4), the one clock every process shares
         self._poll = poll_interval
+        self._poll_max = poll_max
 
     # ------------------------------------------------------------------ lifecycle
     @property
