@@ -6,7 +6,8 @@
 ``--before DIR`` is a tree holding another wac's ``src/`` (for example main's code:
 ``git archive main src | tar -x -C /tmp/wac-before``); each measurement then runs on both trees
 one after the other (before, after, before, after…) so a machine loaded by other work slows both
-alike, and the table prints their ratio. Without it only this checkout is measured.
+alike, and the table prints their ratio. Without it only this checkout is measured (or the tree
+given with ``--after``, e.g. a ``git archive HEAD src`` snapshot, so editing goes on meanwhile).
 
 Each measurement is its own process (``python -m`` of this file with ``--one``) whose
 ``PYTHONPATH`` is the tree's ``src``: a fresh SQLite store, one worker with 4 slots (its zygote
@@ -189,6 +190,7 @@ def main() -> None:
     parser.add_argument("--one", nargs=2, metavar=("SHAPE", "N"))
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--before", type=Path, help="a tree whose src/ is the code to compare against")
+    parser.add_argument("--after", type=Path, help="a tree whose src/ is measured (default: this checkout)")
     parser.add_argument("--sizes", default="10,100,300,1000")
     parser.add_argument("--steps", type=int, default=10000)
     parser.add_argument("--only", help="comma-separated shapes (seq,par10,par,steps)")
@@ -198,7 +200,7 @@ def main() -> None:
     if opts.one:
         print(json.dumps(one(opts.one[0], int(opts.one[1]), opts.runs)))
         return
-    trees = [("after", ROOT / "src")]
+    trees = [("after", (opts.after or ROOT) / "src")]
     if opts.before is not None:
         trees.insert(0, ("before", opts.before / "src"))
     if opts.idle:
