@@ -107,8 +107,12 @@ def main() -> None:
             url = proc.stdout.readline().split()[1]
             http = httpx.Client(base_url=url, headers={"authorization": f"Bearer {token}"}, timeout=60)
             deep = http.get("/runs", params={"format": "json"}).json()
-            for _ in range(40):  # walk 2,000 runs deep for a keyset page
-                deep = http.get(deep["older"] + "&format=json").json()
+            for _ in range(40):  # walk up to 2,000 runs deep for a keyset page
+                if not deep["older"]:
+                    break
+                older = deep["older"]
+                deep = http.get(older + "&format=json").json()
+            deep["older"] = deep["older"] or older
             cases = {
                 "runs list, first page": "/runs",
                 "runs list, 2,000 runs deep": deep["older"],
@@ -133,7 +137,7 @@ def main() -> None:
                 changed_at: list[float] = []
                 arrived: list[float] = []
 
-                def listen(wid: str = wid) -> None:
+                def listen(wid: str = wid, seen: threading.Event = seen, arrived: list[float] = arrived) -> None:
                     with http.stream("GET", f"/runs/{wid}/events") as events:
                         first = True
                         for line in events.iter_lines():

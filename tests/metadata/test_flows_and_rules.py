@@ -57,7 +57,11 @@ def test_generate_metadata_lists_stale_flows_and_apps_and_writes_wmill_s_lockfil
         "  Apps (1):",
         "    ~ f/apps/new__app \u2014 content changed",
     ]
-    wac("generate-metadata", "--yes", cwd=flows_repo, env=offline)
+    put(flows_repo, "f/flows/undotted__flow/failure.py", "def main(message: str, name: str):\n    return name\n")
+    run = wac("generate-metadata", "--yes", cwd=flows_repo, env=offline)
+    # a changed Python inline script that names no lock file is said, not locked silently
+    assert ("warning: f/flows/undotted__flow/failure.py: no lock file in flow.yaml "
+            "(add `lock: '!inline ...lock'` to lock it); not locked") in run.stderr
     # the changed Python inline script's lock (named by flow.yaml) is resolved by uv
     assert (flows_repo / "f/flows/undotted__flow/step.lock").read_text() == "# py: 3.12\ntinygamma==1.0.0\n"
     after_gm = (flows_repo / "wmill-lock.yaml").read_text()

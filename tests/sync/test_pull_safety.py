@@ -85,5 +85,5 @@ def test_pull_refuses_to_delete_through_a_symlink_that_leaves_the_repo(tmp_path:
     finally:
         ws.close()
     refused = shared.run(b, "sync", "pull", "--yes", code=4)
-    assert "f/out/victim.py (of local script f/out/victim) resolves outside the repo" in refused.stderr
+    assert "f/out/victim.py (written by the last sync) resolves outside the repo" in refused.stderr
     assert (elsewhere / "victim.py").exists()

@@ -80,6 +80,26 @@ def load_bundle_state(ref: BundleRef, lock: Lockfile) -> BundleState:
     return BundleState(ref=ref, definition=definition, entries=entries, changed=changed)
 
 
+def unlocked_python_inline_scripts(definition: dict[str, Any]) -> list[str]:
+    """Content files of Python inline scripts that name no lock file (wac does not add one)."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            content = node.get("content")
+            if (node.get("language") == "python3" and isinstance(content, str) and content.startswith(INLINE)
+                    and not (isinstance(node.get("lock"), str) and node["lock"].startswith(INLINE))):
+                out.append(content[len(INLINE):].strip())
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(definition)
+    return out
+
+
 def python_inline_scripts(ref: BundleRef, definition: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """``(content file, lock file)`` of every Python inline script that names a lock file."""
     if ref.kind == "raw_app":
@@ -112,6 +132,7 @@ class BundleResult:
 
     updated: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     locks_written: int = 0
 
 
@@ -144,6 +165,11 @@ def regenerate_bundles(
         for path, text in writes.items():
             atomic_write(path, text)
             result.locks_written += 1
+        if ref.kind != "raw_app":
+            for name in unlocked_python_inline_scripts(state.definition):
+                if name.rsplit("/", 1)[-1] in state.changed:
+                    result.warnings.append(f"{ref.folder}/{name}: no lock file in {ref.definition} "
+                                           "(add `lock: '!inline ...lock'` to lock it); not locked")
         lock.clear(ref.folder)
         for sub, value in ref.entries().items():
             lock.set(ref.folder, value, sub)

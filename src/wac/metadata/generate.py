@@ -131,6 +131,7 @@ def _regenerate_bundles(plan: Plan, options: GenerateOptions, result: GenerateRe
     done = regenerate_bundles(stale, plan.lockfile, resolve)
     result.items_updated += done.updated
     result.failed += done.failed
+    result.warnings += done.warnings
     result.locks_written += done.locks_written
 
 

@@ -149,6 +149,13 @@ def list_modules(repo_root: Path, module_dir: Path, layout: Layout) -> dict[str,
     return {key: found[key] for key in sorted(found, key=sort_key)}
 
 
+def _refuse_outside(repo_root: Path, main_file: Path, local: str) -> None:
+    real, real_root = os.path.realpath(main_file), os.path.realpath(repo_root)
+    if os.path.commonpath([real, real_root]) != real_root:
+        raise PathEscapeError(f"script {local} points outside the repo (to {real})",
+                              hint="copy the file into the repo instead of linking to it")
+
+
 def make_ref(repo_root: Path, main_file: Path, default_ts: str = "bun") -> ScriptRef | None:
     """The ScriptRef for a main file (flat ``x.py`` or ``x__mod/script.py``), None if not a script."""
     local = main_file.relative_to(repo_root).as_posix()
@@ -157,11 +164,9 @@ def make_ref(repo_root: Path, main_file: Path, default_ts: str = "bun") -> Scrip
     ext = script_extension(name)
     if language is None or ext is None:
         return None
-    real, real_root = os.path.realpath(main_file), os.path.realpath(repo_root)
-    if os.path.commonpath([real, real_root]) != real_root:
+    if main_file.is_symlink():
         # as for modules: what is previewed, pushed and described must be the repo's own file
-        raise PathEscapeError(f"script {local} points outside the repo (to {real})",
-                              hint="copy the file into the repo instead of linking to it")
+        _refuse_outside(repo_root, main_file, local)
     parent = main_file.parent
     if parent.name.endswith(MOD_SUFFIX) and is_entry_name(name):
         module_dir = parent
@@ -295,6 +300,7 @@ def resolve_script(repo_root: Path, path_or_remote: str | Path) -> ScriptRef:
         ref = make_ref(root, full)
         if ref is None:
             raise PathError(f"{raw} is not a script (unknown extension)")
+        _refuse_outside(root, full, ref.local_path)
         return ref
     remote = raw.strip("/").removeprefix("./")
     base = root / remote

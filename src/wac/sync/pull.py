@@ -248,6 +248,11 @@ def plan_pull(
             continue
         changes = _deletions(loc, set(), view, recorded, problems)
         plan.scripts.append(ScriptPull(path, "delete", loc.layout, loc.main_file, tuple(changes)))
+    for path in sorted(recorded, key=sort_key):
+        # a synced file whose folder now leads out of the repo (a symlink): wac neither reads nor
+        # deletes through it, and says so rather than forgetting the file silently
+        if path not in owners and view.escapes(path):
+            problems.append(f"{path} (written by the last sync) resolves outside the repo")
     if problems:
         more = f" (and {len(problems) - 1} more: " + "; ".join(problems[1:]) + ")" if len(problems) > 1 else ""
         raise RejectedError(

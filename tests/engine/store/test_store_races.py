@@ -128,7 +128,7 @@ def test_wait_for_work_returns_when_a_sleep_comes_due(real_store: Store) -> None
     t0 = time.monotonic()
     real_store.wait_for_work(ANY_TAG, 5)
     elapsed = time.monotonic() - t0
-    assert 0.2 < elapsed < 1.0
+    assert 0.2 < elapsed < 2.5  # woken by the due sleep, well before the 5 s timeout (loose: CI may be loaded)
     assert real_store.claim("w", ANY_TAG, 10) is not None
 
 

@@ -289,8 +289,8 @@ class SqliteReads:
         self._pool._local.baseline = None
         wait = timeout
         due = self.next_due(tags)
-        if due is not None:
-            wait = min(wait, due - self.now())
+        if due is not None:  # 2 ms past it: the store clock (SQLite's) moves in whole milliseconds
+            wait = min(wait, due - self.now() + 0.002)
         if wait <= 0:
             return
         self._wait(0, time.monotonic() + wait, base)

@@ -9,7 +9,6 @@ from wac.engine.store._sqlite_conn import ConnectionPool
 from wac.engine.store._sqlite_rows import JOB_COLUMNS, row_to_job
 from wac.engine.store.base import Job
 
-
 TREE_JOB_COLUMNS = (
     "id, name, script_path, entry, status, parent_id, parent_key, rounds, created_at, started_at, finished_at,"
     " scheduled_at, args, result, error, bundle_hash, suspended_key, cancel_requested"
