@@ -16,12 +16,16 @@ from tests.clirun import SRC
 from tests.engine.enginerun import submit, workspace
 
 
-@pytest.fixture(autouse=True, params=["direct-children", "replayed-children"])
+@pytest.fixture(autouse=True, params=["direct-sticky", "direct-replay", "replayed-sticky", "replayed-replay"])
 def child_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
-    """Every test here runs with children called directly (issue 17) and with children that
-    replay their parent (WAC_DIRECT_CHILDREN=0); the worker processes inherit the setting."""
-    direct = request.param == "direct-children"
+    """Every test here runs under both values of both settings of issue 17: children called
+    directly or replaying their parent (WAC_DIRECT_CHILDREN), parents kept alive while their
+    children run or ending their round at each dispatch (WAC_STICKY_PARENTS). The worker
+    processes inherit the settings."""
+    children, parents = request.param.split("-")
+    direct = children == "direct"
     monkeypatch.setenv("WAC_DIRECT_CHILDREN", "1" if direct else "0")
+    monkeypatch.setenv("WAC_STICKY_PARENTS", "1" if parents == "sticky" else "0")
     return direct
 
 

@@ -55,6 +55,44 @@ class EngineHost:
         if self._spec.get("direct_children"):
             self.direct[key] = target
 
+    def park(self, outcome: dict[str, Any]) -> dict[str, Any] | None:
+        """A sticky parent (issue 17): hand the dispatch to the worker and wait, alive, for the
+        children's results; None ends the round with the dispatch as usual.
+
+        The worker commits the dispatch first. When every child is done and this worker claims
+        the job again, it sends ``{"op": "resume", "token", "completed"}``: the results (already
+        committed) and the new claim. If it evicts this process instead, the channel closes and
+        the process exits; the next round replays from the store as always.
+        """
+        if not self._spec.get("sticky") or outcome.get("type") != "dispatch" or not _CHANNEL:
+            return None
+        message: dict[str, Any] = {"op": "parked", "outcome": outcome, "mask": _revealed()}
+        if self.direct:
+            message["direct"], self.direct = self.direct, {}
+        try:
+            payload = json.dumps(message, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            return None
+        self._flush()
+        _CLAIM["gen"] += 1
+        _CLAIM["parked"] = True
+        chan = _CHANNEL[0]
+        try:
+            chan.sock.sendall(payload.encode() + b"\n")
+            reply = chan.recv()
+        except (OSError, ValueError):  # ConnectionError included: the worker let this process go
+            os._exit(0)
+        if reply.get("op") != "resume":
+            os._exit(0)
+        from wac.engine.store.base import Token
+
+        self._token = Token(*reply["token"])
+        self._spec["token"] = reply["token"]
+        _CLAIM["token"] = reply["token"]
+        _CLAIM["parked"] = False
+        completed = reply.get("completed")
+        return completed if isinstance(completed, dict) else {}
+
     def commit_step(self, key: str, value: Any, started_at: float, duration_ms: int, failed: bool) -> bool:
         """The step() fast path: commit the value to the store from this process, fenced by the
         job's claim token, and let the body go on. False ends the round the slow way instead
@@ -220,6 +258,10 @@ def _parent_replay(spec: dict[str, Any], engine: EngineHost) -> tuple[dict[str, 
 
 
 _ENGINE: list[EngineHost] = []  # the round's host, for the secrets its client handed out
+_CHANNEL: list[_Channel] = []  # the channel to the worker (a sticky parent parks on it)
+#: The claim this process runs under, read by the claim watch: a sticky parent gets a new
+#: token on each resume, and holds none while parked.
+_CLAIM: dict[str, Any] = {"token": None, "parked": False, "gen": 0}
 
 
 def _revealed() -> list[str]:
@@ -255,6 +297,7 @@ def _watch_claim(spec: dict[str, Any]) -> None:
     token, url, lease = spec.get("token"), spec.get("store_url"), spec.get("lease_s")
     if not token or not url or not lease:
         return
+    _CLAIM["token"] = token
     period = max(0.05, float(lease) / 4)
 
     def watch() -> None:
@@ -262,15 +305,18 @@ def _watch_claim(spec: dict[str, Any]) -> None:
         from wac.engine.store.base import Token
         from wac.errors import StoreError
 
-        claim = Token(*token)
         store = None
         doubts = 0
         while True:
             time.sleep(period)
+            if _CLAIM["parked"]:  # a parked sticky parent holds no claim until resumed
+                doubts = 0
+                continue
+            gen, claim = _CLAIM["gen"], Token(*_CLAIM["token"])
             try:
                 if store is None:
                     store = open_store(url, migrate=False)
-                if store.holds(claim):
+                if store.holds(claim) or _CLAIM["parked"] or _CLAIM["gen"] != gen:
                     doubts = 0
                     continue
                 why = "its claim was lost or its lease ran out"
@@ -299,6 +345,7 @@ def run_child(chan_fd: int) -> int:
     os.dup2(fds[0], 2)
     os.close(fds[0])
     chan = _Channel(sock)
+    _CHANNEL[:] = [chan]
     spec = chan.recv()
     os.chdir(spec.get("cwd") or spec["bundle_dir"])
     os.environ.update(spec.get("env", {}))

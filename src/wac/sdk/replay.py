@@ -55,7 +55,13 @@ def next_step(
         backoff_keys.append(state.keys.alloc(f"{base_key}#retry{i + 2}", reserved=True))
         attempt_keys.append(state.keys.alloc(f"{base_key}#{i + 2}", reserved=True))
 
-    attempt = 0
+    call = (name, script, func, dispatch_type, options, args, retry, retries, base_key, attempt_keys, backoff_keys)
+    return _resolve(state, call, 0)
+
+
+def _resolve(state: RoundState, call: tuple[Any, ...], attempt: int) -> Coroutine[Any, Any, Any]:
+    """The awaitable of attempt ``attempt`` of a task call (and the attempts after it)."""
+    name, script, func, dispatch_type, options, args, retry, retries, base_key, attempt_keys, backoff_keys = call
     while True:
         key = attempt_keys[attempt]
         if key in state.completed:
@@ -90,7 +96,7 @@ def next_step(
         if func is not None and dispatch_type == "inline":
             _note_direct(state, key, name, func, args)
         state.pending.append(info)
-        return state.track(_pending(state, base_key))
+        return state.track(_pending(state, call, attempt))
 
 
 def _note_direct(state: RoundState, key: str, name: str, func: Callable[..., Any], args: dict[str, Any]) -> None:
@@ -160,9 +166,21 @@ async def _raise_when_awaited(state: RoundState, key: str, error: BaseException)
     raise error
 
 
-async def _pending(state: RoundState, key: str) -> Any:
-    state.keys.awaited(key)
-    raise Suspend(state.take_dispatch())
+async def _pending(state: RoundState, call: tuple[Any, ...], attempt: int) -> Any:
+    """A dispatched call, awaited: the round ends with the dispatch — unless the engine keeps
+    this process alive while the children run (a sticky parent, issue 17): then the host commits
+    the dispatch, hands back the results once every child is done, and the body goes on."""
+    state.keys.awaited(call[8])
+    if state.pending:
+        outcome = state.take_dispatch()
+        park = getattr(state.host, "park", None)
+        results = park(outcome) if park is not None and not state.dry else None
+        if results is None:
+            raise Suspend(outcome)
+        state.completed.update(results)
+    if call[9][attempt] not in state.completed:
+        raise Suspend(state.take_dispatch())
+    return await _resolve(state, call, attempt)
 
 
 def _executing_call(
