@@ -178,7 +178,13 @@ async def _pending(state: RoundState, call: tuple[Any, ...], attempt: int) -> An
         if results is None:
             raise Suspend(outcome)
         state.completed.update(results)
+        state.last_dispatch = outcome
     if call[9][attempt] not in state.completed:
+        # Never expected (a parent is re-queued once all its children are done), but if a
+        # resumed body finds a result missing, it ends the round with its last dispatch again:
+        # the store waits on the children still running, and the next round replays.
+        if not state.pending and state.last_dispatch is not None:
+            raise Suspend(state.last_dispatch)
         raise Suspend(state.take_dispatch())
     return await _resolve(state, call, attempt)
 
