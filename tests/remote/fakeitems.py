@@ -56,6 +56,13 @@ class FakeItems:
             self.folders.setdefault(name, {"summary": None, "display_name": name, "owners": ["u/admin"],
                                            "extra_perms": {}})
 
+    is_admin = True
+
+    def op_whoami(self, params: dict[str, str], q: dict[str, str], body: Any) -> Any:
+        return _json(200, {"email": "admin@windmill.dev", "username": "admin", "is_admin": self.is_admin,
+                           "is_super_admin": self.is_admin, "created_at": "2024-01-01T00:00:00Z", "operator": False,
+                           "disabled": False, "folders": [], "folders_read": [], "folders_owners": [], "groups": []})
+
     # ---- flows
     def op_getFlowByPath(self, params: dict[str, str], q: dict[str, str], body: Any) -> Any:
         doc = self.flows.get(params["path"])

@@ -27,10 +27,15 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.remote import contract
-from tests.remote.fakeitems import FakeItems
 from tests.remote.fakedocs import (
-    OPTION_KEYS, completed_job_doc, export_script_json, queued_job_doc, same_script, script_doc,
+    OPTION_KEYS,
+    completed_job_doc,
+    export_script_json,
+    queued_job_doc,
+    same_script,
+    script_doc,
 )
+from tests.remote.fakeitems import FakeItems
 
 Answer = tuple[int, str, bytes, dict[str, str]]  # status, content type, body, extra headers
 _ANONYMOUS_OK = ("getJob", "getJobLogs", "getCompletedJob", "getCompletedJobResultMaybe")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from wac.errors import MetadataError, WorkspaceError
@@ -87,7 +87,7 @@ def _rawscripts(modules: list[JsonValue]) -> list[tuple[str, str | None, dict[st
     out: list[tuple[str, str | None, dict[str, JsonValue]]] = []
     for m in modules:
         if not isinstance(m, dict) or not isinstance(m.get("value"), dict):
-            raise ValueError(f"a step is not an object with a value: {str(m)[:60]}")
+            raise TypeError(f"a step is not an object with a value: {str(m)[:60]}")
         value = m["value"]
         if value.get("type") == "rawscript":
             out.append((str(m.get("id")), m.get("summary"), value))
@@ -131,7 +131,7 @@ def flow_files(folder: str, doc: dict[str, JsonValue], *, non_dotted: bool = Fal
                 base, ext = assigner.assign(ident if summary is None else str(summary), str(raw.get("language") or ""))
                 content = raw.get("content")
                 if not isinstance(content, str):
-                    raise ValueError(f"step {ident} has no code")
+                    raise TypeError(f"step {ident} has no code")
                 if content.startswith("!inline "):
                     raise ValueError(f"step {ident} holds the literal {content.splitlines()[0]!r} instead of code")
                 files[f"{folder}/{base}{ext}"] = content
@@ -151,7 +151,8 @@ def flow_files(folder: str, doc: dict[str, JsonValue], *, non_dotted: bool = Fal
 
 
 def flow_body(folder: str, files: Mapping[str, str]) -> dict[str, JsonValue]:
-    """The flow as wmill pushes it (without ``path``): ``flow.yaml`` with its inline files put back.
+    """The flow as wmill pushes it (without ``path``): ``flow.yaml`` with its inline files put back
+    (``has_on_behalf_of`` still in it: the caller takes it out).
 
     Raises:
         MetadataError: ``flow.yaml`` is not a flow, or an inline code file is missing (named).
@@ -163,11 +164,13 @@ def flow_body(folder: str, files: Mapping[str, str]) -> dict[str, JsonValue]:
         raise MetadataError(f"cannot push {folder}: it has no flow.yaml", hint="a flow folder holds flow.yaml")
     try:
         flow = load_yaml(files[name])
-    except Exception as exc:  # the reader's own errors: any is a malformed file
+    except Exception as exc:  # noqa: BLE001 - yaml.YAMLError and friends: a malformed file
         raise MetadataError(f"cannot push {name}: not valid YAML ({exc})", hint="fix the file") from None
     if not isinstance(flow, dict) or not isinstance(flow.get("value"), dict):
         raise MetadataError(f"cannot push {name}: it has no 'value' mapping", hint="a flow.yaml holds summary, value, schema")
-    read: Callable[[str], str | None] = lambda rel: files.get(f"{folder}/{rel}")  # noqa: E731
+    def read(rel: str) -> str | None:
+        return files.get(f"{folder}/{rel}")
+
     missing: list[str] = []
     try:
         for modules in _module_lists(flow["value"]):
@@ -191,6 +194,6 @@ def flow_body(folder: str, files: Mapping[str, str]) -> dict[str, JsonValue]:
     if missing:
         raise MetadataError(f"cannot push flow {folder}: missing inline script file(s): {', '.join(missing)}",
                             hint="restore the file(s) or remove the !inline reference(s) from flow.yaml")
-    for key in ("has_on_behalf_of", "on_behalf_of", "extra_perms"):
+    for key in ("on_behalf_of", "extra_perms"):
         flow.pop(key, None)
     return flow

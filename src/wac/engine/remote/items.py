@@ -167,6 +167,28 @@ class WindmillItems:
         return records
 
     # ---- push
+    _admin: bool | None = None
+
+    def _keeps_owner(self) -> bool:
+        """With ``syncBehavior: v1``, an admin or deployer keeps items' owners (``users/whoami``, once)."""
+        if not self._layout[2]:
+            return False
+        if self._admin is None:
+            user = self.http.json("GET", "users/whoami")
+            groups = user.get("groups") if isinstance(user, dict) else None
+            self._admin = isinstance(user, dict) and (user.get("is_admin") is True or
+                                                      "wm_deployers" in (groups if isinstance(groups, list) else []))
+        return self._admin
+
+    def _owner_fields(self, remote: dict[str, JsonValue] | None) -> dict[str, JsonValue]:
+        """What wmill adds to an update of a schedule or trigger to keep its ``permissioned_as``."""
+        if remote is None or not self._keeps_owner():
+            return {}
+        keep: dict[str, JsonValue] = {"preserve_permissioned_as": True}
+        if remote.get("permissioned_as"):
+            keep["permissioned_as"] = remote["permissioned_as"]
+        return keep
+
     def _missing_item(self, label: str, path: str) -> Any:
         def raise_(_text: str) -> NoReturn:
             raise ObjectNotFoundError(f"{label} {path} not found in workspace '{self.name}'")
@@ -188,7 +210,7 @@ class WindmillItems:
         (rel, text), = item.files.items()
         try:
             doc = load_yaml(text)
-        except Exception as exc:  # the reader's own errors: any is a malformed file
+        except Exception as exc:  # noqa: BLE001 - yaml.YAMLError and friends: a malformed file
             raise MetadataError(f"cannot push {rel}: not valid YAML ({exc})", hint="fix the file") from None
         if not isinstance(doc, dict):
             raise MetadataError(f"cannot push {rel}: it is not a mapping", hint="fix the file")
@@ -199,10 +221,17 @@ class WindmillItems:
         if item.kind == "flow":
             folder = next((f.rpartition("/")[0] for f in item.files if f.endswith("/flow.yaml")), item.path + ".flow")
             body = flow_body(folder, item.files)
+            on_behalf = body.pop("has_on_behalf_of", None)
+            if on_behalf is None:
+                on_behalf = bool(body.get("on_behalf_of_email"))
             remote = self._remote(f"flows/get/{raw_path(item.path)}", "flow", item.path)
             if remote is not None and is_superset(body, remote):
                 return
-            full = {"path": item.path, **body, "skip_draft_deletion": True}
+            keep: dict[str, JsonValue] = {}
+            if on_behalf and remote is not None and remote.get("on_behalf_of_email") and self._keeps_owner():
+                keep = {"on_behalf_of_email": remote["on_behalf_of_email"], "on_behalf_of": remote.get("on_behalf_of"),
+                        "preserve_on_behalf_of": True}
+            full = {"path": item.path, **body, **keep, "skip_draft_deletion": True}
             if remote is None:
                 self.http.text("POST", "flows/create", body=full)
             else:
@@ -211,10 +240,11 @@ class WindmillItems:
             local = self._yaml_file(item)
             local.pop("has_permissioned_as", None)
             remote = self._remote(f"schedules/get/{raw_path(item.path)}", "schedule", item.path)
+            keep = self._owner_fields(remote)
             if remote is None:
                 self.http.text("POST", "schedules/create", body={"path": item.path, **local})
             elif not is_superset(local, remote):
-                self.http.text("POST", f"schedules/update/{raw_path(item.path)}", body=local)
+                self.http.text("POST", f"schedules/update/{raw_path(item.path)}", body={**local, **keep})
                 enabled = local.get("enabled")
                 if isinstance(enabled, bool) and enabled is not remote.get("enabled"):
                     self.http.text("POST", f"schedules/setenabled/{raw_path(item.path)}", body={"enabled": enabled})
@@ -223,10 +253,11 @@ class WindmillItems:
             local = self._yaml_file(item)
             local.pop("has_permissioned_as", None)
             remote = self._remote(f"{route}/get/{raw_path(item.path)}", item.kind, item.path)
+            keep = self._owner_fields(remote)
             if remote is None:
                 self.http.text("POST", f"{route}/create", body={**local, "path": item.path})
             elif not is_superset(local, remote):
-                self.http.text("POST", f"{route}/update/{raw_path(item.path)}", body={**local, "path": item.path})
+                self.http.text("POST", f"{route}/update/{raw_path(item.path)}", body={**local, **keep, "path": item.path})
         elif item.kind == "folder":
             name = _folder_name(item.path)
             local = self._yaml_file(item)
