@@ -210,3 +210,56 @@ def test_inline_script_names_follow_wmills_path_assigner() -> None:
     assert names.assign("", "go") == ("inline_script_2.inline_script.", "go")
     assert PathAssigner(non_dotted=True).assign("con", "bash") == ("_con.", "sh")
     assert sanitize("  __A/b:c__ ") == "abc"
+
+
+def _cli_repo(tmp_path: Path, wm: FakeWindmill, name: str, layout: str = "dotted") -> tuple[Path, dict[str, str]]:
+    from tests.clirun import wac
+
+    env = {"WAC_CONFIG_DIR": str(tmp_path / "cfg")}
+    root = tmp_path / name
+    root.mkdir()
+    shutil.copy(RECORDED / f"pull-{layout}" / "wmill.yaml", root / "wmill.yaml")
+    if not (tmp_path / "cfg").exists():
+        wac("workspace", "add", "prod", wm.url, "--token", wm.token, "--workspace-id", wm.workspace, "--switch",
+            cwd=root, env=env)
+    return root, env
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", ["dotted", "nondotted"])
+def test_push_then_pull_into_an_empty_clone_gives_back_every_file_byte_for_byte(layout: str, wm: FakeWindmill,
+                                                                                tmp_path: Path) -> None:
+    from tests.clirun import wac
+
+    a, env = _cli_repo(tmp_path, wm, "a", layout)
+    shutil.copytree(RECORDED / f"pull-{layout}" / "f", a / "f")
+    (a / "f/demo/app.app").mkdir()
+    (a / "f/demo/app.app/app.yaml").write_text("summary: an app\nvalue: {}\n")
+
+    pushed = wac("sync", "push", "--yes", cwd=a, env=env)
+    again = wac("sync", "push", "--yes", cwd=a, env=env)
+    b, _ = _cli_repo(tmp_path, wm, "b", layout)
+    wac("sync", "pull", "--yes", cwd=b, env=env)
+
+    assert "1 item(s) (app) not synced: wac does not carry them to workspace 'prod'" in pushed.stderr
+    assert set(wm.flows) == {"f/demo/etl"} and set(wm.schedules) == {"f/demo/noon"} and "demo" in wm.folders
+    assert "f/demo/hook" in wm.triggers["http"]
+    writes = [r for r in wm.requests if r.method != "GET"]
+    assert len([r for r in writes if r.op and r.op.startswith(("create", "update"))]) == 4  # the second push: none
+    assert "nothing to push" in again.stderr.lower() or "0 added, 0 changed, 0 archived" in again.stderr
+    assert repo_files(b) == {k: v for k, v in repo_files(a).items() if "/app.app/" not in k}
+
+
+@pytest.mark.slow
+def test_a_pull_of_a_malformed_flow_writes_nothing_and_names_it(wm: FakeWindmill, tmp_path: Path) -> None:
+    from tests.clirun import wac
+
+    load_workspace(wm)
+    wm.flows["f/demo/broken"] = {"summary": "no value"}
+    b, env = _cli_repo(tmp_path, wm, "b")
+
+    failed = wac("sync", "pull", "--yes", cwd=b, env=env, code=5)
+
+    assert "\nerror: the workspace's flow f/demo/broken.flow has no valid 'value.modules'\n" in failed.stderr
+    assert "hint: nothing was written; fix or archive the flow in the workspace" in failed.stderr
+    assert not (b / "f").exists() and "Traceback" not in failed.stderr

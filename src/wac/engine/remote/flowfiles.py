@@ -33,6 +33,7 @@ LANGUAGE_EXTENSIONS = {
     "rlang": "r", "dbt": "dbt.yaml",
 }
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])$")
+_HINT = "nothing was written; fix or archive the flow in the workspace, then pull again"
 _UNSAFE = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
 
 
@@ -122,7 +123,7 @@ def flow_files(folder: str, doc: dict[str, JsonValue], *, non_dotted: bool = Fal
     flow = copy.deepcopy(doc)
     value = flow.get("value")
     if not isinstance(value, dict) or not isinstance(value.get("modules", []), list):
-        raise WorkspaceError(f"the workspace's flow {folder} has no valid 'value.modules'")
+        raise WorkspaceError(f"the workspace's flow {folder} has no valid 'value.modules'", hint=_HINT)
     assigner = PathAssigner(default_ts, non_dotted)
     files: dict[str, str] = {}
     try:
@@ -141,7 +142,7 @@ def flow_files(folder: str, doc: dict[str, JsonValue], *, non_dotted: bool = Fal
                     files[f"{folder}/{base}lock"] = lock
                     raw["lock"] = f"!inline {base}lock"
     except (ValueError, AttributeError, TypeError) as exc:
-        raise WorkspaceError(f"the workspace's flow {folder} cannot be written as files: {exc}") from None
+        raise WorkspaceError(f"the workspace's flow {folder} cannot be written as files: {exc}", hint=_HINT) from None
     if strip_owner:
         if flow.get("on_behalf_of_email"):
             flow["has_on_behalf_of"] = True
