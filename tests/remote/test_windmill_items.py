@@ -263,3 +263,31 @@ def test_a_pull_of_a_malformed_flow_writes_nothing_and_names_it(wm: FakeWindmill
     assert "\nerror: the workspace's flow f/demo/broken.flow has no valid 'value.modules'\n" in failed.stderr
     assert "hint: nothing was written; fix or archive the flow in the workspace" in failed.stderr
     assert not (b / "f").exists() and "Traceback" not in failed.stderr
+
+
+def test_a_pull_keeps_the_inline_file_names_the_repo_already_uses_as_wmill_does(wm: FakeWindmill,
+                                                                                 backend: WindmillBackend,
+                                                                                 tmp_path: Path) -> None:
+    flow = ("summary: x\nvalue:\n  modules:\n    - id: a\n      summary: Extract\n      value:\n"
+            "        type: rawscript\n        content: '!inline steps_extract.py'\n        language: python3\n"
+            "        lock: '!inline steps_extract.lock'\n"
+            "    - id: b\n      value:\n        type: rawscript\n        content: '!inline ../escape.py'\n"
+            "        language: python3\n")
+    files = {"f/x/y.flow/flow.yaml": flow, "f/x/y.flow/steps_extract.py": "def main():\n    pass\n",
+             "f/x/y.flow/steps_extract.lock": "# py: 3.12\n", "f/x/y.flow/b.py": "def main():\n    return 2\n"}
+    (tmp_path / "wmill.yaml").write_text("includes:\n  - f/**\n")
+    backend.configure_items(load_config(tmp_path), tmp_path)
+    backend.deploy_item(NewItem("flow", "f/x/y", {**files, "f/x/y.flow/flow.yaml": flow.replace("../escape.py", "b.py")}))
+
+    fresh = {r.path: r.item.files for r in backend.list_items()}["f/x/y"]
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    kept = {r.path: r.item.files for r in backend.list_items()}["f/x/y"]
+
+    assert sorted(fresh) == ["f/x/y.flow/b.inline_script.py", "f/x/y.flow/extract.inline_script.lock",
+                             "f/x/y.flow/extract.inline_script.py", "f/x/y.flow/flow.yaml"]
+    # the repo's names are kept (an escaping one is not: wmill's name instead)
+    assert sorted(kept) == ["f/x/y.flow/b.inline_script.py", "f/x/y.flow/flow.yaml",
+                            "f/x/y.flow/steps_extract.lock", "f/x/y.flow/steps_extract.py"]
+    assert "content: '!inline steps_extract.py'" in kept["f/x/y.flow/flow.yaml"]

@@ -32,7 +32,7 @@ def _carried(root: Path, config: RepoConfig, backend: Any) -> tuple[list[Any], l
     carries flows, schedules, triggers and folders, not apps yet)."""
     configure = getattr(backend, "configure_items", None)
     if configure is not None:
-        configure(config)
+        configure(config, root)
     local, notes = local_items(root, config)
     kinds = getattr(backend, "item_kinds", None)
     if kinds is None:

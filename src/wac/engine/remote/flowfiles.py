@@ -111,42 +111,89 @@ def _module_lists(value: Mapping[str, JsonValue]) -> list[list[JsonValue]]:
     return lists
 
 
-def flow_files(folder: str, doc: dict[str, JsonValue], *, non_dotted: bool = False,
-               default_ts: str = "bun", strip_owner: bool = False) -> dict[str, str]:
-    """``{repo-relative path: text}`` of the flow folder wmill writes for the export's ``doc``.
+def current_mapping(flow_yaml: str) -> dict[str, str]:
+    """``{step id: inline file}`` of a local ``flow.yaml`` (wmill's ``checkoutInlineNames``): a pull
+    keeps the names the repo already uses. Unreadable -> ``{}``; absolute or ``..`` names are dropped."""
+    from wac.project.yamlio import load_yaml
+
+    try:
+        flow = load_yaml(flow_yaml)
+        value = flow.get("value") if isinstance(flow, dict) else None
+        if not isinstance(value, dict):
+            return {}
+        lists = _module_lists(value)
+        scripts = [s for modules in [*lists[1:], lists[0]] for s in _rawscripts(modules)]
+    except Exception:  # noqa: BLE001 - as wmill: a local file it cannot read gives no names
+        return {}
+    mapping: dict[str, str] = {}
+    for ident, _summary, raw in scripts:
+        content = raw.get("content")
+        if isinstance(content, str) and content.startswith("!inline "):
+            ref = content.strip().split(" ")[1] if len(content.strip().split(" ")) > 1 else ""
+            if ref and not ref.startswith("/") and ".." not in re.split(r"[\\/]", ref):
+                mapping[ident] = ref
+    return mapping
+
+
+def _lock_base(content_path: str, language: str) -> str:
+    """wmill's ``lockBasePathForContent``."""
+    ext = LANGUAGE_EXTENSIONS.get(language)
+    if ext and content_path.endswith("." + ext):
+        return content_path[: -len(ext)]
+    dot = content_path.rfind(".")
+    return content_path[: dot + 1] if dot > 0 else content_path + "."
+
+
+def _render(folder: str, doc: dict[str, JsonValue], mapping: Mapping[str, str], non_dotted: bool,
+            default_ts: str) -> tuple[dict[str, JsonValue], list[tuple[str, str]]]:
+    flow = copy.deepcopy(doc)
+    value = flow.get("value")
+    if not isinstance(value, dict) or not isinstance(value.get("modules", []), list):
+        raise WorkspaceError(f"the workspace's flow {folder} has no valid 'value.modules'", hint=_HINT)
+    assigner = PathAssigner(default_ts, non_dotted)
+    files: list[tuple[str, str]] = []
+    try:
+        for modules in _module_lists(value):
+            for ident, summary, raw in _rawscripts(modules):
+                language = str(raw.get("language") or "")
+                base, ext = assigner.assign(ident if summary is None else str(summary), language)
+                mapped = mapping.get(ident)
+                name = mapped or base + ext
+                content = raw.get("content")
+                if not isinstance(content, str):
+                    raise TypeError(f"step {ident} has no code")
+                if content.startswith("!inline "):
+                    raise ValueError(f"step {ident} holds the literal {content.splitlines()[0]!r} instead of code")
+                files.append((name, content))
+                raw["content"] = f"!inline {name}"
+                lock = raw.get("lock")
+                if isinstance(lock, str) and lock != "":
+                    lock_name = (_lock_base(mapped, language) if mapped else base) + "lock"
+                    files.append((lock_name, lock))
+                    raw["lock"] = f"!inline {lock_name}"
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise WorkspaceError(f"the workspace's flow {folder} cannot be written as files: {exc}", hint=_HINT) from None
+    return flow, files
+
+
+def flow_files(folder: str, doc: dict[str, JsonValue], *, non_dotted: bool = False, default_ts: str = "bun",
+               strip_owner: bool = False, mapping: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{repo-relative path: text}`` of the flow folder wmill writes for the export's ``doc``
+    (``mapping``: the inline file names the local ``flow.yaml`` already uses, see :func:`current_mapping`).
 
     Raises:
         WorkspaceError: the document is not a flow wmill could write (named by ``folder``).
     """
     from wac.project.yamlio import dump_yaml
 
-    flow = copy.deepcopy(doc)
-    value = flow.get("value")
-    if not isinstance(value, dict) or not isinstance(value.get("modules", []), list):
-        raise WorkspaceError(f"the workspace's flow {folder} has no valid 'value.modules'", hint=_HINT)
-    assigner = PathAssigner(default_ts, non_dotted)
-    files: dict[str, str] = {}
-    try:
-        for modules in _module_lists(value):
-            for ident, summary, raw in _rawscripts(modules):
-                base, ext = assigner.assign(ident if summary is None else str(summary), str(raw.get("language") or ""))
-                content = raw.get("content")
-                if not isinstance(content, str):
-                    raise TypeError(f"step {ident} has no code")
-                if content.startswith("!inline "):
-                    raise ValueError(f"step {ident} holds the literal {content.splitlines()[0]!r} instead of code")
-                files[f"{folder}/{base}{ext}"] = content
-                raw["content"] = f"!inline {base}{ext}"
-                lock = raw.get("lock")
-                if isinstance(lock, str) and lock != "":
-                    files[f"{folder}/{base}lock"] = lock
-                    raw["lock"] = f"!inline {base}lock"
-    except (ValueError, AttributeError, TypeError) as exc:
-        raise WorkspaceError(f"the workspace's flow {folder} cannot be written as files: {exc}", hint=_HINT) from None
+    flow, scripts = _render(folder, doc, mapping or {}, non_dotted, default_ts)
+    if len({name for name, _ in scripts}) != len(scripts):  # the local names clash: wmill's own names
+        flow, scripts = _render(folder, doc, {}, non_dotted, default_ts)
     if strip_owner:
         if flow.get("on_behalf_of_email"):
             flow["has_on_behalf_of"] = True
         flow.pop("on_behalf_of_email", None)
+    files = {f"{folder}/{name}": text for name, text in scripts}
     files[f"{folder}/flow.yaml"] = dump_yaml(flow)
     return files
 

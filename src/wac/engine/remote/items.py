@@ -29,10 +29,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 from wac.engine.items import ItemRecord, NewItem
-from wac.engine.remote.flowfiles import flow_body, flow_files
+from wac.engine.remote.flowfiles import current_mapping, flow_body, flow_files
 from wac.engine.remote.http import WindmillHTTP, raw_path, segment
 from wac.engine.remote.tarball import QUERY, read_archive
 from wac.errors import MetadataError, ObjectNotFoundError, WorkspaceError
@@ -90,9 +91,11 @@ def sync_behavior(value: Any) -> int:
 
 
 def export_items(files: dict[str, bytes], origin: str, *, kinds: frozenset[str], non_dotted: bool = False,
-                 default_ts: str = "bun", strip_owner: bool = False) -> list[NewItem]:
+                 default_ts: str = "bun", strip_owner: bool = False,
+                 local_flow: Callable[[str], str | None] | None = None) -> list[NewItem]:
     """The export's flows, schedules, triggers and folders (of ``kinds``) as the repo files wmill writes
-    (``strip_owner``: ``syncBehavior: v1`` or later, owner fields turned into ``has_...: true``).
+    (``strip_owner``: ``syncBehavior: v1`` or later, owner fields turned into ``has_...: true``;
+    ``local_flow``: the repo's ``flow.yaml`` text of a flow folder, whose inline file names are kept).
 
     Raises:
         WorkspaceError: an item's document is malformed (nothing of the pull may be written).
@@ -105,8 +108,10 @@ def export_items(files: dict[str, bytes], origin: str, *, kinds: frozenset[str],
             path = name[: -len(".flow.json")]
             folder = path + ("__flow" if non_dotted else ".flow")
             doc = _parse_json(files, name, origin)
+            text = local_flow(folder) if local_flow is not None else None
             out.append(NewItem("flow", path, flow_files(folder, doc, non_dotted=non_dotted, default_ts=default_ts,
-                                                          strip_owner=strip_owner)))
+                                                          strip_owner=strip_owner,
+                                                          mapping=current_mapping(text) if text else None)))
         elif name.endswith(".schedule.json") and "schedule" in kinds:
             path = name[: -len(".schedule.json")]
             doc = _parse_json(files, name, origin)
@@ -139,8 +144,12 @@ class WindmillItems:
     _carried: frozenset[str] = ITEM_KINDS
     _export: Callable[..., bytes]
 
-    def configure_items(self, config: Any) -> None:
-        """Take ``wmill.yaml``'s options: which kinds are synced, the flow layout, ``defaultTs``."""
+    _root: Path | None = None
+
+    def configure_items(self, config: Any, root: Path | None = None) -> None:
+        """Take ``wmill.yaml``'s options (which kinds are synced, the flow layout, ``defaultTs``,
+        ``syncBehavior``) and the repo a pull writes into (its flows' inline file names are kept)."""
+        self._root = root
         from wac.sync.kinds import all_kinds
 
         raw: dict[str, Any] = getattr(config, "raw", None) or {}
@@ -161,10 +170,18 @@ class WindmillItems:
         non_dotted, default_ts, strip = self._layout
         records = []
         for item in export_items(files, origin, kinds=self._carried, non_dotted=non_dotted, default_ts=default_ts,
-                                 strip_owner=strip):
+                                 strip_owner=strip, local_flow=self._local_flow):
             if kind is None or item.kind == kind:
                 records.append(ItemRecord(item.kind, item.path, item.content_hash(), None, item.to_json(), 0.0))
         return records
+
+    def _local_flow(self, folder: str) -> str | None:
+        if self._root is None:
+            return None
+        try:
+            return (self._root / folder / "flow.yaml").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
 
     # ---- push
     _admin: bool | None = None
