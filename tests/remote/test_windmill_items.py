@@ -291,3 +291,52 @@ def test_a_pull_keeps_the_inline_file_names_the_repo_already_uses_as_wmill_does(
     assert sorted(kept) == ["f/x/y.flow/b.inline_script.py", "f/x/y.flow/flow.yaml",
                             "f/x/y.flow/steps_extract.lock", "f/x/y.flow/steps_extract.py"]
     assert "content: '!inline steps_extract.py'" in kept["f/x/y.flow/flow.yaml"]
+
+
+@pytest.mark.parametrize("kind, path, route", [
+    ("flow", "f/demo/etl", "/api/w/test/flows/delete/f/demo/etl"),
+    ("schedule", "f/demo/noon", "/api/w/test/schedules/delete/f/demo/noon"),
+    ("http_trigger", "f/demo/hook", "/api/w/test/http_triggers/delete/f/demo/hook"),
+    ("folder", "f/demo", "/api/w/test/folders/delete/demo"),
+])
+def test_an_item_gone_from_the_repo_is_deleted_with_wmills_route(kind: str, path: str, route: str, wm: FakeWindmill,
+                                                                 backend: WindmillBackend, tmp_path: Path) -> None:
+    load_workspace(wm)
+    (tmp_path / "wmill.yaml").write_text("includes:\n  - f/**\nincludeSchedules: true\nincludeTriggers: true\n")
+    root = RECORDED / "pull-dotted"
+    kept = [i for i in local(root) if i.kind != kind]
+    backend.configure_items(load_config(tmp_path), tmp_path)
+
+    plan = plan_item_push(kept, backend.list_items(), load_config(tmp_path))
+    assert [(c.action, c.kind, c.path) for c in plan.items] == [("delete", kind, path)]
+    backend.archive_item(kind, path)
+
+    assert [(r.method, r.path) for r in wm.requests if r.method == "DELETE"] == [("DELETE", route)]
+    assert all(r.kind != kind for r in backend.list_items())
+
+
+def test_a_changed_trigger_is_updated_with_its_path_in_the_body(wm: FakeWindmill, backend: WindmillBackend) -> None:
+    load_workspace(wm)
+    root = RECORDED / "pull-dotted"
+    trigger = next(i for i in local(root) if i.kind == "http_trigger")
+    (rel, text), = trigger.files.items()
+
+    backend.deploy_item(NewItem(trigger.kind, trigger.path, {rel: text.replace("demo/hook", "demo/hook2")}))
+
+    update = wm.calls("updateHttpTrigger")[0]
+    assert update.path == "/api/w/test/http_triggers/update/f/demo/hook"
+    assert list(update.json())[-1] == "path" and update.json()["route_path"] == "demo/hook2"
+
+
+def test_skip_and_include_options_leave_kinds_out_of_a_push(wm: FakeWindmill, backend: WindmillBackend,
+                                                            tmp_path: Path) -> None:
+    from wac.sync.items_apply import prepare_push
+
+    shutil.copytree(RECORDED / "pull-dotted" / "f", tmp_path / "f")
+    (tmp_path / "wmill.yaml").write_text("includes:\n  - f/**\nskipFlows: true\nincludeTriggers: true\n")
+
+    push = prepare_push(tmp_path, load_config(tmp_path), backend)
+
+    assert [(c.action, c.kind) for c in push.plan.items] == [("add", "folder"), ("add", "http_trigger")]
+    assert "1 flow(s) left out by wmill.yaml (skipFlows)" in push.notes
+    assert "1 schedule(s) left out by wmill.yaml (includeSchedules)" in push.notes
