@@ -340,3 +340,18 @@ def test_skip_and_include_options_leave_kinds_out_of_a_push(wm: FakeWindmill, ba
     assert [(c.action, c.kind) for c in push.plan.items] == [("add", "folder"), ("add", "http_trigger")]
     assert "1 flow(s) left out by wmill.yaml (skipFlows)" in push.notes
     assert "1 schedule(s) left out by wmill.yaml (includeSchedules)" in push.notes
+
+
+@pytest.mark.slow
+def test_schedule_list_reads_a_windmill_workspaces_schedules_from_its_export(wm: FakeWindmill, tmp_path: Path) -> None:
+    from tests.clirun import wac
+
+    load_workspace(wm)
+    b, env = _cli_repo(tmp_path, wm, "b")
+    (b / "wmill.yaml").write_text("includes:\n  - f/**\n")  # no includeSchedules: listing asks anyway
+
+    listed = wac("schedule", "list", cwd=b, env=env)
+
+    assert listed.stdout == "f/demo/noon  0 0 12 * * *  Europe/Paris  flow f/demo/etl  enabled\n"
+    assert "note: the Windmill server fires these schedules" in listed.stderr
+    assert wm.calls("tarballWorkspace")[-1].query["include_schedules"] == ["true"]

@@ -165,11 +165,18 @@ class WindmillItems:
 
     # ---- listing
     def list_items(self, kind: str | None = None) -> list[ItemRecord]:
+        """The workspace's items of the kinds sync carries (``configure_items``), or of ``kind`` only
+        (then asked for even when ``wmill.yaml`` leaves it out: ``wac schedule list``)."""
         origin = f"the export of workspace '{self.name}'"
-        files = read_archive(self._export(self._export_query), origin)
+        query, kinds = self._export_query, self._carried
+        if kind is not None:
+            kinds = frozenset({kind}) & ITEM_KINDS
+            query = {**query, "include_schedules": "true" if kind == "schedule" else query["include_schedules"],
+                     "include_triggers": "true" if kind.endswith("_trigger") else query["include_triggers"]}
+        files = read_archive(self._export(query), origin)
         non_dotted, default_ts, strip = self._layout
         records = []
-        for item in export_items(files, origin, kinds=self._carried, non_dotted=non_dotted, default_ts=default_ts,
+        for item in export_items(files, origin, kinds=kinds, non_dotted=non_dotted, default_ts=default_ts,
                                  strip_owner=strip, local_flow=self._local_flow):
             if kind is None or item.kind == kind:
                 records.append(ItemRecord(item.kind, item.path, item.content_hash(), None, item.to_json(), 0.0))
