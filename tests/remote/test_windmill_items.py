@@ -265,7 +265,7 @@ def test_a_pull_of_a_malformed_flow_writes_nothing_and_names_it(wm: FakeWindmill
     assert not (b / "f").exists() and "Traceback" not in failed.stderr
 
 
-def test_a_pull_keeps_the_inline_file_names_the_repo_already_uses_as_wmill_does(wm: FakeWindmill,
+def test_a_push_compares_flows_under_the_repos_inline_file_names_as_wmill_does(wm: FakeWindmill,
                                                                                  backend: WindmillBackend,
                                                                                  tmp_path: Path) -> None:
     flow = ("summary: x\nvalue:\n  modules:\n    - id: a\n      summary: Extract\n      value:\n"
@@ -287,10 +287,12 @@ def test_a_pull_keeps_the_inline_file_names_the_repo_already_uses_as_wmill_does(
 
     assert sorted(fresh) == ["f/x/y.flow/b.inline_script.py", "f/x/y.flow/extract.inline_script.lock",
                              "f/x/y.flow/extract.inline_script.py", "f/x/y.flow/flow.yaml"]
-    # the repo's names are kept (an escaping one is not: wmill's name instead)
+    # rendered with the repo's names (an escaping one is not: wmill's name instead), so no change
     assert sorted(kept) == ["f/x/y.flow/b.inline_script.py", "f/x/y.flow/flow.yaml",
                             "f/x/y.flow/steps_extract.lock", "f/x/y.flow/steps_extract.py"]
     assert "content: '!inline steps_extract.py'" in kept["f/x/y.flow/flow.yaml"]
+    backend.configure_items(load_config(tmp_path))  # a pull: wmill's own names, whatever the repo has
+    assert {r.path: r.item.files for r in backend.list_items()}["f/x/y"] == fresh
 
 
 @pytest.mark.parametrize("kind, path, route", [

@@ -27,12 +27,13 @@ def supports_items(backend: Any) -> bool:
     return hasattr(backend, "list_items") and hasattr(backend, "deploy_item")
 
 
-def _carried(root: Path, config: RepoConfig, backend: Any) -> tuple[list[Any], list[str]]:
+def _carried(root: Path, config: RepoConfig, backend: Any, push: bool) -> tuple[list[Any], list[str]]:
     """The repo's items of the kinds ``backend`` carries, and notes on the rest (a Windmill server
-    carries flows, schedules, triggers and folders, not apps yet)."""
+    carries flows, schedules, triggers and folders, not apps yet). A push hands it the repo (wmill
+    compares flows using the repo's inline file names), a pull does not (wmill writes its own)."""
     configure = getattr(backend, "configure_items", None)
     if configure is not None:
-        configure(config, root)
+        configure(config, root if push else None)
     local, notes = local_items(root, config)
     kinds = getattr(backend, "item_kinds", None)
     if kinds is None:
@@ -69,7 +70,7 @@ def prepare_push(root: Path, config: RepoConfig, backend: Any) -> ItemsPush:
             notes.append(f"{len(local)} item(s) (flows, apps, schedules...) not pushed: wac syncs only scripts "
                          f"with workspace '{backend.name}' (a Windmill server) for now")
         return ItemsPush(ItemPushPlan(), notes=notes)
-    local, notes = _carried(root, config, backend)
+    local, notes = _carried(root, config, backend, push=True)
     snapshot = {rel: digest((root / rel).read_bytes()) for item in local for rel in item.files}
     plan = plan_item_push(read_items(root, local), backend.list_items(), config)
     return ItemsPush(plan, snapshot, notes)
@@ -96,7 +97,7 @@ def prepare_pull(root: Path, config: RepoConfig, backend: Any, recorded: dict[st
     """The item pull plan (empty for a workspace that stores no items)."""
     if not supports_items(backend):
         return ItemPullPlan()
-    local, _ = _carried(root, config, backend)
+    local, _ = _carried(root, config, backend, push=False)
     return plan_item_pull(backend.list_items(), local, DiskView(root), recorded, config)
 
 

@@ -112,8 +112,9 @@ def _module_lists(value: Mapping[str, JsonValue]) -> list[list[JsonValue]]:
 
 
 def current_mapping(flow_yaml: str) -> dict[str, str]:
-    """``{step id: inline file}`` of a local ``flow.yaml`` (wmill's ``checkoutInlineNames``): a pull
-    keeps the names the repo already uses. Unreadable -> ``{}``; absolute or ``..`` names are dropped."""
+    """``{step id: inline file}`` of a local ``flow.yaml`` (wmill's ``checkoutInlineNames``, which its
+    push uses to render the workspace's flows with the repo's names). Unreadable -> ``{}``; absolute
+    or ``..`` names are dropped."""
     from wac.project.yamlio import load_yaml
 
     try:

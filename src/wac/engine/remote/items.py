@@ -148,7 +148,9 @@ class WindmillItems:
 
     def configure_items(self, config: Any, root: Path | None = None) -> None:
         """Take ``wmill.yaml``'s options (which kinds are synced, the flow layout, ``defaultTs``,
-        ``syncBehavior``) and the repo a pull writes into (its flows' inline file names are kept)."""
+        ``syncBehavior``) and, for a push, the repo: as wmill's push does, the workspace's flows are
+        then rendered with the inline file names the repo's ``flow.yaml`` uses, so that a flow whose
+        files only carry other names is not a change. A pull (no ``root``) writes wmill's names."""
         self._root = root
         from wac.sync.kinds import all_kinds
 
