@@ -1,5 +1,5 @@
 import sys, pathlib, shutil
-sys.path.insert(0, "/tmp/winitems")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from rec import fake, run
 from state import load
 out = pathlib.Path(sys.argv[1]); layout = sys.argv[2]

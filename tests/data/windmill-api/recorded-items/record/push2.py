@@ -1,5 +1,5 @@
 import sys, pathlib, shutil, json
-sys.path.insert(0, "/tmp/winitems")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from rec import fake, run
 src = pathlib.Path(sys.argv[1]); out = pathlib.Path(sys.argv[2])
 shutil.rmtree(out, ignore_errors=True); shutil.copytree(src, out, ignore=shutil.ignore_patterns(".home", ".cfg"))
