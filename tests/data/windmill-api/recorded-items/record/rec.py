@@ -1,5 +1,5 @@
 import json, subprocess, sys, os, shutil, time
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[4]))
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[5]))
 from tests.remote.fakewindmill import FakeWindmill, as_json, text
 WMILL = "/work/npm-wmill/node_modules/.bin/wmill"
 
