@@ -54,6 +54,18 @@ def test_history_lists_versions_newest_first_and_show_reads_any_of_them(repo: Pa
     assert [(s["path"], s["hash"]) for s in listed] == [("f/demo/greet", second)]
 
 
+def test_texts_from_the_workspace_are_printed_with_control_characters_escaped(repo: Path, write: Write) -> None:
+    write("f/demo/greet.py", GREET.format(word="hello"))
+    write("f/demo/greet.script.yaml", "summary: \"\\e[31mred\\nforged line\"\ndescription: ''\n")
+    wac("script", "push", "f/demo/greet.py", "-m", "\x1b[2Jcleared", cwd=repo)
+    for out in (wac("script", "list", cwd=repo).stdout, wac("script", "history", "f/demo/greet", cwd=repo).stdout,
+                wac("script", "show", "f/demo/greet", cwd=repo).stdout):
+        assert "\x1b" not in out
+    assert "\\x1b[31mred\\nforged line" in wac("script", "list", cwd=repo).stdout
+    assert "\\x1b[2Jcleared" in wac("script", "history", "f/demo/greet", cwd=repo).stdout
+    assert wac("script", "history", "f/demo/greet", "--json", cwd=repo).json()[0]["deployment_message"] == "\x1b[2Jcleared"
+
+
 def test_a_run_keeps_the_version_it_started_on_when_a_new_one_is_pushed(repo: Path, write: Write) -> None:
     gate = """
         from wac import task, wait_for_approval, workflow
