@@ -10,8 +10,30 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.clirun import SRC
 from tests.engine.enginerun import submit, workspace
+
+
+@pytest.fixture(autouse=True, params=["direct-sticky", "direct-replay", "replayed-sticky", "replayed-replay"])
+def child_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Every test here runs under both values of both settings of issue 17: children called
+    directly or replaying their parent (WAC_DIRECT_CHILDREN), parents kept alive while their
+    children run or ending their round at each dispatch (WAC_STICKY_PARENTS). The worker
+    processes inherit the settings."""
+    children, parents = request.param.split("-")
+    direct = children == "direct"
+    monkeypatch.setenv("WAC_DIRECT_CHILDREN", "1" if direct else "0")
+    monkeypatch.setenv("WAC_STICKY_PARENTS", "1" if parents == "sticky" else "0")
+    return direct
+
+
+def _assert_child_path(store, job_id: str, direct: bool) -> None:
+    """The children of ``job_id`` took the path the setting asks for (the test is not vacuous)."""
+    children = store.children(job_id)
+    assert children
+    assert all((c.options.direct is not None) == direct for c in children), [c.options for c in children]
 
 CRASH_WORKFLOW = """
     import time
@@ -78,7 +100,7 @@ def _between_steps(store, job_id: str) -> bool:
     return root.status == "queued" and root.scheduled_at > store.now() + 0.3
 
 
-def test_sigkill_at_twenty_points_loses_nothing_and_never_reruns_a_step(repo, write):
+def test_sigkill_at_twenty_points_loses_nothing_and_never_reruns_a_step(repo, write, child_path):
     side = repo / "side_effects.txt"
     write("f/crash/wf.py", CRASH_WORKFLOW.format(side=str(side)))
     rng = random.Random(1234)
@@ -109,6 +131,7 @@ def test_sigkill_at_twenty_points_loses_nothing_and_never_reruns_a_step(repo, wr
         finally:
             proc.send_signal(signal.SIGINT)
             proc.communicate(timeout=20)
+        _assert_child_path(ws.store, job_id, child_path)
     assert len(kills) >= 20, f"only {len(kills)} distinct kill points"
     assert job.status == "succeeded", job.error
     expected = 0
@@ -159,7 +182,7 @@ def test_worker_killed_mid_round_reruns_the_round_but_not_its_committed_step(rep
     assert reached.read_text().split() == ["r", "r"]  # the body ran twice
 
 
-def test_four_worker_processes_finish_200_fan_out_workflows_without_losing_a_result(repo, write):
+def test_four_worker_processes_finish_200_fan_out_workflows_without_losing_a_result(repo, write, child_path):
     write("f/load/fan.py", """
         from wac import task, workflow
         import asyncio
@@ -199,3 +222,4 @@ def test_four_worker_processes_finish_200_fan_out_workflows_without_losing_a_res
         for job in jobs:
             steps = ws2.store.get_steps(job.id)
             assert len(steps) == 10 and all(s.done for s in steps)
+            _assert_child_path(ws2.store, job.id, child_path)

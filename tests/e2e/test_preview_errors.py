@@ -124,8 +124,38 @@ def test_workflow_whose_keys_change_between_rounds_fails_naming_both_keys(repo, 
             open({str(flag)!r}, "w").close()
             return await fetch()
     """)
-    r = wac("script", "preview", "f/a/nondet.py", cwd=repo, code=1)
+    # Divergence shows when a round replays the body. Direct children and sticky parents
+    # (issue 17) replay only after an eviction or a crash, so this run forces replays.
+    replaying = {"WAC_DIRECT_CHILDREN": "0", "WAC_STICKY_PARENTS": "0"}
+    r = wac("script", "preview", "f/a/nondet.py", cwd=repo, code=1, env=replaying)
     assert "'fetch'" in r.stderr and "'other'" in r.stderr and "determin" in r.stderr
+
+
+def test_a_run_that_never_replays_does_not_trip_on_keys_that_would_change(repo, write):
+    flag = repo / "flag"
+    write("f/a/nondet.py", f"""
+        import os
+        from wac import task, workflow
+
+        @task
+        def fetch() -> int:
+            return 1
+
+        @task
+        def other() -> int:
+            return 2
+
+        @workflow
+        async def main():
+            if os.path.exists({str(flag)!r}):
+                return await other()
+            open({str(flag)!r}, "w").close()
+            return await fetch()
+    """)
+    # the parent stays alive while fetch runs and fetch is called directly: the body runs once
+    r = wac("script", "preview", "f/a/nondet.py", "--json", cwd=repo,
+            env={"WAC_DIRECT_CHILDREN": "1", "WAC_STICKY_PARENTS": "1"})
+    assert r.json()["result"] == 1
 
 
 def test_approve_a_job_that_is_not_waiting_is_a_clear_error(repo, write):

@@ -28,8 +28,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.remote import contract
 from tests.remote.fakedocs import (
-    OPTION_KEYS, completed_job_doc, export_script_json, queued_job_doc, same_script, script_doc,
+    OPTION_KEYS,
+    completed_job_doc,
+    export_script_json,
+    queued_job_doc,
+    same_script,
+    script_doc,
 )
+from tests.remote.fakeitems import FakeItems
 
 Answer = tuple[int, str, bytes, dict[str, str]]  # status, content type, body, extra headers
 _ANONYMOUS_OK = ("getJob", "getJobLogs", "getCompletedJob", "getCompletedJobResultMaybe")
@@ -61,7 +67,7 @@ class Recorded:
         return json.loads(self.body)
 
 
-class FakeWindmill:
+class FakeWindmill(FakeItems):
     def __init__(self, token: str = "wm-token-s3cr3t", workspace: str = "test") -> None:
         self.token = token
         self.workspace = workspace
@@ -70,6 +76,7 @@ class FakeWindmill:
         self.variables: dict[str, dict[str, Any]] = {}  # path -> ListableVariable (plain value kept)
         self.resources: dict[str, dict[str, Any]] = {}
         self.resource_types: dict[str, dict[str, Any]] = {}
+        self.init_items()
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
         self.zip_supported = True
@@ -277,6 +284,7 @@ class FakeWindmill:
         parents = [parent, *parent_doc["parent_hashes"]] if parent_doc else []
         doc = script_doc(self.workspace, body, digest, parents, iso(self.now()))
         self.scripts.setdefault(path, []).append(doc)
+        self.ensure_folder(path)
         return text(201, digest)
 
     def op_listScripts(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:
@@ -308,11 +316,7 @@ class FakeWindmill:
             ext = "py" if head["language"] == "python3" else "ts"
             members[f"{path}.{ext}"] = head["content"].encode()
             members[f"{path}.script.json"] = json.dumps(export_script_json(head), indent=2).encode()
-            if path.startswith("f/"):
-                folder = path.split("/")[1]
-                members[f"f/{folder}/folder.meta.json"] = json.dumps(
-                    {"summary": None, "display_name": folder, "owners": ["u/admin"], "extra_perms": {}}, indent=2
-                ).encode()
+        members.update(self.item_members(q))
         members.update(self.extra_members)
         out = io.BytesIO()
         if kind == "zip":

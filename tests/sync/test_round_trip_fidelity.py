@@ -78,8 +78,10 @@ def test_sync_push_refuses_scripts_that_do_not_compile_unless_skip_invalid(tmp_p
     put(a, "f/t/good.py", "def main():\n    return 1\n")
     put(a, "f/t/broken.py", "def main(:\n    return 1\n")
     (a / "f/t/nul.py").write_bytes(b"def main():\n    return 1\n\x00\n")
+    (a / "f/t/latin.py").write_bytes(b'def main():\n    return "caf\xe9"\n')  # Python refuses it too
     refused = shared.run(a, "sync", "push", "--yes", code=1)
-    assert "cannot push 2 invalid scripts" in refused.stderr
+    assert "cannot push 3 invalid scripts" in refused.stderr
+    assert "f/t/latin.py:2:16 WAC002 source cannot be decoded: byte 0xe9 is not UTF-8" in refused.stderr
     assert "f/t/broken.py:1:10: syntax error" in refused.stderr and "f/t/nul.py: the file contains NUL bytes" in refused.stderr
     assert "--skip-invalid" in refused.stderr
     backend = shared.backend()

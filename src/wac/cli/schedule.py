@@ -10,6 +10,7 @@ import typer
 from wac.cli import output
 
 NOTE = "note: schedules are stored and synced; the embedded workers do not fire them yet"
+SERVER_NOTE = "note: the Windmill server fires these schedules (wac lists them from its export)"
 
 
 def list_schedules(
@@ -28,6 +29,7 @@ def list_schedules(
                              hint="wac keeps schedules in its embedded and sqlite workspaces")
         records = backend.list_items("schedule")
         name = backend.name
+        fired_by_server = getattr(backend, "runs_workers", True) is False  # a Windmill server fires its own
     finally:
         backend.close()
     rows: list[dict[str, Any]] = []
@@ -42,9 +44,10 @@ def list_schedules(
         target = doc.get("script_path") or doc.get("path") or ""
         rows.append({"path": record.path, "schedule": doc.get("schedule"), "timezone": doc.get("timezone"),
                      "target": target, "is_flow": bool(doc.get("is_flow")), "enabled": doc.get("enabled", True),
-                     "fired_by_wac": False})
+                     "fired_by_wac": False, "fired_by_server": fired_by_server})
+    note = SERVER_NOTE if fired_by_server else NOTE
     if json_out:
-        output.emit_json({"workspace": name, "schedules": rows, "note": NOTE.removeprefix("note: ")})
+        output.emit_json({"workspace": name, "schedules": rows, "note": note.removeprefix("note: ")})
         return
     for row in rows:
         state = "enabled" if row["enabled"] else "disabled"
@@ -53,7 +56,7 @@ def list_schedules(
                          f"{kind} {escaped(row['target'])}  {state}\n")
     if not rows:
         output.info(f"No schedules in workspace '{name}'")
-    sys.stderr.write(NOTE + "\n")
+    sys.stderr.write(note + "\n")
 
 
 def register(app: typer.Typer) -> None:

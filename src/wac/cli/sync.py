@@ -38,15 +38,18 @@ def _layout_recorded(backend: Any) -> bool:
 def _split_invalid(local: list[Any]) -> tuple[list[Any], list[tuple[str, str]]]:
     """The scripts that compile, and ``(remote path, reason)`` of those that do not (Python only)."""
     from wac.engine.bundle import check_syntax
-    from wac.errors import ScriptError
+    from wac.errors import WacError
+    from wac.project.textio import read_source
 
     ok: list[Any] = []
     invalid: list[tuple[str, str]] = []
     for item in local:
         if item.script.language == "python3":
             try:
+                if "\ufffd" in item.script.content:  # read leniently: refuse what is not UTF-8 (WAC002)
+                    read_source(item.ref.main_file, item.ref.local_path)
                 check_syntax(item.ref.local_path, item.script.content)
-            except ScriptError as exc:
+            except WacError as exc:
                 invalid.append((item.script.path, exc.message))
                 continue
         ok.append(item)

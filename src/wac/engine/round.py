@@ -47,6 +47,51 @@ class EngineHost:
         self._store: Any = None
         self._token = Token(*spec["token"]) if spec.get("token") else None
         self._client: Any = None
+        #: @task children this round dispatched that may call their task directly: key -> "module:name:line"
+        self.direct: dict[str, str] = {}
+
+    def note_direct(self, key: str, target: str) -> None:
+        """The SDK proved the child of ``key`` can call ``target`` with its recorded args."""
+        if self._spec.get("direct_children"):
+            self.direct[key] = target
+
+    def park(self, outcome: dict[str, Any]) -> dict[str, Any] | None:
+        """A sticky parent (issue 17): hand the dispatch to the worker and wait, alive, for the
+        children's results; None ends the round with the dispatch as usual.
+
+        The worker commits the dispatch first. When every child is done and this worker claims
+        the job again, it sends ``{"op": "resume", "token", "completed"}``: the results (already
+        committed) and the new claim. If it evicts this process instead, the channel closes and
+        the process exits; the next round replays from the store as always.
+        """
+        if not self._spec.get("sticky") or outcome.get("type") != "dispatch" or not _CHANNEL:
+            return None
+        message: dict[str, Any] = {"op": "parked", "outcome": outcome, "mask": _revealed()}
+        if self.direct:
+            message["direct"], self.direct = self.direct, {}
+        try:
+            payload = json.dumps(message, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            return None
+        self._flush()
+        _CLAIM["gen"] += 1
+        _CLAIM["parked"] = True
+        chan = _CHANNEL[0]
+        try:
+            chan.sock.sendall(payload.encode() + b"\n")
+            reply = chan.recv()
+        except (OSError, ValueError):  # ConnectionError included: the worker let this process go
+            os._exit(0)
+        if reply.get("op") != "resume":
+            os._exit(0)
+        from wac.engine.store.base import Token
+
+        self._token = Token(*reply["token"])
+        self._spec["token"] = reply["token"]
+        _CLAIM["token"] = reply["token"]
+        _CLAIM["parked"] = False
+        completed = reply.get("completed")
+        return completed if isinstance(completed, dict) else {}
 
     def commit_step(self, key: str, value: Any, started_at: float, duration_ms: int, failed: bool) -> bool:
         """The step() fast path: commit the value to the store from this process, fenced by the
@@ -154,22 +199,69 @@ def _run(spec: dict[str, Any]) -> dict[str, Any]:
     engine = EngineHost(spec)
     _ENGINE[:] = [engine]
     sdk_host.set_client(_LazyClient(engine))
-    args = spec["args"]
+    args, checkpoint, main = spec["args"], spec["checkpoint"], None
+    if spec.get("direct"):
+        # A direct @task child (issue 17): call the task with its own recorded args. Its claim
+        # carried no parent data, so if the task cannot be found as recorded it replays the
+        # parent's body from the store after all, like any child.
+        main = _load_main(spec)
+        func = _direct_function(spec["direct"]) if spec.get("direct_children") else None
+        if func is not None:
+            from wac.sdk.runtime import run_direct
+
+            return run_direct(func, checkpoint["_executing_key"], args, engine)
+        args, checkpoint = _parent_replay(spec, engine)
     if any(isinstance(v, str) and v.startswith(("$var:", "$res:")) for v in (args or {}).values()):
         args = engine.client().resolve_args(args)  # as Windmill's runner does, before the body runs
-    main = _load_main(spec)
+    if main is None:
+        main = _load_main(spec)
     if spec.get("real_wmill"):
         from wmill import (
             client as wmill_client,  # the real package, for compatibility runs
         )
 
-        return wmill_client._run_workflow(main, spec["checkpoint"], args)  # type: ignore[no-any-return]
+        return wmill_client._run_workflow(main, checkpoint, args)  # type: ignore[no-any-return]
     from wac.sdk import run_round
 
-    return run_round(main, spec["checkpoint"], args, engine)
+    return run_round(main, checkpoint, args, engine)
+
+
+def _direct_function(target: str) -> Any:
+    """The function of the module-level ``@task`` ``"module:name:line"`` (loaded with the entry),
+    or None when the module does not bind that function under that name here."""
+    parts = target.split(":")
+    if len(parts) != 3:
+        return None
+    module_name, name, line = parts
+    wrapper = getattr(sys.modules.get(module_name), name, None)
+    definition = getattr(wrapper, "__wac_task__", None)
+    func = getattr(wrapper, "__wrapped__", None)
+    if definition is None or getattr(definition, "dispatch_type", None) != "inline" or not callable(func):
+        return None
+    code = getattr(func, "__code__", None)
+    if code is None or str(code.co_firstlineno) != line or getattr(func, "__name__", None) != name:
+        return None
+    return func
+
+
+def _parent_replay(spec: dict[str, Any], engine: EngineHost) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The parent's args and checkpoint, read from the store, for a child that must replay."""
+    store = engine.store()
+    parent_id = spec["parent_id"]
+    steps = store.get_steps(parent_id)
+    checkpoint: dict[str, Any] = {
+        "completed_steps": {s.key: s.value for s in steps if s.done},
+        "_key_order": [s.key for s in steps],
+        "_executing_key": spec["checkpoint"]["_executing_key"],
+    }
+    return dict(store.get_job(parent_id).args or {}), checkpoint
 
 
 _ENGINE: list[EngineHost] = []  # the round's host, for the secrets its client handed out
+_CHANNEL: list[_Channel] = []  # the channel to the worker (a sticky parent parks on it)
+#: The claim this process runs under, read by the claim watch: a sticky parent gets a new
+#: token on each resume, and holds none while parked.
+_CLAIM: dict[str, Any] = {"token": None, "parked": False, "gen": 0}
 
 
 def _revealed() -> list[str]:
@@ -205,6 +297,7 @@ def _watch_claim(spec: dict[str, Any]) -> None:
     token, url, lease = spec.get("token"), spec.get("store_url"), spec.get("lease_s")
     if not token or not url or not lease:
         return
+    _CLAIM["token"] = token
     period = max(0.05, float(lease) / 4)
 
     def watch() -> None:
@@ -212,15 +305,18 @@ def _watch_claim(spec: dict[str, Any]) -> None:
         from wac.engine.store.base import Token
         from wac.errors import StoreError
 
-        claim = Token(*token)
         store = None
         doubts = 0
         while True:
             time.sleep(period)
+            if _CLAIM["parked"]:  # a parked sticky parent holds no claim until resumed
+                doubts = 0
+                continue
+            gen, claim = _CLAIM["gen"], Token(*_CLAIM["token"])
             try:
                 if store is None:
                     store = open_store(url, migrate=False)
-                if store.holds(claim):
+                if store.holds(claim) or _CLAIM["parked"] or _CLAIM["gen"] != gen:
                     doubts = 0
                     continue
                 why = "its claim was lost or its lease ran out"
@@ -249,6 +345,7 @@ def run_child(chan_fd: int) -> int:
     os.dup2(fds[0], 2)
     os.close(fds[0])
     chan = _Channel(sock)
+    _CHANNEL[:] = [chan]
     spec = chan.recv()
     os.chdir(spec.get("cwd") or spec["bundle_dir"])
     os.environ.update(spec.get("env", {}))
@@ -256,6 +353,8 @@ def run_child(chan_fd: int) -> int:
     try:
         outcome = _run(spec)
         message: dict[str, Any] = {"op": "outcome", "outcome": outcome, "mask": _revealed()}
+        if _ENGINE and _ENGINE[0].direct:
+            message["direct"] = _ENGINE[0].direct
         try:
             payload = json.dumps(message, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:

@@ -56,6 +56,12 @@ class RoundProcess:
             except (ProcessLookupError, PermissionError):
                 pass
 
+    def reset_log(self) -> None:
+        """Empty the log file (its offset is shared with the round): a parked parent's next
+        round logs from here."""
+        self._log.truncate(0)
+        self._log.seek(0)
+
     def logs(self) -> str:
         from wac.engine.logcap import read_capped
 

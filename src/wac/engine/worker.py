@@ -13,18 +13,41 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from wac.engine import approvals
 from wac.engine.bundle import Manifest, materialize
 from wac.engine.envzygotes import ZygotePool
+from wac.engine.parked import ParkedParents, done_keys
 from wac.engine.runner import SHIM_DIR, RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
 from wac.errors import ConflictError, EnvBuildError, JobNotFoundError, LostClaimError, StoreError, WacError
 
 WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    return default if not raw else raw not in ("0", "false", "no", "off")
+
+
+def _number(name: str, default: float, low: float) -> float:
+    try:
+        return max(low, float(os.environ.get(name, "") or default))
+    except ValueError:
+        return default
+
+
+def direct_children_default() -> bool:
+    """``WAC_DIRECT_CHILDREN``: ``0`` (or ``false``/``no``/``off``) replays every child; on by default."""
+    return _flag("WAC_DIRECT_CHILDREN", True)
+
+
+def sticky_parents_default() -> bool:
+    """``WAC_STICKY_PARENTS``: ``0`` ends a parent's round at each dispatch; on by default."""
+    return _flag("WAC_STICKY_PARENTS", True)
 
 
 @dataclass
@@ -38,14 +61,26 @@ class WorkerConfig:
     workspace: str = "local"
     repo_root: str | None = None  # preview jobs read the repo's variable/resource files first,
     objects_workspace: str | None = None  # then this (the current) workspace's objects, then the store's
+    # A dispatched child of a module-level @task calls the task directly with its recorded args
+    # instead of replaying its parent's body (issue 17); WAC_DIRECT_CHILDREN=0 turns it off.
+    direct_children: bool = field(default_factory=direct_children_default)
+    # A parent whose round dispatched children stays alive awaiting their results (issue 17),
+    # at most sticky_max of them per worker, each for at most sticky_idle_s seconds.
+    sticky_parents: bool = field(default_factory=sticky_parents_default)
+    sticky_max: int = field(default_factory=lambda: int(_number("WAC_STICKY_MAX", 16, 0)))
+    sticky_idle_s: float = field(default_factory=lambda: _number("WAC_STICKY_IDLE_S", 30.0, 0.0))
 
 
 def is_failure_marker(value: Any) -> bool:
     return isinstance(value, dict) and value.get("__wmill_error") is True
 
 
-def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]]) -> list[ChildSpec]:
-    """Turn the SDK's dispatched step dicts into children of ``job``."""
+def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]],
+                direct: dict[str, str] | None = None) -> list[ChildSpec]:
+    """Turn the SDK's dispatched step dicts into children of ``job``.
+
+    ``direct`` maps the keys of @task children the round proved callable directly to their
+    task function (``module:name:line``); they carry it in their options."""
     children = []
     for step in steps:
         kind = step.get("dispatch_type", "inline")
@@ -57,10 +92,14 @@ def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]]) -> list[
             executing, child_kind = None, "script"
         else:
             entry, executing, child_kind = WORKSPACE_ENTRY + script, None, kind
+        options = TaskOptions.from_windmill(step)
+        target = (direct or {}).get(step["key"]) if kind == "inline" else None
+        if isinstance(target, str) and target:
+            options = replace(options, direct=target)
         children.append(
             ChildSpec(
                 key=step["key"], name=step["name"], entry=entry, args=dict(step.get("args") or {}),
-                executing_key=executing, options=TaskOptions.from_windmill(step),
+                executing_key=executing, options=options,
                 script_path=job.script_path if kind == "inline" else script, kind=child_kind,
             )
         )
@@ -103,6 +142,7 @@ class Worker:
         self._seeking = threading.Lock()
         self._last_reap = 0.0
         self._bundles: dict[str, tuple[frozenset[str], Path, Manifest]] = {}
+        self.parked = ParkedParents(self.config.sticky_max, self.config.sticky_idle_s)
         self.rounds_run = 0
         #: The error that stopped this worker (a store that is gone, damaged or full, or a bug):
         #: the worker stops at the first one instead of looping on it; its owner raises it.
@@ -137,6 +177,7 @@ class Worker:
                 self.store.release(token)
             except WacError:
                 pass  # already given back, finished, or the store is gone
+        self.parked.clear()
         self.zygotes.stop()
 
     def request_stop(self) -> None:
@@ -220,6 +261,7 @@ class Worker:
         last_beat = time.monotonic()
         while not self._stop.wait(tick):
             now_mono = time.monotonic()
+            self.parked.evict_idle(now_mono)
             with self._live_lock:
                 live = list(self._live.items())
             for _job_id, (_token, proc, deadline) in live:
@@ -263,7 +305,8 @@ class Worker:
                 "(task_script('./x.py') runs a module of the script's __mod folder)"), "")
             return
         # A @task child replays its parent's body up to the call: the claim carries the parent's
-        # args and results for it.
+        # args and results for it. A direct child (job.options.direct) calls its task with its
+        # own args; its round reads the parent's from the store only if it must replay after all.
         args = claim.parent_args if claim.parent_args is not None else job.args
         checkpoint = claim.checkpoint()
         spec = {
@@ -275,13 +318,20 @@ class Worker:
             "base_url": self._base_url(), "workspace": self.config.workspace,
             "cwd": os.getcwd(), "env": self._job_env(job),
             "script_path": job.script_path, "root_id": job.root_id, "slots": self.config.slots,
+            "direct_children": self.config.direct_children and not self.config.real_wmill,
+            "sticky": (self.config.sticky_parents and self.config.sticky_max > 0 and not self.config.real_wmill
+                       and job.executing_key is None),
+            "direct": job.options.direct if job.executing_key is not None and job.parent_id else None,
+            "parent_id": job.parent_id,
             **self._preview_sources(job),
         }
         deadline = time.monotonic() + job.options.timeout if job.options.timeout else None
         with self._live_lock:
             self._live[job.id] = (token, None, deadline)
         try:
-            proc = self.zygotes.spawn(bundle_dir, job.script_path or job.name, spec)
+            proc = self.parked.resume(job, token, claim.steps)
+            if proc is None:
+                proc = self.zygotes.spawn(bundle_dir, job.script_path or job.name, spec)
         except (OSError, WacError) as exc:  # WacError: the bundle's environment could not be built
             with self._live_lock:
                 self._live.pop(job.id, None)
@@ -295,12 +345,14 @@ class Worker:
             self._live[job.id] = (token, proc, deadline)
         if self._stop.is_set():  # stop() ran while this round was being forked: it saw no process
             proc.kill("worker stopping")
+        kept = False
         try:
-            self._converse(job, token, proc, manifest.module_dir)
+            kept = self._converse(job, token, proc, manifest.module_dir, done_keys(claim.steps))
         finally:
             with self._live_lock:
                 self._live.pop(job.id, None)
-            proc.close()
+            if not kept:
+                proc.close()
 
     def _preview_sources(self, job: Job) -> dict[str, str | None]:
         """Where a preview job's client reads objects before its store: the repo, the current workspace."""
@@ -349,19 +401,30 @@ class Worker:
             logs = logs.replace(value, "*****")
         return logs
 
-    def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str) -> None:
+    def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str,
+                  known: frozenset[str] = frozenset()) -> bool:
+        """Apply what the round reports; True when its process was kept as a parked parent."""
         msg = proc.recv(None)
         if msg is None:
             self._round_died(job, token, proc)
-            return
+            return False
         logs = self._mask(proc.logs(), msg.get("mask"))
-        if msg.get("op") == "outcome":
-            self._apply_outcome(job, token, msg["outcome"], logs, module_dir)
+        if msg.get("op") == "parked":  # a sticky parent: its dispatch, and it waits alive
+            outcome = msg.get("outcome") or {}
+            applied = self._apply_outcome(job, token, outcome, logs, module_dir, msg.get("direct"))
+            if applied and outcome.get("type") == "dispatch" and not self._stop.is_set():
+                proc.reset_log()  # the next round's log starts here
+                self.parked.park(job, proc, known)
+                return True
+            proc.kill("released")
+        elif msg.get("op") == "outcome":
+            self._apply_outcome(job, token, msg["outcome"], logs, module_dir, msg.get("direct"))
         else:
             err = msg.get("error") or error_record("Error", "round failed")
             if isinstance(err, dict):  # an exception's message or stack may quote a secret too
                 err = {k: self._mask(v, msg.get("mask")) if isinstance(v, str) else v for k, v in err.items()}
             self._apply_error(token, err, logs)
+        return False
 
     def _round_died(self, job: Job, token: Token, proc: RoundProcess) -> None:
         logs = self._mask(proc.logs())
@@ -392,7 +455,9 @@ class Worker:
         except LostClaimError:
             pass
 
-    def _apply_outcome(self, job: Job, token: Token, outcome: dict[str, Any], logs: str, module_dir: str) -> None:
+    def _apply_outcome(self, job: Job, token: Token, outcome: dict[str, Any], logs: str, module_dir: str,
+                       direct: dict[str, str] | None = None) -> bool:
+        """One store transaction for the outcome; False when the claim was lost or the job failed."""
         kind = outcome.get("type")
         store = self.store
         try:
@@ -400,10 +465,12 @@ class Worker:
                 store.complete(token, outcome.get("result"), logs=logs)
             elif kind == "dispatch":
                 try:
-                    children = [self._pin_deployed(c) for c in child_specs(job, module_dir, outcome.get("steps") or [])]
+                    steps = outcome.get("steps") or []
+                    marks = direct if self.config.direct_children and isinstance(direct, dict) else None
+                    children = [self._pin_deployed(c) for c in child_specs(job, module_dir, steps, marks)]
                 except EnvBuildError as exc:  # a deployed script's requirements could not be resolved
                     store.fail(token, error_record(type(exc).__name__, exc.message), logs=logs)
-                    return
+                    return False
                 store.dispatch(token, children, max_in_flight=outcome.get("max_in_flight"), logs=logs)
             elif kind == "inline_checkpoint":
                 value = outcome.get("result")
@@ -423,8 +490,10 @@ class Worker:
                               "", form or None, logs=logs)
             else:
                 store.fail(token, error_record("ProtocolError", f"unknown round outcome {kind!r}"), logs=logs)
+                return False
         except LostClaimError:
-            pass
+            return False
+        return True
 
     def _base_url(self) -> str | None:
         """The http(s) root of ``wac server`` for resume URLs: the environment's, else the store's."""

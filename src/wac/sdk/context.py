@@ -58,6 +58,7 @@ class RoundState:
         self.keys = KeyAllocator()
         self.pending: list[dict[str, Any]] = []
         self.max_in_flight: int | None = None
+        self.last_dispatch: dict[str, Any] | None = None  # a sticky parent's last parked dispatch
         self._handed_out: list[Coroutine[Any, Any, Any]] = []
         self._failures: list[tuple[Coroutine[Any, Any, Any], BaseException]] = []
         # Child mode: the call of the executing key, the task running it, and a future parked

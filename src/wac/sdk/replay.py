@@ -55,7 +55,13 @@ def next_step(
         backoff_keys.append(state.keys.alloc(f"{base_key}#retry{i + 2}", reserved=True))
         attempt_keys.append(state.keys.alloc(f"{base_key}#{i + 2}", reserved=True))
 
-    attempt = 0
+    call = (name, script, func, dispatch_type, options, args, retry, retries, base_key, attempt_keys, backoff_keys)
+    return _resolve(state, call, 0)
+
+
+def _resolve(state: RoundState, call: tuple[Any, ...], attempt: int) -> Coroutine[Any, Any, Any]:
+    """The awaitable of attempt ``attempt`` of a task call (and the attempts after it)."""
+    name, script, func, dispatch_type, options, args, retry, retries, base_key, attempt_keys, backoff_keys = call
     while True:
         key = attempt_keys[attempt]
         if key in state.completed:
@@ -87,8 +93,58 @@ def next_step(
         for option in OPTION_KEYS:
             if options and options.get(option) is not None:
                 info[option] = options[option]
+        if func is not None and dispatch_type == "inline":
+            _note_direct(state, key, name, func, args)
         state.pending.append(info)
-        return state.track(_pending(state, base_key))
+        return state.track(_pending(state, call, attempt))
+
+
+def _note_direct(state: RoundState, key: str, name: str, func: Callable[..., Any], args: dict[str, Any]) -> None:
+    """Tell the engine that the child of ``key`` may call ``func`` directly instead of replaying
+    this body: only when that is provably the same call (see :func:`direct_target`)."""
+    note = getattr(state.host, "note_direct", None)
+    if note is None or state.dry:
+        return
+    target = direct_target(func, name, args)
+    if target is not None:
+        note(key, target)
+
+
+def direct_target(func: Callable[..., Any], name: str, args: dict[str, Any]) -> str | None:
+    """``"module:name:line"`` when a child can run ``func(**args)`` from its recorded args, else None.
+
+    The function must be a module-level ``@task`` that the module still binds under its own
+    name (not a closure, a lambda, a nested function or a method: those exist only while the
+    body runs; the line it starts on is recorded so a module that binds the name to another
+    function in the child is caught), and the arguments must be plain JSON (dict with str keys, list, str, int,
+    float, bool, None) so the recorded copy the child reads equals what the body passed.
+    """
+    import sys
+
+    qualname = getattr(func, "__qualname__", None)
+    module_name = getattr(func, "__module__", None)
+    if qualname != name or getattr(func, "__name__", None) != name or not module_name:
+        return None
+    wrapper = getattr(sys.modules.get(module_name), name, None)
+    if getattr(wrapper, "__wrapped__", None) is not func or getattr(wrapper, "__wac_task__", None) is None:
+        return None
+    code = getattr(func, "__code__", None)
+    if code is None or not _plain_json(args, 0):
+        return None
+    return f"{module_name}:{name}:{code.co_firstlineno}"
+
+
+def _plain_json(value: Any, depth: int) -> bool:
+    kind = type(value)
+    if value is None or kind in (str, int, float, bool):
+        return True
+    if depth > 50:
+        return False
+    if kind is list:
+        return all(_plain_json(v, depth + 1) for v in value)
+    if kind is dict:
+        return all(type(k) is str and _plain_json(v, depth + 1) for k, v in value.items())
+    return False
 
 
 def _retry_backoff(state: RoundState, key: str, base_key: str, retry: dict[str, Any], attempt: int) -> None:
@@ -110,9 +166,27 @@ async def _raise_when_awaited(state: RoundState, key: str, error: BaseException)
     raise error
 
 
-async def _pending(state: RoundState, key: str) -> Any:
-    state.keys.awaited(key)
-    raise Suspend(state.take_dispatch())
+async def _pending(state: RoundState, call: tuple[Any, ...], attempt: int) -> Any:
+    """A dispatched call, awaited: the round ends with the dispatch — unless the engine keeps
+    this process alive while the children run (a sticky parent, issue 17): then the host commits
+    the dispatch, hands back the results once every child is done, and the body goes on."""
+    state.keys.awaited(call[8])
+    if state.pending:
+        outcome = state.take_dispatch()
+        park = getattr(state.host, "park", None)
+        results = park(outcome) if park is not None and not state.dry else None
+        if results is None:
+            raise Suspend(outcome)
+        state.completed.update(results)
+        state.last_dispatch = outcome
+    if call[9][attempt] not in state.completed:
+        # Never expected (a parent is re-queued once all its children are done), but if a
+        # resumed body finds a result missing, it ends the round with its last dispatch again:
+        # the store waits on the children still running, and the next round replays.
+        if not state.pending and state.last_dispatch is not None:
+            raise Suspend(state.last_dispatch)
+        raise Suspend(state.take_dispatch())
+    return await _resolve(state, call, attempt)
 
 
 def _executing_call(

@@ -7,7 +7,7 @@ from wac.sdk import determinism
 from wac.sdk.context import RoundState, _round
 from wac.sdk.jsonvalue import to_json
 from wac.sdk.outcomes import StepComplete, StepFailure, Suspend
-from wac.sdk.replay import exec_task
+from wac.sdk.replay import _run_task_body, exec_task
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -88,3 +88,37 @@ async def _run(
     finally:
         state.close_unawaited()
         _round.reset(token)
+
+
+def run_direct(
+    func: Callable[..., Any], key: str, args: dict[str, Any], host: RoundHost | None = None
+) -> dict[str, Any]:
+    """Run a dispatched ``@task`` child by calling its function with its recorded ``args``.
+
+    The same task body run as :func:`run_round` in child mode gives, without replaying the
+    parent's body to reach the call (issue 17): the body runs inside a child-mode round (task
+    calls in it run in place, ``step()`` too), its value is JSON round-tripped, and an exception
+    it raises is raised here. Returns ``{"type": "complete", "result"}``.
+    """
+    import asyncio
+
+    state = RoundState({"completed_steps": {}, "_executing_key": key}, host)
+    outcome, failure = asyncio.run(_direct(func, key, state, dict(args or {})))
+    if failure is not None:
+        raise failure
+    return outcome
+
+
+async def _direct(
+    func: Callable[..., Any], key: str, state: RoundState, args: dict[str, Any]
+) -> tuple[dict[str, Any], BaseException | None]:
+    token = _round.set(state)
+    try:
+        await _run_task_body(key, func, args)
+    except StepComplete as signal:
+        return {"type": "complete", "result": signal.value}, None
+    except StepFailure as signal:
+        return {}, signal.exc
+    finally:
+        _round.reset(token)
+    raise AssertionError("a task body ends with StepComplete or StepFailure")  # pragma: no cover

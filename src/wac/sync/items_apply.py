@@ -27,6 +27,25 @@ def supports_items(backend: Any) -> bool:
     return hasattr(backend, "list_items") and hasattr(backend, "deploy_item")
 
 
+def _carried(root: Path, config: RepoConfig, backend: Any, push: bool) -> tuple[list[Any], list[str]]:
+    """The repo's items of the kinds ``backend`` carries, and notes on the rest (a Windmill server
+    carries flows, schedules, triggers and folders, not apps yet). A push hands it the repo (wmill
+    compares flows using the repo's inline file names), a pull does not (wmill writes its own)."""
+    configure = getattr(backend, "configure_items", None)
+    if configure is not None:
+        configure(config, root if push else None)
+    local, notes = local_items(root, config)
+    kinds = getattr(backend, "item_kinds", None)
+    if kinds is None:
+        return local, notes
+    left = [i for i in local if i.kind not in kinds]
+    if left:
+        labels = sorted({_label(i.kind) for i in left})
+        notes.append(f"{len(left)} item(s) ({', '.join(labels)}) not synced: wac does not carry them to "
+                     f"workspace '{backend.name}' (a Windmill server) yet")
+    return [i for i in local if i.kind in kinds], notes
+
+
 def _label(kind: str) -> str:
     found = all_kinds().get(kind)
     return found.label if found is not None else kind
@@ -45,12 +64,13 @@ class ItemsPush:
 
 def prepare_push(root: Path, config: RepoConfig, backend: Any) -> ItemsPush:
     """The item push plan (empty, with a note, for a workspace that stores no items)."""
-    local, notes = local_items(root, config)
     if not supports_items(backend):
+        local, notes = local_items(root, config)
         if local:
             notes.append(f"{len(local)} item(s) (flows, apps, schedules...) not pushed: wac syncs only scripts "
                          f"with workspace '{backend.name}' (a Windmill server) for now")
         return ItemsPush(ItemPushPlan(), notes=notes)
+    local, notes = _carried(root, config, backend, push=True)
     snapshot = {rel: digest((root / rel).read_bytes()) for item in local for rel in item.files}
     plan = plan_item_push(read_items(root, local), backend.list_items(), config)
     return ItemsPush(plan, snapshot, notes)
@@ -77,7 +97,7 @@ def prepare_pull(root: Path, config: RepoConfig, backend: Any, recorded: dict[st
     """The item pull plan (empty for a workspace that stores no items)."""
     if not supports_items(backend):
         return ItemPullPlan()
-    local, _ = local_items(root, config)
+    local, _ = _carried(root, config, backend, push=False)
     return plan_item_pull(backend.list_items(), local, DiskView(root), recorded, config)
 
 

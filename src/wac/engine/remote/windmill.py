@@ -27,6 +27,7 @@ from wac.engine.backend import Deployed, HistoryEntry, NewScript, ScriptVersion
 from wac.engine.bundle import MANIFEST, Bundle, Manifest
 from wac.engine.remote import scripts as wm_scripts
 from wac.engine.remote.http import WindmillHTTP, raw_path, segment
+from wac.engine.remote.items import WindmillItems
 from wac.engine.remote.jobs import job_from_json, timeline_from_json, timestamp
 from wac.engine.remote.objects import WindmillObjects
 from wac.engine.remote.tarball import QUERY, python_scripts, read_archive
@@ -40,7 +41,7 @@ _PAGE = 100  # jobs or scripts per list request
 _QUEUED_STATES = frozenset({"queued", "running", "suspended"})
 
 
-class WindmillBackend(WindmillObjects):
+class WindmillBackend(WindmillObjects, WindmillItems):
     """One workspace of a Windmill server."""
 
     runs_workers = False
@@ -137,13 +138,13 @@ class WindmillBackend(WindmillObjects):
                 return index
             page += 1
 
-    def _export(self) -> bytes:
+    def _export(self, query: dict[str, str] = QUERY) -> bytes:
         try:
-            return self.http.request("GET", "workspaces/tarball", params=QUERY, timeout=300).content
+            return self.http.request("GET", "workspaces/tarball", params=query, timeout=300).content
         except RejectedError as exc:
             if "invalid archive type" not in exc.message.lower():
                 raise
-        return self.http.request("GET", "workspaces/tarball", params={**QUERY, "archive_type": "tar"},
+        return self.http.request("GET", "workspaces/tarball", params={**query, "archive_type": "tar"},
                                  timeout=300).content
 
     def list_scripts(self) -> list[ScriptVersion]:

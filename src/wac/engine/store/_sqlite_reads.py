@@ -56,6 +56,7 @@ class SqliteReads:
     _pool: Dialect
     _waker: Waker
     _poll: float
+    _poll_max: float
 
     def now(self) -> float:
         raise NotImplementedError
@@ -261,15 +262,25 @@ class SqliteReads:
         def moved() -> bool:
             return (waker.work, waker.change)[index] != base[index]
 
+        # Commits of this process wake the condition at once; other processes' are seen by
+        # polling ``PRAGMA data_version``: every ``_poll`` seconds at first, backing off to
+        # ``_poll_max`` while nothing happens, so an idle worker costs almost no CPU (issue 17).
+        # The back-off carries over to the thread's next wait until something happens.
+        local = self._pool._local
+        poll = getattr(local, "poll", None) or self._poll
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
+                local.poll = poll
                 return
             with waker.cond:
-                if waker.cond.wait_for(moved, timeout=min(left, self._poll)):
+                if waker.cond.wait_for(moved, timeout=min(left, poll)):
+                    local.poll = None
                     return
             if self._data_version() != base[2]:
+                local.poll = None
                 return
+            poll = min(poll * 1.5, max(self._poll, self._poll_max))
 
     def wait_for_work(self, tags: frozenset[str], timeout: float) -> None:
         """Return when a job with these tags may be runnable (hint), at ``next_due`` at the

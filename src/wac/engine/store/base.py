@@ -39,6 +39,10 @@ class TaskOptions:
     concurrency_limit: int | None = None
     concurrency_key: str | None = None
     concurrency_time_window_s: int | None = None
+    # Engine-internal, set by the dispatch of a @task child (issue 17): "module:name:line" of the
+    # module-level task function the child may call directly with its recorded args instead of
+    # replaying its parent's body. Never read from a .script.yaml or a step dict.
+    direct: str | None = None
 
     def to_json(self) -> dict[str, JsonValue]:
         return {k: v for k, v in self.__dict__.items() if v is not None and v != 0}
@@ -148,8 +152,10 @@ class Step:
 class Claim:
     job: Job
     token: Token
-    steps: list[Step] = field(default_factory=list)  # for a @task child: its parent's steps
-    # For a @task child: the parent's args (child mode replays the parent's body with them).
+    # For a @task child: its parent's steps, and the parent's args (child mode replays the
+    # parent's body with them). Empty/None for a direct child (``job.options.direct``): it calls
+    # its task function with its own args and needs neither.
+    steps: list[Step] = field(default_factory=list)
     parent_args: dict[str, JsonValue] | None = None
 
     def checkpoint(self) -> dict[str, JsonValue]:

@@ -32,6 +32,7 @@ class PostgresStore(StoreCore):
         self._waker = self._pool.waker
         self._clock = clock
         self._poll = poll_interval
+        self._poll_max = poll_interval  # the listener's counter is cheap to look at: no back-off
 
     def wait_for_work(self, tags: frozenset[str], timeout: float) -> None:
         """As the embedded store's, but never longer than SAFETY_POLL_S: a lost notification

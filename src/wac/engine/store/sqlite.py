@@ -193,6 +193,9 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
             return None
         row, steps = got
         parent_args = None
+        job = row_to_job(row)
+        if steps is None and job.options.direct:
+            steps = []  # a direct child calls its task with its own args: no parent replay
         if steps is None:
             # A @task child replays its parent's body with the parent's args and steps. All it
             # needs was committed before the dispatch and done step rows never change, so they
@@ -207,7 +210,6 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
 
             args_row, steps = self._pool.read(read)
             parent_args = loads(args_row[0]) if args_row else None
-        job = row_to_job(row)
         token = Token(job.id, row[J_ATTEMPT], worker_id)
         return Claim(job, token, [row_to_step(s) for s in steps], parent_args)
 
@@ -485,15 +487,17 @@ class SqliteStore(StoreCore):
         path: the database file (its directory must exist).
         clock: the store clock (G4), seconds since the epoch; tests inject a fake one.
         poll_interval: how often idle waits look at ``PRAGMA data_version`` for commits made by
-            other processes.
+            other processes, at first; a wait that sees nothing backs off to ``poll_max`` (issue
+            17: an idle worker polls about 20 times a second, not 330).
     """
 
     def __init__(
         self, path: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.003,
-        create: bool = True,
+        create: bool = True, poll_max: float = 0.05,
     ) -> None:
         self.path = os.path.realpath(path)
         self._pool = ConnectionPool(self.path, create=create)
         self._waker = waker_for(self.path)
         self._clock = clock  # None: SQLite's clock (G4), the one clock every process shares
         self._poll = poll_interval
+        self._poll_max = poll_max

@@ -1,0 +1,113 @@
+"""Sticky parents (issue 17): round processes kept alive while their children run.
+
+A parent's round that dispatches children would end, and each completion would re-run the
+parent's body from the top over every recorded result (a replay). With sticky parents the round
+process hands its dispatch to the worker and waits, alive; the worker commits the dispatch as
+usual and keeps the process here. When the last child is done and the parent is re-queued, the
+worker that claims it — if it is this one, and no other round of the job ran meanwhile — sends
+the process the committed results and the new claim, and the body goes on from where it stopped
+instead of replaying.
+
+The cache is bounded: at most ``size`` parked processes per worker (the oldest goes first) and
+each for at most ``idle_s`` seconds. An evicted, killed or moved parent loses nothing: every
+result is committed before it is delivered, and the next round replays from the store as always.
+Sleeps and approvals never park (a sleeping run holds no process).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from wac.engine.runner import RoundProcess
+from wac.engine.store.base import Job, Step, Token
+
+
+class ParkedParents:
+    """The parked round processes of one worker, by job id."""
+
+    def __init__(self, size: int, idle_s: float) -> None:
+        self.size = size
+        self.idle_s = idle_s
+        self._lock = threading.Lock()
+        # job id -> (process, the job's round count when it parked, when, done keys it holds,
+        # the code it runs)
+        self._procs: OrderedDict[str, tuple[RoundProcess, int, float, frozenset[str], tuple[str, str]]] = OrderedDict()
+        self.resumed = 0  # rounds that went on in a parked process instead of a replay
+        self.evicted = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._procs)
+
+    def park(self, job: Job, proc: RoundProcess, known: frozenset[str]) -> None:
+        """Keep ``proc`` (whose dispatch is committed) until the job is claimed again."""
+        dropped = []
+        with self._lock:
+            old = self._procs.pop(job.id, None)
+            if old is not None:
+                dropped.append(old[0])
+            self._procs[job.id] = (proc, job.rounds, time.monotonic(), known, (job.bundle_hash, job.entry))
+            while len(self._procs) > self.size:
+                dropped.append(self._procs.popitem(last=False)[1][0])
+        for p in dropped:
+            self._discard(p)
+
+    def resume(self, job: Job, token: Token, steps: list[Step]) -> RoundProcess | None:
+        """The parked process of ``job``, sent its new claim and the results it lacks; None when
+        there is none (or it cannot go on: another round ran meanwhile, or it died)."""
+        with self._lock:
+            entry = self._procs.pop(job.id, None)
+        if entry is None:
+            return None
+        proc, rounds, _since, known, code = entry
+        # Another worker ran a round of this job meanwhile, or the run was moved to new code
+        # (`wac job migrate`): the process is out of date, the next round replays.
+        if rounds + 1 != job.rounds or code != (job.bundle_hash, job.entry):
+            self._discard(proc)
+            return None
+        completed = {s.key: s.value for s in steps if s.done and s.key not in known}
+        try:
+            proc.send({"op": "resume", "token": [token.job_id, token.attempt, token.worker_id],
+                       "completed": completed})
+        except (OSError, ValueError):
+            self._discard(proc)
+            return None
+        self.resumed += 1
+        return proc
+
+    def evict_idle(self, now: float) -> None:
+        """Let go of processes parked for longer than ``idle_s`` (monotonic ``now``)."""
+        dropped: list[RoundProcess] = []
+        with self._lock:
+            for job_id, (proc, _rounds, since, _known, _code) in list(self._procs.items()):
+                if now - since >= self.idle_s:
+                    del self._procs[job_id]
+                    dropped.append(proc)
+        for p in dropped:
+            self._discard(p)
+
+    def clear(self) -> None:
+        """Let go of every parked process (the worker stops)."""
+        with self._lock:
+            dropped = [entry[0] for entry in self._procs.values()]
+            self._procs.clear()
+        for p in dropped:
+            self._discard(p)
+
+    def _discard(self, proc: RoundProcess) -> None:
+        self.evicted += 1
+        proc.kill("evicted")
+        try:
+            proc.close()
+        except OSError:
+            pass
+
+
+def done_keys(steps: list[Step]) -> frozenset[str]:
+    """The keys of ``steps`` with a stored value (what a round starts with)."""
+    return frozenset(s.key for s in steps if s.done)
+
+
+__all__ = ["ParkedParents", "done_keys"]

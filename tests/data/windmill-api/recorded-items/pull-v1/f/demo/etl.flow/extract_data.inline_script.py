@@ -1,0 +1,2 @@
+def main(x: int = 1):
+    return x
