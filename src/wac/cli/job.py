@@ -32,7 +32,7 @@ def _get(ws: Any, job_id: str) -> Any:
     try:
         return ws.get_job(job_id)
     except JobNotFoundError:
-        where = f"workspace '{ws.name}'" + (f" ({ws.shown_url()})" if getattr(ws, "url", "") else "")
+        where = f"workspace '{ws.name}'" + (f" ({_redact(ws.url)})" if getattr(ws, "url", "") else "")
         hint = "list jobs with: wac job list"
         if ws.name != "local":
             from wac.engine.local_backend import local_store_path
@@ -273,3 +273,10 @@ def reject(
 ) -> None:
     """Reject a job waiting in wait_for_approval()."""
     _decide(target, False, value, approver)
+
+
+def _redact(url: str) -> str:
+    """A workspace URL as messages show it: never with a password."""
+    from wac.engine.workspaces import redact_url
+
+    return redact_url(url)
