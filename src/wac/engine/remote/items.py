@@ -37,7 +37,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from wac.engine.items import ItemRecord, NewItem
-from wac.engine.remote.appfiles import app_body, app_files, app_policy, base_policy, execution_mode
+from wac.engine.remote.appfiles import (
+    app_body,
+    app_files,
+    app_policy,
+    base_policy,
+    execution_mode,
+)
 from wac.engine.remote.flowfiles import current_mapping, flow_body, flow_files
 from wac.engine.remote.http import WindmillHTTP, raw_path, segment
 from wac.engine.remote.tarball import QUERY, read_archive
