@@ -125,6 +125,68 @@ def test_a_second_push_updates_and_a_third_deletes_as_the_real_wmill_did(wm: Fak
     assert sorted(wm.apps) == ["f/demo/dash"] and wm.apps["f/demo/dash"]["summary"] == "Demo board"
 
 
+def test_with_sync_behavior_v1_an_admin_keeps_the_deployed_owner_as_the_real_wmill_did(
+        wm: FakeWindmill, backend: WindmillBackend, tmp_path: Path) -> None:
+    load_workspace(wm)
+    root = tmp_path / "repo"
+    shutil.copytree(RECORDED / "pull-dotted", root)
+    (root / "wmill.yaml").write_text((root / "wmill.yaml").read_text() + "syncBehavior: v1\n")
+    app = root / "f/demo/dash.app/app.yaml"
+    app.write_text(app.read_text().replace("Demo dashboard", "Demo board"))
+    recorded = [(json.loads(line)["method"], json.loads(line)["path"], json.loads(line).get("body_json"))
+                for line in (RECORDED / "push-v1.jsonl").read_text().splitlines() if "/apps/" in line]
+    backend.configure_items(load_config(root), root)
+
+    for item in plan_item_push(local(root), backend.list_items(), load_config(root)).items:
+        assert item.item is not None
+        backend.deploy_item(item.item)
+
+    mine = writes(app_requests(wm))
+    assert mine == writes(recorded)
+    assert list(mine[0][2]) == list(writes(recorded)[0][2]) and mine[0][2]["preserve_on_behalf_of"] is True
+    assert list(mine[0][2]["policy"]) == list(writes(recorded)[0][2]["policy"])
+    assert wm.apps["f/demo/dash"]["policy"]["on_behalf_of"] == "u/admin"
+
+
+def test_with_sync_behavior_v1_a_non_admin_sends_no_owner(wm: FakeWindmill, backend: WindmillBackend,
+                                                           tmp_path: Path) -> None:
+    load_workspace(wm)
+    wm.is_admin = False
+    root = tmp_path / "repo"
+    shutil.copytree(RECORDED / "pull-dotted", root)
+    (root / "wmill.yaml").write_text((root / "wmill.yaml").read_text() + "syncBehavior: v1\n")
+    backend.configure_items(load_config(root), root)
+
+    backend.deploy_item(next(i for i in local(root) if i.path == "f/demo/dash"))
+
+    (_, _, body), = writes(app_requests(wm))
+    assert "preserve_on_behalf_of" not in body and "on_behalf_of" not in body["policy"]
+    assert body["policy"]["execution_mode"] == "publisher"
+
+
+@pytest.mark.slow
+def test_a_cli_pull_of_a_malformed_app_writes_nothing_and_names_it(wm: FakeWindmill, tmp_path: Path) -> None:
+    from tests.clirun import wac
+
+    load_workspace(wm)
+    wm.apps["f/demo/broken"] = {"summary": "no value", "policy": {}}
+    env = {"WAC_CONFIG_DIR": str(tmp_path / "cfg")}
+    root = tmp_path / "b"
+    root.mkdir()
+    shutil.copy(RECORDED / "pull-dotted" / "wmill.yaml", root / "wmill.yaml")
+    wac("workspace", "add", "prod", wm.url, "--token", wm.token, "--workspace-id", wm.workspace, "--switch",
+        cwd=root, env=env)
+
+    failed = wac("sync", "pull", "--yes", cwd=root, env=env, code=5)
+
+    assert "\nerror: the workspace's app f/demo/broken.app has no 'value' mapping\n" in failed.stderr
+    assert "hint: nothing was written; fix or archive the app in the workspace" in failed.stderr
+    assert not (root / "f").exists() and "Traceback" not in failed.stderr
+    del wm.apps["f/demo/broken"]
+    wac("sync", "pull", "--yes", cwd=root, env=env)
+    assert repo_files(root) == repo_files(RECORDED / "pull-dotted")
+
+
 def test_skip_apps_leaves_apps_out_of_the_listing(wm: FakeWindmill, backend: WindmillBackend, tmp_path: Path) -> None:
     load_workspace(wm)
     (tmp_path / "wmill.yaml").write_text("includes:\n  - f/**\nskipApps: true\nskipFolders: true\n")

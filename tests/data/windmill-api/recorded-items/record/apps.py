@@ -59,7 +59,10 @@ PUBLIC = {"summary": "Public page", "value": {"grid": [], "hiddenInlineScripts":
           "policy": {"execution_mode": "anonymous", "triggerables_v2": {}}}
 
 out = pathlib.Path(sys.argv[1])
+readme = (out / "README.md").read_text() if (out / "README.md").exists() else None
 shutil.rmtree(out, ignore_errors=True); out.mkdir(parents=True)
+if readme is not None:
+    (out / "README.md").write_text(readme)
 (out / "workspace.json").write_text(json.dumps({"apps": {"f/demo/dash": APP, "f/demo/public": PUBLIC}}, indent=2) + "\n")
 for layout in ("dotted", "nondotted"):
     wm = fake(); wm.apps.update(copy.deepcopy({"f/demo/dash": APP, "f/demo/public": PUBLIC}))
@@ -89,5 +92,21 @@ with open(out / "push.jsonl", "w") as fh:
         fh.write(json.dumps(doc) + "\n")
 print([(r.method, r.path, r.status) for r in wm.requests], file=sys.stderr)
 print("violations", wm.violations, file=sys.stderr)
+wm.stop()
+shutil.rmtree(work)
+
+# syncBehavior v1: the same repo pushed by an admin into the workspace holding both apps (owners kept)
+work = out / "work-v1"; shutil.copytree(out / "pull-dotted", work)
+(work / "wmill.yaml").write_text((work / "wmill.yaml").read_text() + "syncBehavior: v1\n")
+y = work / "f/demo/dash.app/app.yaml"; y.write_text(y.read_text().replace("Demo dashboard", "Demo board"))
+wm = fake(); wm.apps.update(copy.deepcopy({"f/demo/dash": APP, "f/demo/public": PUBLIC}))
+run(wm, work, "sync", "push", "--yes")
+with open(out / "push-v1.jsonl", "w") as fh:
+    for r in wm.requests:
+        doc = {"method": r.method, "path": r.path, "query": {k: v[-1] for k, v in r.query.items()}, "status": r.status}
+        if r.body:
+            doc["body_json"] = json.loads(r.body)
+        fh.write(json.dumps(doc) + "\n")
+print([(r.method, r.path, r.status) for r in wm.requests], file=sys.stderr)
 wm.stop()
 shutil.rmtree(work)
