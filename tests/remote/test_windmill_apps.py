@@ -245,3 +245,18 @@ def test_the_policy_keeps_a_viewer_mode_and_the_deployed_owner_only_when_claimed
     assert base_policy({}, deployed, True)["on_behalf_of"] == "u/x"
     assert app_files("f/x.app", {"value": {}, "policy": {"execution_mode": "guest"}})["f/x.app/app.yaml"] == \
         "value: {}\nguests: true\n"
+
+
+def test_menu_items_and_grid_actions_get_policy_entries_and_a_database_explorer_is_refused() -> None:
+    def runnable(path: str) -> dict[str, Any]:
+        return {"type": "runnable", "fields": {}, "runnable": {"type": "path", "runType": "hubscript", "path": path}}
+
+    value = {"grid": [{"id": "m", "data": {"type": "menucomponent", "menuItems": [{"id": "m_0", "componentInput": runnable("hub/1/x")}]}},
+                      {"id": "g", "data": {"type": "aggridcomponent", "actions": [{"id": "g_0", "componentInput": runnable("f/a/y")}]}}]}
+
+    policy = app_policy(value, None, "publisher")
+
+    assert list(policy["triggerables_v2"]) == ["m_0:script/hub/1/x", "g_0:script/f/a/y"]
+    explorer = {"grid": [{"id": "x", "data": {"type": "dbexplorercomponent", "configuration": {}}}]}
+    with pytest.raises(MetadataError, match="component x is a database explorer"):
+        app_policy(explorer, None, "publisher")

@@ -353,8 +353,8 @@ def app_policy(value: Mapping[str, JsonValue], base: dict[str, JsonValue] | None
             if isinstance(sub, dict):
                 add(str(sub.get("id")), sub.get("componentInput"))
         if kind == "dbexplorercomponent":
-            raise MetadataError(f"cannot push the app: its component {comp.get('id')} is a database explorer, whose "
-                                "policy wac does not generate", hint="push this app with the wmill CLI")
+            raise MetadataError(f"its component {comp.get('id')} is a database explorer, whose policy wac does "
+                                "not generate", hint="push this app with the wmill CLI")
     hidden = value.get("hiddenInlineScripts")
     for n, script in enumerate(hidden if isinstance(hidden, list) else []):
         if isinstance(script, dict):

@@ -331,7 +331,10 @@ class WindmillItems:
         if deployed and deployed.get("on_behalf_of") and self._keeps_owner():
             keep = {"preserve_on_behalf_of": True}
         mode = execution_mode(local, deployed)
-        local["policy"] = app_policy(local["value"], base_policy(local, deployed, bool(keep)), mode)
+        try:
+            local["policy"] = app_policy(local["value"], base_policy(local, deployed, bool(keep)), mode)
+        except MetadataError as exc:
+            raise MetadataError(f"cannot push app {item.path}: {exc.message}", hint=exc.hint) from None
         local.pop("extra_perms", None)
         if remote is None:
             self.http.text("POST", "apps/create", body={"path": item.path, **local, **keep, "skip_draft_deletion": True})
