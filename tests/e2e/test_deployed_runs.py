@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import pytest
+
 from tests.clirun import SRC, wac
 
 Write = Callable[[str, str], Path]
@@ -52,6 +54,18 @@ def test_history_lists_versions_newest_first_and_show_reads_any_of_them(repo: Pa
     assert f"version      {second}" in shown and "inputs       name?: string" in shown and '"hi "' in shown
     listed = wac("script", "list", "--json", cwd=repo).json()
     assert [(s["path"], s["hash"]) for s in listed] == [("f/demo/greet", second)]
+
+
+def test_texts_from_the_workspace_are_printed_with_control_characters_escaped(repo: Path, write: Write) -> None:
+    write("f/demo/greet.py", GREET.format(word="hello"))
+    write("f/demo/greet.script.yaml", "summary: \"\\e[31mred\\nforged line\"\ndescription: ''\n")
+    wac("script", "push", "f/demo/greet.py", "-m", "\x1b[2Jcleared", cwd=repo)
+    for out in (wac("script", "list", cwd=repo).stdout, wac("script", "history", "f/demo/greet", cwd=repo).stdout,
+                wac("script", "show", "f/demo/greet", cwd=repo).stdout):
+        assert "\x1b" not in out
+    assert "\\x1b[31mred\\nforged line" in wac("script", "list", cwd=repo).stdout
+    assert "\\x1b[2Jcleared" in wac("script", "history", "f/demo/greet", cwd=repo).stdout
+    assert wac("script", "history", "f/demo/greet", "--json", cwd=repo).json()[0]["deployment_message"] == "\x1b[2Jcleared"
 
 
 def test_a_run_keeps_the_version_it_started_on_when_a_new_one_is_pushed(repo: Path, write: Write) -> None:
@@ -163,6 +177,26 @@ async def main():
     await sleep(60)
     return "v2"
 """
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_watch_follows_a_run_stops_watching(repo: Path, write: Write) -> None:
+    write("f/demo/w.py", "import time\n\ndef main():\n    time.sleep(60)\n    return 1\n")
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(SRC)}
+    proc = subprocess.Popen([sys.executable, "-c", "from wac.cli.app import main; main()", "script", "preview",
+                             "f/demo/w.py", "--watch"], cwd=repo, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the run is in flight
+            if wac("job", "list", "--json", "--status", "running", cwd=repo).json():
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=20)  # it used to swallow the interrupt and go on watching
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "stopped watching" in err and "Traceback" not in err
 
 
 def test_preview_watch_runs_again_after_a_save_and_cancels_the_run_in_flight(repo: Path, write: Write) -> None:

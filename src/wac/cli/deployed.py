@@ -89,9 +89,12 @@ def list_scripts(as_json: bool = typer.Option(False, "--json", help="Print JSON.
     if not versions:
         output.info(f"no scripts deployed in workspace '{backend.name}' (deploy with: wac sync push)")
         return
-    width = max(len(v.path) for v in versions)
+    from wac.project.safepath import escaped  # names and texts come from the workspace
+
+    width = max(len(escaped(v.path)) for v in versions)
     for v in versions:
-        typer.echo(f"{v.path:{width}}  {v.hash[:7]}  {output.when(v.created_at)}  {v.script.summary}".rstrip())
+        typer.echo(f"{escaped(v.path):{width}}  {v.hash[:7]}  {output.when(v.created_at)}  "
+                   f"{escaped(v.script.summary)}".rstrip())
 
 
 @script_app.command("show")
@@ -115,13 +118,15 @@ def show(
                     "created_by": v.created_by, "workspace": backend.name})
         output.emit_json(output.with_rfc3339(doc))
         return
-    typer.echo(f"path         {s.path}")
+    from wac.project.safepath import escaped  # names and texts come from the workspace
+
+    typer.echo(f"path         {escaped(s.path)}")
     typer.echo(f"version      {v.hash}" + (f"  (parent {v.parent_hash[:7]})" if v.parent_hash else ""))
-    typer.echo(f"deployed     {output.when(v.created_at)}" + (f" by {v.created_by}" if v.created_by else ""))
+    typer.echo(f"deployed     {output.when(v.created_at)}" + (f" by {escaped(v.created_by)}" if v.created_by else ""))
     if s.summary:
-        typer.echo(f"summary      {s.summary}")
+        typer.echo(f"summary      {escaped(s.summary)}")
     if s.description:
-        typer.echo(f"description  {s.description}")
+        typer.echo(f"description  {escaped(s.description)}")
     props = (s.schema or {}).get("properties") or {}
     required = set((s.schema or {}).get("required") or [])
     inputs = ", ".join(f"{k}{'' if k in required else '?'}: {p.get('type', 'any')}" for k, p in props.items())
@@ -164,9 +169,11 @@ def history(
     if as_json:
         output.emit_json([output.with_rfc3339(dict(e.__dict__)) for e in entries])
         return
+    from wac.project.safepath import escaped  # messages come from the workspace
+
     for i, e in enumerate(entries):
         mark = "archived" if e.archived else ("current" if i == 0 else "")
-        typer.echo(f"{e.hash[:7]}  {output.when(e.created_at)}  {mark:8}  {e.deployment_message or ''}".rstrip())
+        typer.echo(f"{e.hash[:7]}  {output.when(e.created_at)}  {mark:8}  {escaped(e.deployment_message or '')}".rstrip())
 
 
 @script_app.command("run")

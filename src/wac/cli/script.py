@@ -149,8 +149,11 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
                 job_id = backend.run_preview(bundle, ref.remote_path, args)
                 lint()
                 follow_run(backend, job_id, None, as_json=as_json, decision=decision, interrupt=changed.is_set)
-            except typer.Exit:
-                pass  # the run failed: its error is printed; wait for the next save
+            except typer.Exit as exc:
+                if exc.exit_code in (129, 130, 143):  # Ctrl-C or a signal while a run was followed
+                    output.info("stopped watching")
+                    raise
+                # otherwise the run failed: its error is printed; wait for the next save
             except WacError as exc:
                 output.error(exc.message, exc.hint)
             if not changed.is_set():
