@@ -33,10 +33,11 @@ class FakeItems:
     schedules: dict[str, dict[str, Any]]
     triggers: dict[str, dict[str, dict[str, Any]]]  # trigger type -> path -> doc
     folders: dict[str, dict[str, Any]]
+    apps: dict[str, dict[str, Any]]
     export_extra: dict[str, dict[str, Any]]  # path -> fields the server adds to an exported item
 
     def init_items(self) -> None:
-        self.flows, self.schedules, self.folders = {}, {}, {}
+        self.flows, self.schedules, self.folders, self.apps = {}, {}, {}, {}
         self.triggers = {t: {} for t in TRIGGER_TYPES}
         self.export_extra = {}
 
@@ -174,6 +175,36 @@ class FakeItems:
             return _text(404, f"Folder {params['name']} not found")
         return _text(200, params["name"])
 
+    # ---- apps (``{path}.app.json`` in the export: summary, value, policy)
+    def op_getAppByPath(self, params: dict[str, str], q: dict[str, str], body: Any) -> Any:
+        from tests.remote.fakewindmill import iso
+
+        doc = self.apps.get(params["path"])
+        if doc is None:
+            return _text(404, f"App not found at path {params['path']}")
+        policy = doc.get("policy") if isinstance(doc.get("policy"), dict) else {}
+        return _json(200, {**doc, **self._server_fields(params["path"]), "id": 1, "versions": [1],
+                           "created_by": "admin", "created_at": iso(self.now()),
+                           "execution_mode": policy.get("execution_mode", "publisher")})
+
+    def op_createApp(self, params: dict[str, str], q: dict[str, str], body: dict[str, Any]) -> Any:
+        if body["path"] in self.apps:
+            return _text(400, f"App {body['path']} already exists")
+        self.ensure_folder(body["path"])
+        self.apps[body["path"]] = _kept(body)
+        return _text(201, body["path"])
+
+    def op_updateApp(self, params: dict[str, str], q: dict[str, str], body: dict[str, Any]) -> Any:
+        if params["path"] not in self.apps:
+            return _text(404, f"App not found at path {params['path']}")
+        self.apps[params["path"]] = {**self.apps[params["path"]], **_kept(body)}
+        return _text(200, params["path"])
+
+    def op_deleteApp(self, params: dict[str, str], q: dict[str, str], body: Any) -> Any:
+        if self.apps.pop(params["path"], None) is None:
+            return _text(404, f"App not found at path {params['path']}")
+        return _text(200, params["path"])
+
     # ---- export
     def item_members(self, q: dict[str, str]) -> dict[str, bytes]:
         members: dict[str, bytes] = {}
@@ -185,6 +216,8 @@ class FakeItems:
             put(f"f/{name}/folder.meta.json", f"f/{name}", doc)
         for path, doc in sorted(self.flows.items()):
             put(f"{path}.flow.json", path, doc)
+        for path, doc in sorted(self.apps.items()):
+            put(f"{path}.app.json", path, {k: v for k, v in doc.items() if k in ("summary", "value", "policy")})
         if q.get("include_schedules") == "true":
             for path, doc in sorted(self.schedules.items()):
                 put(f"{path}.schedule.json", path, doc)

@@ -233,21 +233,25 @@ def test_push_then_pull_into_an_empty_clone_gives_back_every_file_byte_for_byte(
 
     a, env = _cli_repo(tmp_path, wm, "a", layout)
     shutil.copytree(RECORDED / f"pull-{layout}" / "f", a / "f")
-    (a / "f/demo/app.app").mkdir()
-    (a / "f/demo/app.app/app.yaml").write_text("summary: an app\nvalue: {}\n")
+    app = a / ("f/demo/app.app" if layout == "dotted" else "f/demo/app__app")  # the layout's own folder name
+    app.mkdir()
+    (app / "app.yaml").write_text("summary: an app\nvalue: {}\n")
+    (a / "f/demo/raw.raw_app").mkdir()
+    (a / "f/demo/raw.raw_app/raw_app.yaml").write_text("summary: a raw app\n")
 
     pushed = wac("sync", "push", "--yes", cwd=a, env=env)
     again = wac("sync", "push", "--yes", cwd=a, env=env)
     b, _ = _cli_repo(tmp_path, wm, "b", layout)
     wac("sync", "pull", "--yes", cwd=b, env=env)
 
-    assert "1 item(s) (app) not synced: wac does not carry them to workspace 'prod'" in pushed.stderr
+    assert "1 item(s) (raw app) not synced: wac does not carry them to workspace 'prod'" in pushed.stderr
     assert set(wm.flows) == {"f/demo/etl"} and set(wm.schedules) == {"f/demo/noon"} and "demo" in wm.folders
+    assert set(wm.apps) == {"f/demo/app"}
     assert "f/demo/hook" in wm.triggers["http"]
     writes = [r for r in wm.requests if r.method != "GET"]
-    assert len([r for r in writes if r.op and r.op.startswith(("create", "update"))]) == 4  # the second push: none
+    assert len([r for r in writes if r.op and r.op.startswith(("create", "update"))]) == 5  # the second push: none
     assert "nothing to push" in again.stderr.lower() or "0 added, 0 changed, 0 archived" in again.stderr
-    assert repo_files(b) == {k: v for k, v in repo_files(a).items() if "/app.app/" not in k}
+    assert repo_files(b) == {k: v for k, v in repo_files(a).items() if "/raw.raw_app/" not in k}
 
 
 @pytest.mark.slow

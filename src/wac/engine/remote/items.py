@@ -6,7 +6,8 @@ list        the workspace export (``GET workspaces/tarball``, schedules and trig
             writes for it: ``{path}.flow.json`` -> ``x.flow/flow.yaml`` + inline script files
             (:mod:`wac.engine.remote.flowfiles`); ``{path}.schedule.json`` ->
             ``{path}.schedule.yaml``; ``{path}.{t}_trigger.json`` -> ``{path}.{t}_trigger.yaml``;
-            ``f/{name}/folder.meta.json`` -> ``f/{name}/folder.meta.yaml``
+            ``f/{name}/folder.meta.json`` -> ``f/{name}/folder.meta.yaml``; ``{path}.app.json`` ->
+            ``x.app/app.yaml`` + inline script files
 flow        ``GET flows/get/{path}``; unless its fields already hold the file's,
             ``POST flows/update/{path}`` or ``flows/create`` (``{path, ...flow, skip_draft_deletion: true}``);
             delete: ``DELETE flows/delete/{path}``
@@ -15,13 +16,16 @@ schedule    ``GET schedules/get/{path}``; ``POST schedules/update/{path}`` (then
             (``{path, ...}``); delete: ``DELETE schedules/delete/{path}``
 trigger     ``GET {t}_triggers/get/{path}``; ``POST {t}_triggers/update/{path}`` or
             ``{t}_triggers/create`` (``{...trigger, path}``); delete: ``DELETE {t}_triggers/delete/{path}``
+app         ``GET apps/get/p/{path}``; ``POST apps/update/{path}`` or ``apps/create``
+            (``{path, ...app, policy, skip_draft_deletion: true}``); delete: ``DELETE apps/delete/{path}``
 folder      ``GET folders/get/{name}``; ``POST folders/update/{name}`` (``{...}``) or
             ``folders/create`` (``{name, ...}``); delete: ``DELETE folders/delete/{name}``
 ==========  ==================================================================================
 
 Routes, bodies and the "already up to date" rule (every key of the file equal to the server's)
 as in wmill 1.819's ``pushFlow`` / ``pushSchedule`` / ``pushTrigger`` / ``pushFolder``. Apps and
-raw apps are not carried yet (:data:`ITEM_KINDS` leaves them out; sync says so).
+apps as ``pushApp`` (:mod:`wac.engine.remote.appfiles`); raw apps are not carried yet
+(:data:`ITEM_KINDS` leaves them out; sync says so).
 """
 
 from __future__ import annotations
@@ -33,6 +37,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from wac.engine.items import ItemRecord, NewItem
+from wac.engine.remote.appfiles import (
+    app_body,
+    app_files,
+    app_policy,
+    base_policy,
+    execution_mode,
+)
 from wac.engine.remote.flowfiles import current_mapping, flow_body, flow_files
 from wac.engine.remote.http import WindmillHTTP, raw_path, segment
 from wac.engine.remote.tarball import QUERY, read_archive
@@ -41,7 +52,7 @@ from wac.errors import MetadataError, ObjectNotFoundError, WorkspaceError
 JsonValue = Any
 
 TRIGGER_TYPES = ("http", "websocket", "kafka", "nats", "postgres", "mqtt", "amqp", "sqs", "gcp", "azure", "email")
-ITEM_KINDS = frozenset({"flow", "schedule", "folder", *(f"{t}_trigger" for t in TRIGGER_TYPES)})
+ITEM_KINDS = frozenset({"flow", "app", "schedule", "folder", *(f"{t}_trigger" for t in TRIGGER_TYPES)})
 FOLDER_META = "folder.meta"
 
 
@@ -112,6 +123,11 @@ def export_items(files: dict[str, bytes], origin: str, *, kinds: frozenset[str],
             out.append(NewItem("flow", path, flow_files(folder, doc, non_dotted=non_dotted, default_ts=default_ts,
                                                           strip_owner=strip_owner,
                                                           mapping=current_mapping(text) if text else None)))
+        elif name.endswith(".app.json") and "app" in kinds:
+            path = name[: -len(".app.json")]
+            folder = path + ("__app" if non_dotted else ".app")
+            out.append(NewItem("app", path, app_files(folder, _parse_json(files, name, origin), non_dotted=non_dotted,
+                                                        default_ts=default_ts)))
         elif name.endswith(".schedule.json") and "schedule" in kinds:
             path = name[: -len(".schedule.json")]
             doc = _parse_json(files, name, origin)
@@ -262,6 +278,8 @@ class WindmillItems:
                 self.http.text("POST", "flows/create", body=full)
             else:
                 self.http.text("POST", f"flows/update/{raw_path(item.path)}", body=full)
+        elif item.kind == "app":
+            self._deploy_app(item)
         elif item.kind == "schedule":
             local = self._yaml_file(item)
             local.pop("has_permissioned_as", None)
@@ -295,6 +313,34 @@ class WindmillItems:
         else:
             raise WorkspaceError(f"wac does not push {item.kind} items to workspace '{self.name}' (a Windmill server) yet")
 
+    def _deploy_app(self, item: NewItem) -> None:
+        """wmill 1.819's ``pushApp``: the app with a fresh policy, created, or updated unless every
+        field of it already holds (never, in practice: the server's answer has no policy)."""
+        folder = next((f.rpartition("/")[0] for f in item.files if f.endswith("/app.yaml")), item.path + ".app")
+        local = app_body(folder, item.files)
+        remote = self._remote(f"apps/get/p/{raw_path(item.path)}", "app", item.path)
+        deployed = remote.get("policy") if remote is not None and isinstance(remote.get("policy"), dict) else None
+        if remote is not None:
+            mode = deployed.get("execution_mode") if deployed else None
+            if mode == "anonymous":
+                remote["public"] = True
+            elif mode == "guest":
+                remote["guests"] = True
+            remote.pop("policy", None)
+        keep: dict[str, JsonValue] = {}
+        if deployed and deployed.get("on_behalf_of") and self._keeps_owner():
+            keep = {"preserve_on_behalf_of": True}
+        mode = execution_mode(local, deployed)
+        try:
+            local["policy"] = app_policy(local["value"], base_policy(local, deployed, bool(keep)), mode)
+        except MetadataError as exc:
+            raise MetadataError(f"cannot push app {item.path}: {exc.message}", hint=exc.hint) from None
+        local.pop("extra_perms", None)
+        if remote is None:
+            self.http.text("POST", "apps/create", body={"path": item.path, **local, **keep, "skip_draft_deletion": True})
+        elif not is_superset(local, remote):
+            self.http.text("POST", f"apps/update/{raw_path(item.path)}", body={**local, **keep, "skip_draft_deletion": True})
+
     def archive_item(self, kind: str, path: str) -> int:
         """Delete the item, as wmill's sync push does when its files are gone."""
         if kind == "folder":
@@ -303,6 +349,8 @@ class WindmillItems:
             route = f"flows/delete/{raw_path(path)}"
         elif kind == "schedule":
             route = f"schedules/delete/{raw_path(path)}"
+        elif kind == "app":
+            route = f"apps/delete/{raw_path(path)}"
         elif kind.endswith("_trigger") and kind in ITEM_KINDS:
             route = f"{kind}s/delete/{raw_path(path)}"
         else:

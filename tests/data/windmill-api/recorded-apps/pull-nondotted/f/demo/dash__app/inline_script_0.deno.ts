@@ -1,0 +1,3 @@
+export async function main(k: number) {
+  return k
+}
