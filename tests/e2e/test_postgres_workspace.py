@@ -231,3 +231,54 @@ def test_four_worker_machines_finish_every_fan_out_once_even_when_one_is_killed(
     assert len(firsts) == runs * 10
     assert len(again) <= 2  # only what the killed worker (2 slots) had in flight may run again
     assert pg_server.PASSWORD not in logs
+
+
+def test_a_server_restarted_mid_run_is_survived_by_the_worker_and_the_waiting_run(
+    tmp_path: Path, repo: Path, write: Write, pg_url: str,
+) -> None:
+    server = pg_server.server()
+    assert server is not None
+    if server.pg_ctl is None:
+        pytest.skip("the server is not ours to restart (WAC_TEST_POSTGRES_URL)")
+    wac("workspace", "add", "prod", pg_url, "--switch", cwd=repo)
+    write("f/demo/slow.py", """
+        import time
+        from wmill import task, workflow
+
+        @task
+        def nap(i: int) -> int:
+            time.sleep(1.5)
+            return i
+
+        @workflow
+        async def main():
+            a = await nap(1)
+            b = await nap(2)
+            return a + b
+    """)
+    wac("script", "push", "f/demo/slow.py", cwd=repo)
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(SRC)}
+    with open(tmp_path / "worker.log", "w") as wlog, open(tmp_path / "run.log", "w") as rlog:
+        worker = subprocess.Popen([sys.executable, "-c", "from wac.cli.app import main; main()", "worker", "-c", "2"],
+                                  cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=wlog)
+        run = subprocess.Popen([sys.executable, "-c", "from wac.cli.app import main; main()", "script", "run",
+                                "f/demo/slow", "--workers", "1"],
+                               cwd=repo, env=env, stdout=subprocess.PIPE, stderr=rlog, text=True)
+        try:
+            time.sleep(2.0)
+            server.restart_immediate()
+            out, _ = run.communicate(timeout=120)
+        finally:
+            worker.send_signal(signal.SIGINT)
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+    errs = (tmp_path / "run.log").read_text() + (tmp_path / "worker.log").read_text()
+    assert run.returncode == 0, errs
+    assert out.strip() == "3", errs
+    assert errs.count("lost PostgreSQL") <= 4, errs  # one line per outage and process, not a flood
