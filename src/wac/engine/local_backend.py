@@ -37,14 +37,7 @@ class LocalBackend:
 
     @classmethod
     def open(cls, name: str, db: Path, state_dir: Path, root: Path | None = None) -> LocalBackend:
-        try:
-            state_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            from wac.errors import StoreError
-
-            raise StoreError(f"cannot create wac's state folder {state_dir}: {exc.strerror or exc}",
-                             hint="make the folder writable, or point WAC_STATE_DIR at a writable folder "
-                                  "(e.g. WAC_STATE_DIR=/tmp/wac-state)") from exc
+        """The embedded workspace of the SQLite file ``db`` (see :meth:`open_url`)."""
         return cls.open_url(name, f"sqlite:///{db.resolve()}", state_dir, root)
 
     @classmethod

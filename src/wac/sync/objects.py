@@ -108,12 +108,13 @@ def _same(a: ObjectFile, b: ObjectFile) -> bool:
 
 
 @dataclass(frozen=True)
-class ObjectPush:
+class ObjectChange:
+    """One object file a push or a pull changes."""
+
     action: str  # "add" | "change" | "delete"
     kind: str
     path: str
     rel: str
-    local: LocalObject | None = None
 
     @property
     def sign(self) -> str:
@@ -122,6 +123,11 @@ class ObjectPush:
     @property
     def label(self) -> str:
         return LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class ObjectPush(ObjectChange):
+    local: LocalObject | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"action": self.action, "kind": self.kind, "path": self.path, "file": self.rel}
@@ -210,21 +216,9 @@ def record(state: SyncState, local: dict[tuple[str, str], LocalObject]) -> None:
 
 
 @dataclass(frozen=True)
-class ObjectPull:
-    action: str  # "add" | "change" | "delete"
-    kind: str
-    path: str
-    rel: str
+class ObjectPull(ObjectChange):
     data: bytes | None = None
     conflict: str | None = None
-
-    @property
-    def sign(self) -> str:
-        return {"add": "+", "change": "~", "delete": "-"}[self.action]
-
-    @property
-    def label(self) -> str:
-        return LABELS[self.kind]
 
     def to_json(self) -> dict[str, Any]:
         return {"action": self.action, "kind": self.kind, "path": self.path, "file": self.rel,
