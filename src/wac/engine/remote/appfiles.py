@@ -25,7 +25,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from wac.engine.remote.flowfiles import PathAssigner
+from wac.engine.remote.flowfiles import PathAssigner, item_document
 from wac.errors import MetadataError, WorkspaceError
 
 JsonValue = Any
@@ -130,17 +130,7 @@ def app_body(folder: str, files: Mapping[str, str]) -> dict[str, JsonValue]:
     Raises:
         MetadataError: ``app.yaml`` is not an app, or an inline script file is missing (named).
     """
-    from wac.project.yamlio import load_yaml
-
-    name = f"{folder}/app.yaml"
-    if name not in files:
-        raise MetadataError(f"cannot push {folder}: it has no app.yaml", hint="an app folder holds app.yaml")
-    try:
-        app = load_yaml(files[name])
-    except Exception as exc:  # noqa: BLE001 - yaml.YAMLError and friends: a malformed file
-        raise MetadataError(f"cannot push {name}: not valid YAML ({exc})", hint="fix the file") from None
-    if not isinstance(app, dict) or not isinstance(app.get("value"), dict):
-        raise MetadataError(f"cannot push {name}: it has no 'value' mapping", hint="an app.yaml holds summary and value")
+    app = item_document(folder, files, "app.yaml", "an app folder holds app.yaml", "an app.yaml holds summary and value")
     missing: list[str] = []
     _reinline(app["value"], lambda rel: files.get(f"{folder}/{rel}"), missing)
     if missing:

@@ -199,6 +199,27 @@ def flow_files(folder: str, doc: dict[str, JsonValue], *, non_dotted: bool = Fal
     return files
 
 
+def item_document(folder: str, files: Mapping[str, str], filename: str, folder_hint: str,
+                  value_hint: str) -> dict[str, Any]:
+    """The parsed ``folder/filename`` (flow.yaml, app.yaml) of an item about to be pushed.
+
+    Raises:
+        MetadataError: the file is missing, not YAML, or has no ``value`` mapping (named).
+    """
+    from wac.project.yamlio import load_yaml
+
+    name = f"{folder}/{filename}"
+    if name not in files:
+        raise MetadataError(f"cannot push {folder}: it has no {filename}", hint=folder_hint)
+    try:
+        doc = load_yaml(files[name])
+    except Exception as exc:  # noqa: BLE001 - yaml.YAMLError and friends: a malformed file
+        raise MetadataError(f"cannot push {name}: not valid YAML ({exc})", hint="fix the file") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("value"), dict):
+        raise MetadataError(f"cannot push {name}: it has no 'value' mapping", hint=value_hint)
+    return doc
+
+
 def flow_body(folder: str, files: Mapping[str, str]) -> dict[str, JsonValue]:
     """The flow as wmill pushes it (without ``path``): ``flow.yaml`` with its inline files put back
     (``has_on_behalf_of`` still in it: the caller takes it out).
@@ -206,17 +227,8 @@ def flow_body(folder: str, files: Mapping[str, str]) -> dict[str, JsonValue]:
     Raises:
         MetadataError: ``flow.yaml`` is not a flow, or an inline code file is missing (named).
     """
-    from wac.project.yamlio import load_yaml
-
-    name = f"{folder}/flow.yaml"
-    if name not in files:
-        raise MetadataError(f"cannot push {folder}: it has no flow.yaml", hint="a flow folder holds flow.yaml")
-    try:
-        flow = load_yaml(files[name])
-    except Exception as exc:  # noqa: BLE001 - yaml.YAMLError and friends: a malformed file
-        raise MetadataError(f"cannot push {name}: not valid YAML ({exc})", hint="fix the file") from None
-    if not isinstance(flow, dict) or not isinstance(flow.get("value"), dict):
-        raise MetadataError(f"cannot push {name}: it has no 'value' mapping", hint="a flow.yaml holds summary, value, schema")
+    flow = item_document(folder, files, "flow.yaml", "a flow folder holds flow.yaml",
+                         "a flow.yaml holds summary, value, schema")
     def read(rel: str) -> str | None:
         return files.get(f"{folder}/{rel}")
 
@@ -239,7 +251,7 @@ def flow_body(folder: str, files: Mapping[str, str]) -> dict[str, JsonValue]:
                 if isinstance(lock, str) and lock.lstrip().startswith("!inline "):
                     raw["lock"] = read(lock.lstrip().split(" ")[1]) or ""
     except (ValueError, AttributeError, TypeError) as exc:
-        raise MetadataError(f"cannot push {name}: {exc}", hint="fix the flow's steps") from None
+        raise MetadataError(f"cannot push {folder}/flow.yaml: {exc}", hint="fix the flow's steps") from None
     if missing:
         raise MetadataError(f"cannot push flow {folder}: missing inline script file(s): {', '.join(missing)}",
                             hint="restore the file(s) or remove the !inline reference(s) from flow.yaml")
