@@ -108,11 +108,14 @@ class EngineHost:
             return False
 
     def store(self) -> Any:
-        """The store, opened once per round (schema known current)."""
+        """The store, opened once per process (schema known current)."""
         if self._store is None:
-            from wac.engine.store import open_store
+            url = self._spec["store_url"]
+            if url not in _STORES:
+                from wac.engine.store import open_store
 
-            self._store = open_store(self._spec["store_url"], migrate=False)
+                _STORES[url] = open_store(url, migrate=False)
+            self._store = _STORES[url]
         return self._store
 
     def client(self) -> Any:
@@ -126,15 +129,14 @@ class EngineHost:
     def resume_urls(self, approval_key: str, approver: str | None) -> dict[str, str]:
         """Fresh URLs for the approval; their secrets' hashes are in the store before they are
         returned (so an URL a step sends out always works)."""
-        issued = approvals.issue(self._spec.get("base_url"), self._spec["workspace"], self._spec["job_id"],
+        # the worker's environment's base URL (it is in the spec), else the store's setting, read
+        # here and not for every round (only an approval needs it)
+        base_url = self._spec.get("base_url") or self.store().get_setting("base_url")
+        issued = approvals.issue(base_url, self._spec["workspace"], self._spec["job_id"],
                                  approval_key, approver)
         if self._token is None:
             raise RuntimeError("get_resume_urls() needs a round claimed by a wac worker")
-        if self._store is None:
-            from wac.engine.store import open_store
-
-            self._store = open_store(self._spec["store_url"], migrate=False)
-        self._store.add_approval_tokens(self._token, approval_key, issued.rows, approver)
+        self.store().add_approval_tokens(self._token, approval_key, issued.rows, approver)
         return issued.urls
 
     @staticmethod
@@ -154,6 +156,15 @@ def _module_name(entry: str) -> tuple[str, str]:
 
 
 def _load_main(spec: dict[str, Any]) -> Any:
+    loaded = _LOADED.get((spec["bundle_dir"], spec["entry"]))
+    if loaded is not None:
+        return loaded
+    main = _exec_main(spec)
+    _LOADED[(spec["bundle_dir"], spec["entry"])] = main
+    return main
+
+
+def _exec_main(spec: dict[str, Any]) -> Any:
     bundle = Path(spec["bundle_dir"])
     entry = spec["entry"]
     extra = [str(bundle / spec["mod_dir"]), str(bundle)]
@@ -209,6 +220,7 @@ def _run(spec: dict[str, Any]) -> dict[str, Any]:
         if func is not None:
             from wac.sdk.runtime import run_direct
 
+            _RAN_DIRECT.append(True)
             return run_direct(func, checkpoint["_executing_key"], args, engine)
         args, checkpoint = _parent_replay(spec, engine)
     if any(isinstance(v, str) and v.startswith(("$var:", "$res:")) for v in (args or {}).values()):
@@ -258,6 +270,9 @@ def _parent_replay(spec: dict[str, Any], engine: EngineHost) -> tuple[dict[str, 
 
 
 _ENGINE: list[EngineHost] = []  # the round's host, for the secrets its client handed out
+_RAN_DIRECT: list[bool] = []  # set when this round called its task directly (it may be kept warm)
+_LOADED: dict[tuple[str, str], Any] = {}  # a warm task process loads its code once: main by (bundle, entry)
+_STORES: dict[str, Any] = {}  # ... and opens its store once
 _CHANNEL: list[_Channel] = []  # the channel to the worker (a sticky parent parks on it)
 #: The claim this process runs under, read by the claim watch: a sticky parent gets a new
 #: token on each resume, and holds none while parked.
@@ -333,35 +348,61 @@ def _watch_claim(spec: dict[str, Any]) -> None:
 
 
 def run_child(chan_fd: int) -> int:
-    """Run one round; returns the process exit code.
+    """Run one round (a warm task process: one per direct child it is handed); returns the exit code.
 
-    The worker first sends the log file's descriptor over the channel, then the spec line.
+    The worker first sends the log file's descriptor over the channel, then the spec line. A
+    direct child's round that completes with ``"warm"`` in its spec says so with its outcome and
+    waits for the next log descriptor and spec (engine/warmtasks.py); EOF ends it.
     """
     sock = socket.socket(fileno=chan_fd)
-    _msg, fds, _flags, _addr = socket.recv_fds(sock, 1, 1)
-    if not fds:
-        return 0  # the worker went away before handing out this round
-    os.dup2(fds[0], 1)
-    os.dup2(fds[0], 2)
-    os.close(fds[0])
     chan = _Channel(sock)
     _CHANNEL[:] = [chan]
-    spec = chan.recv()
+    while True:
+        _msg, fds, _flags, _addr = socket.recv_fds(sock, 1, 1)
+        if not fds:
+            return 0  # the worker went away (or let this warm process go) before another round
+        os.dup2(fds[0], 1)
+        os.dup2(fds[0], 2)
+        os.close(fds[0])
+        try:
+            spec = chan.recv()
+        except ConnectionError:
+            return 0
+        if not _one_round(chan, spec):
+            return 0
+
+
+def _one_round(chan: _Channel, spec: dict[str, Any]) -> bool:
+    """Run the round of ``spec`` and report it; True when this process waits for another."""
     os.chdir(spec.get("cwd") or spec["bundle_dir"])
     os.environ.update(spec.get("env", {}))
-    _watch_claim(spec)
+    if _CLAIM["token"] is None:
+        _watch_claim(spec)
+    else:  # a warm task process: the watch already runs, it now watches this round's claim
+        _CLAIM["token"] = spec.get("token")
+        _CLAIM["gen"] += 1
+        _CLAIM["parked"] = False
+    _RAN_DIRECT[:] = []
+    warm = False
     try:
         outcome = _run(spec)
         message: dict[str, Any] = {"op": "outcome", "outcome": outcome, "mask": _revealed()}
         if _ENGINE and _ENGINE[0].direct:
             message["direct"] = _ENGINE[0].direct
+        warm = bool(spec.get("warm") and _RAN_DIRECT)
+        if warm:
+            message["warm"] = True
         try:
             payload = json.dumps(message, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
+            warm = False
             raise TypeError(f"the workflow returned a value that is not JSON-serialisable: {exc}") from None
     except BaseException as exc:  # SystemExit or KeyboardInterrupt from user code fail the round too
         payload = json.dumps({"op": "error", "error": _error_record(exc, spec["entry"]), "mask": _revealed()},
                              default=str)
     EngineHost._flush()
+    if warm:
+        _CLAIM["gen"] += 1
+        _CLAIM["parked"] = True  # kept, it holds no claim until handed the next round
     chan.sock.sendall(payload.encode() + b"\n")
-    return 0
+    return warm

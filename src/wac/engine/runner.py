@@ -56,6 +56,23 @@ class RoundProcess:
             except (ProcessLookupError, PermissionError):
                 pass
 
+    def hand(self, spec: dict[str, Any]) -> None:
+        """Give a kept warm task process its next round: a fresh log file, then the spec."""
+        log = tempfile.TemporaryFile()
+        try:
+            socket.send_fds(self.chan, [b"L"], [log.fileno()])
+            self.send(spec)
+        except BaseException:
+            log.close()
+            raise
+        self._log = log
+
+    def end_log(self) -> None:
+        """Close this round's log file (its logs are stored): the process is kept for another."""
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
     def reset_log(self) -> None:
         """Empty the log file (its offset is shared with the round): a parked parent's next
         round logs from here."""
@@ -65,6 +82,8 @@ class RoundProcess:
     def logs(self) -> str:
         from wac.engine.logcap import read_capped
 
+        if self._log is None:
+            return ""
         return read_capped(self._log)  # at most WAC_LOG_CAP bytes of it, whatever the round printed
 
     def close(self) -> None:
@@ -72,7 +91,8 @@ class RoundProcess:
             self._rfile.close()
             self.chan.close()
         finally:
-            self._log.close()
+            if self._log is not None:
+                self._log.close()
             done, self.on_close = self.on_close, None
             if done is not None:
                 done()
