@@ -19,11 +19,12 @@ from typing import Any
 
 from wac.engine import approvals
 from wac.engine.bundle import Manifest, materialize
-from wac.engine.envzygotes import ZygotePool
-from wac.engine.parked import ParkedParents, done_keys
-from wac.engine.runner import SHIM_DIR, RoundProcess
+from wac.engine.rounds.envzygotes import ZygotePool
+from wac.engine.rounds.parked import ParkedParents, done_keys
+from wac.engine.rounds.spec import RoundSpec
+from wac.engine.rounds.zygote_client import RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
-from wac.engine.warmtasks import WarmTasks
+from wac.engine.rounds.warm import WarmTasks
 from wac.errors import ConflictError, EnvBuildError, JobNotFoundError, LostClaimError, StoreError, WacError
 
 WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace
@@ -76,7 +77,7 @@ class WorkerConfig:
     sticky_max: int = field(default_factory=lambda: int(_number("WAC_STICKY_MAX", 16, 0)))
     sticky_idle_s: float = field(default_factory=lambda: _number("WAC_STICKY_IDLE_S", 30.0, 0.0))
     # A direct child's round process is kept for the next direct child of the same code instead of
-    # exiting (engine/warmtasks.py), at most one per slot, each for at most warm_idle_s seconds.
+    # exiting (engine/rounds/warm.py), at most one per slot, each for at most warm_idle_s seconds.
     warm_tasks: bool = field(default_factory=warm_tasks_default)
     warm_idle_s: float = field(default_factory=lambda: _number("WAC_WARM_IDLE_S", 30.0, 0.0))
 
@@ -324,29 +325,26 @@ class Worker:
         checkpoint = claim.checkpoint()
         direct = job.options.direct if job.executing_key is not None and job.parent_id else None
         direct_children = self.config.direct_children and not self.config.real_wmill
-        spec = {
-            "job_id": job.id, "bundle_dir": str(bundle_dir), "entry": job.entry,
-            "mod_dir": manifest.module_dir, "args": args, "checkpoint": checkpoint,
-            "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
-            "store_url": self.store.url, "token": [token.job_id, token.attempt, token.worker_id],
-            "lease_s": self.config.lease_s,
-            "base_url": approvals.base_url_from_env(), "workspace": self.config.workspace,
-            "cwd": os.getcwd(), "env": self._job_env(job),
-            "script_path": job.script_path, "root_id": job.root_id, "slots": self.config.slots,
-            "direct_children": direct_children,
-            "sticky": (self.config.sticky_parents and self.config.sticky_max > 0 and not self.config.real_wmill
-                       and job.executing_key is None),
-            "direct": direct,
-            "warm": bool(direct and direct_children and self.config.warm_tasks),
-            "parent_id": job.parent_id,
-            **self._preview_sources(job),
-        }
+        spec = RoundSpec(
+            job_id=job.id, bundle_dir=str(bundle_dir), entry=job.entry, mod_dir=manifest.module_dir,
+            args=args, checkpoint=checkpoint, store_url=self.store.url,
+            token=[token.job_id, token.attempt, token.worker_id], workspace=self.config.workspace,
+            cwd=os.getcwd(), env=self._job_env(job), script_path=job.script_path, root_id=job.root_id,
+            parent_id=job.parent_id, lease_s=self.config.lease_s, slots=self.config.slots,
+            fast_path=self.config.fast_path, real_wmill=self.config.real_wmill,
+            base_url=approvals.base_url_from_env(), direct_children=direct_children,
+            sticky=(self.config.sticky_parents and self.config.sticky_max > 0 and not self.config.real_wmill
+                    and job.executing_key is None),
+            direct=direct, warm=bool(direct and direct_children and self.config.warm_tasks),
+        )
+        if self._in_preview(job):  # a preview's client reads the repo's object files first
+            spec.repo_root, spec.objects_workspace = self.config.repo_root, self.config.objects_workspace
         deadline = time.monotonic() + job.options.timeout if job.options.timeout else None
         with self._live_lock:
             self._live[job.id] = (token, None, deadline)
         try:
             proc = self.parked.resume(job, token, claim.steps)
-            if proc is None and spec["warm"]:
+            if proc is None and spec.warm:
                 proc = self.warm.take((job.bundle_hash, job.entry), spec)
             if proc is None:
                 proc = self.zygotes.spawn(bundle_dir, job.script_path or job.name, spec)
@@ -375,16 +373,10 @@ class Worker:
             elif kept != "parked":
                 proc.close()
 
-    def _preview_sources(self, job: Job) -> dict[str, str | None]:
-        """Where a preview job's client reads objects before its store: the repo, the current workspace."""
-        if self.config.repo_root is None and self.config.objects_workspace is None:
-            return {}
-        if not self._in_preview(job):
-            return {}
-        return {"repo_root": self.config.repo_root, "objects_workspace": self.config.objects_workspace}
-
     def _in_preview(self, job: Job) -> bool:
         """A preview job, or a child of one (children read the repo's object files too)."""
+        if self.config.repo_root is None and self.config.objects_workspace is None:
+            return False  # nothing to read first: no need to know
         if job.preview or job.root_id == job.id:
             return job.preview
         try:

@@ -24,9 +24,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
-
-from wac.engine.runner import RoundProcess
+from wac.engine.rounds.spec import RoundSpec
+from wac.engine.rounds.zygote_client import RoundProcess
 
 
 class WarmTasks:
@@ -54,7 +53,7 @@ class WarmTasks:
         for p in dropped:
             _discard(p)
 
-    def take(self, code: tuple[str, str], spec: dict[str, Any]) -> RoundProcess | None:
+    def take(self, code: tuple[str, str], spec: RoundSpec) -> RoundProcess | None:
         """A kept process of ``code``, handed ``spec`` (and a fresh log); None when there is none."""
         while True:
             with self._lock:
