@@ -12,7 +12,8 @@ from tests.remote.fakewindmill import FakeWindmill
 from wac.engine.backend import NewScript
 from wac.engine.remote.http import WindmillHTTP
 from wac.engine.remote.windmill import WindmillBackend
-from wac.engine.workspaces import WorkspaceConfig, open_backend
+from wac.engine.backend import open_backend
+from wac.workspaces import WorkspaceConfig
 from wac.errors import AuthError, NetworkError, RejectedError, WacError, WorkspaceError
 
 WF = "f/demo/wf"

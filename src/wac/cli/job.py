@@ -277,6 +277,6 @@ def reject(
 
 def _redact(url: str) -> str:
     """A workspace URL as messages show it: never with a password."""
-    from wac.engine.workspaces import redact_url
+    from wac.workspaces import redact_url
 
     return redact_url(url)

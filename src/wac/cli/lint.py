@@ -43,7 +43,7 @@ def _cache_file(path: str, text: str) -> Path:
     import hashlib
     import os
 
-    from wac.engine.workspaces import cache_dir
+    from wac.workspaces import cache_dir
 
     parser = Path(__file__).resolve().parent.parent / "parser" / "workflow.py"
     try:

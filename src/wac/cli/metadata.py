@@ -114,7 +114,7 @@ def generate_metadata(
         return
     from wac.errors import UsageError
     from wac.metadata.generate import GenerateOptions, generate
-    from wac.metadata.locks import LockResolver
+    from wac.engine.lockresolver import LockResolver
     from wac.metadata.plan import plan as make_plan
 
     if lock_only and schema_only:

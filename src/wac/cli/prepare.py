@@ -12,7 +12,8 @@ from wac.project import ScriptRef, find_repo_root, resolve_script
 def open_workspace(name: str | None = None, *, local: bool = False) -> Any:
     """The Backend of the current workspace (``WAC_WORKSPACE``, else the active one, else the
     repo's embedded store), of the workspace ``name``, or (``local``) the repo's embedded store."""
-    from wac.engine.workspaces import LOCAL, current_source, get_workspace, open_backend
+    from wac.engine.backend import open_backend
+    from wac.workspaces import LOCAL, current_source, get_workspace
 
     root = find_repo_root(Path.cwd())
     ws = get_workspace(LOCAL if local else name, root)

@@ -93,7 +93,7 @@ def _objects_workspace() -> str | None:
     preview's wmill client reads variables and resources there after the repo's own files."""
     from pathlib import Path
 
-    from wac.engine.workspaces import LOCAL, get_workspace
+    from wac.workspaces import LOCAL, get_workspace
     from wac.errors import WacError
     from wac.project import find_repo_root
 
@@ -266,7 +266,7 @@ def _answer_approval(backend: Any, job: Any, decision: bool | None, view: Any) -
             except EOFError:
                 decision = None
     if decision is None:
-        from wac.engine.workspaces import current_name
+        from wac.workspaces import current_name
 
         # the preview runs on the repo's own store: name it when the current workspace is another
         prefix = "" if current_name(repo_root=getattr(backend, "root", None)) == backend.name else f"WAC_WORKSPACE={backend.name} "

@@ -34,7 +34,7 @@ def add(
     (for the same server)."""
     import os
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.errors import UsageError
 
     if sum(map(bool, (token is not None, token_stdin, clear_token))) > 1:
@@ -45,8 +45,11 @@ def add(
         token = os.environ["WAC_TOKEN"]
     if token is not None and not token.strip():
         raise UsageError("the token is empty")
+    from wac.engine.backend import check_store
+
     ws, what = workspaces.add_workspace(name, url, token.strip() if token else None, workspace_id,
-                                        create=create, insecure=insecure, clear_token=clear_token)
+                                        create=create, insecure=insecure, clear_token=clear_token,
+                                        check=check_store)
     if switch:
         workspaces.switch_workspace(name)
     note = {"kept": " (kept the token saved before)", "dropped": " (the token saved before was dropped)"}.get(what, "")
@@ -76,7 +79,7 @@ def pin(name: str = typer.Argument(..., help="The workspace this repo's commands
     current workspace is (WAC_WORKSPACE still overrides it per command). Kept in .wac/workspace."""
     from pathlib import Path
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.project import find_repo_root
 
     root = find_repo_root(Path.cwd())
@@ -89,7 +92,7 @@ def unpin() -> None:
     """Remove this repo's pin: its commands follow the machine-wide current workspace again."""
     from pathlib import Path
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.project import find_repo_root
 
     root = find_repo_root(Path.cwd())
@@ -100,7 +103,7 @@ def unpin() -> None:
 @workspace_app.command("list")
 def list_workspaces(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List workspaces; the current one is marked with *. Tokens are never shown."""
-    from wac.engine import workspaces
+    from wac import workspaces
 
     from pathlib import Path
 
@@ -122,7 +125,7 @@ def switch(name: str = typer.Argument(..., help="The workspace to make current (
     """Make a workspace the current one (WAC_WORKSPACE still overrides it per command)."""
     import os
 
-    from wac.engine import workspaces
+    from wac import workspaces
 
     from pathlib import Path
 
@@ -140,7 +143,7 @@ def switch(name: str = typer.Argument(..., help="The workspace to make current (
 @workspace_app.command("remove")
 def remove(name: str = typer.Argument(..., help="The workspace to forget.")) -> None:
     """Forget a workspace (its token too). Nothing in the workspace itself is deleted."""
-    from wac.engine import workspaces
+    from wac import workspaces
 
     workspaces.remove_workspace(name)
     output.info(f"removed workspace '{name}'")

@@ -1,6 +1,6 @@
 """The Backend protocol: what every command that talks to a workspace goes through.
 
-A workspace is a name bound to a URL; :func:`wac.engine.workspaces.open_backend` turns it into a
+A workspace is a name bound to a URL (:mod:`wac.workspaces`); :func:`open_backend` turns it into a
 Backend. Implementations:
 
 * :class:`wac.engine.local_backend.LocalBackend` — the embedded engine on a SQLite store
@@ -18,10 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wac.engine.bundle import Bundle
 from wac.engine.store.base import Job, TimelineEntry
+
+if TYPE_CHECKING:
+    from wac.workspaces import WorkspaceConfig
 
 JsonValue = Any
 
@@ -151,7 +155,9 @@ class Backend(Protocol):
     NetworkError (7)."""
 
     name: str  # the workspace name it was opened as
-    url: str
+
+    @property
+    def url(self) -> str: ...
     runs_workers: bool  # True: jobs run only while this process (or `wac worker`) runs workers
     keeps_metadata: bool  # True: versions keep the .script.yaml document and layout (sync pull rewrites them)
 
@@ -191,3 +197,53 @@ class Backend(Protocol):
     ) -> None: ...
     def change_token(self) -> Any: ...  # take before a read that wait_for_change(since=) follows
     def wait_for_change(self, job_id: str, timeout: float, since: Any = None) -> None: ...
+
+
+def open_backend(ws: WorkspaceConfig, repo_root: Path | None) -> Backend:
+    """The Backend of a workspace; ``repo_root`` locates the embedded store of ``local``.
+
+    The one place a URL scheme picks an implementation: ``""`` (the repo's ``.wac/wac.db``) and
+    ``sqlite://`` open a :class:`~wac.engine.local_backend.LocalBackend` on a SQLite store,
+    ``postgresql://`` the same engine on PostgreSQL, ``http(s)://`` a
+    :class:`~wac.engine.remote.windmill.WindmillBackend`. A new kind of backend is added here
+    (and its scheme in :data:`wac.workspaces.WorkspaceConfig.kind`).
+
+    Raises:
+        WorkspaceError: the folder of a sqlite store does not exist (exit 5).
+        UsageError: ``local`` outside a repo.
+    """
+    from wac.errors import UsageError, WorkspaceError
+    from wac.workspaces import cache_dir, sqlite_path
+
+    if ws.kind == "embedded":
+        from wac.engine.local_backend import LocalBackend
+
+        if ws.url:
+            db = sqlite_path(ws.url)
+            if not db.parent.is_dir():
+                raise WorkspaceError(
+                    f"workspace '{ws.name}': the folder of its store {db} does not exist",
+                    hint=f"create it (mkdir -p {db.parent}) or fix the URL: wac workspace add {ws.name} sqlite:///…")
+            return LocalBackend.open(ws.name, db, cache_dir() / ws.name)
+        from wac.engine.local_backend import open_local
+
+        if repo_root is None:
+            raise UsageError("the local workspace lives in a repo; run this inside one (wac init creates one)")
+        return open_local(repo_root)
+    if ws.kind == "windmill":
+        from wac.engine.remote.windmill import WindmillBackend
+
+        return WindmillBackend.from_config(ws)
+    from wac.engine.local_backend import LocalBackend
+
+    # A PostgreSQL workspace: the same engine; code bundles, results and logs travel through
+    # the database, and each machine materializes bundles in its own cache.
+    return LocalBackend.open_url(ws.name, ws.url, cache_dir() / ws.name)
+
+
+def check_store(url: str) -> None:
+    """Connect to a PostgreSQL workspace and make (or check) its store, so a wrong URL, password
+    or database is reported when the workspace is added (exit 7, 3 or 5), not at first use."""
+    from wac.engine.store import open_store
+
+    open_store(url).close()

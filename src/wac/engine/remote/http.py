@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
-from wac.engine.workspaces import redact_url as shown_url
+from wac.workspaces import redact_url as shown_url
 from wac.errors import AuthError, NetworkError, RejectedError, WorkspaceError
 
 JsonValue = Any

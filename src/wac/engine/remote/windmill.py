@@ -33,6 +33,7 @@ from wac.engine.remote.objects import WindmillObjects
 from wac.engine.remote.tarball import QUERY, python_scripts, read_archive
 from wac.engine.store.base import TERMINAL, Job, TimelineEntry
 from wac.errors import JobNotFoundError, NotDeployedError, RejectedError, WorkspaceError
+from wac.workspaces import WorkspaceConfig
 
 JsonValue = Any
 
@@ -55,8 +56,8 @@ class WindmillBackend(WindmillObjects, WindmillItems):
         self.http = http or WindmillHTTP(name, url, workspace_id, token)
 
     @classmethod
-    def from_config(cls, ws: Any) -> WindmillBackend:
-        """From a :class:`~wac.engine.workspaces.WorkspaceConfig`; the workspace id defaults to its name."""
+    def from_config(cls, ws: WorkspaceConfig) -> WindmillBackend:
+        """From a :class:`~wac.workspaces.WorkspaceConfig`; the workspace id defaults to its name."""
         return cls(ws.name, ws.url, ws.workspace_id or ws.name, ws.token)
 
     def close(self) -> None:
