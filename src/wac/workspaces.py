@@ -19,9 +19,10 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from wac.errors import ConfigError, UsageError, WorkspaceError
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
 @script_app.command("preview")
 def preview(
     path: str = typer.Argument(..., help="A .py file, a folder-layout x__mod/script.py, or f/folder/name."),
-    data: Optional[str] = typer.Option(None, "-d", "--data", help="Arguments: JSON object or @file.json."),
+    data: str | None = typer.Option(None, "-d", "--data", help="Arguments: JSON object or @file.json."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole job (status, result, error) as JSON."),
     skip_sleeps: bool = typer.Option(False, "--skip-sleeps", help="End sleep() at once."),
     approve: bool = typer.Option(False, "--approve", help="Approve every approval the run waits on."),
@@ -42,8 +43,8 @@ def preview(
     watch: bool = typer.Option(False, "--watch", "-w", help="Run again on every save of the script or its modules."),
     workers: int = typer.Option(4, "--workers", min=1, max=64, help="Rounds run at once."),
     wmill_sdk: bool = typer.Option(False, "--wmill-sdk", hidden=True, help="Run rounds with the real wmill package."),
-    index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index for the script's environment (env WAC_INDEX_URL)."),
-    find_links: Optional[list[str]] = typer.Option(None, "--find-links", help="Wheel folder/URL for the script's environment (env WAC_FIND_LINKS)."),
+    index_url: str | None = typer.Option(None, "--index-url", help="Package index for the script's environment (env WAC_INDEX_URL)."),
+    find_links: list[str] | None = typer.Option(None, "--find-links", help="Wheel folder/URL for the script's environment (env WAC_FIND_LINKS)."),
     no_index: bool = typer.Option(False, "--no-index", help="Install the environment from --find-links only (offline)."),
 ) -> None:
     """Run the LOCAL file on the embedded engine; the result goes to stdout."""
@@ -56,9 +57,8 @@ def preview(
         raise UsageError("--approve and --reject exclude each other")
     from wac.cli.args import parse_data
     from wac.cli.prepare import open_workspace, prepare
-    from wac.engine.worker import WorkerConfig
-
     from wac.cli.signals import interrupt_on_termination
+    from wac.engine.worker import WorkerConfig
 
     interrupt_on_termination()  # SIGTERM/SIGHUP give the job back as Ctrl-C does
     args = parse_data(data)
@@ -99,9 +99,9 @@ def _objects_workspace() -> str | None:
     preview's wmill client reads variables and resources there after the repo's own files."""
     from pathlib import Path
 
-    from wac.workspaces import LOCAL, get_workspace
     from wac.errors import WacError
     from wac.project import find_repo_root
+    from wac.workspaces import LOCAL, get_workspace
 
     try:
         name = get_workspace(None, find_repo_root(Path.cwd())).name
@@ -112,9 +112,9 @@ def _objects_workspace() -> str | None:
 
 def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decision: bool | None) -> None:
     """Preview, then again on each save of the script or its modules; a save cancels the run in flight."""
-    import watchfiles
-
     from pathlib import Path
+
+    import watchfiles
 
     from wac.cli.lint import start_lint
     from wac.cli.prepare import open_workspace, prepare, refuse_other_languages
