@@ -352,7 +352,8 @@ def raw_app_policy(runnables: Mapping[str, JsonValue], base: dict[str, JsonValue
     for ident, runnable in runnables.items():
         if not isinstance(runnable, dict):
             continue
-        fields = runnable.get("fields") if isinstance(runnable.get("fields"), dict) else {}
+        given = runnable.get("fields")
+        fields: dict[str, JsonValue] = given if isinstance(given, dict) else {}
         entry: dict[str, JsonValue] = {
             "static_inputs": {k: f.get("value") for k, f in fields.items() if isinstance(f, dict) and f.get("type") == "static"},
             "one_of_inputs": {},
