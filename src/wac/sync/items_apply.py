@@ -80,7 +80,11 @@ def render_item_push(plan: ItemPushPlan) -> str:
     return "".join(f"{c.sign} {_label(c.kind)} {c.path}\n" for c in plan.items)
 
 
-def apply_item_push(backend: Any, plan: ItemPushPlan) -> None:
+def apply_item_push(backend: Any, plan: ItemPushPlan, message: str | None = None) -> None:
+    """Deploy or archive the plan's items (a Windmill server sends ``message`` as their
+    ``deployment_message``, where wmill sends it)."""
+    if message and hasattr(backend, "deployment_message"):
+        backend.deployment_message = message
     for change in plan.items:
         if change.item is not None:
             backend.deploy_item(change.item)

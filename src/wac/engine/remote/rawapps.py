@@ -18,6 +18,7 @@ extra_perms ``POST acls/add/{kind}/{path}`` (``{owner, write}``) for every owner
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -45,6 +46,11 @@ def _perm_map(value: JsonValue, source: str) -> tuple[dict[str, bool], set[str]]
         print(f"warning: extra_perms: {len(invalid)} invalid entry/entries in {source} (non-boolean value, "
               f"left as they are): {', '.join(sorted(invalid))}", file=sys.stderr)
     return perms, invalid
+
+
+def _crlf(text: str) -> str:
+    """The multipart/form-data encoding's newline normalisation (every CR, LF or CRLF becomes CRLF)."""
+    return re.sub(r"\r\n|\r|\n", "\r\n", text)
 
 
 class WindmillRawApps:
@@ -115,7 +121,9 @@ class WindmillRawApps:
                    **({"summary": local["summary"]} if "summary" in local else {}), "policy": policy, **keep,
                    **self._message(), "skip_draft_deletion": True,
                    **({"custom_path": local["custom_path"]} if local.get("custom_path") else {})}
-            form = {"app": json.dumps(app, ensure_ascii=False), "js": js, "css": css}
+            # a browser's (and Node's) FormData sends a text field's line breaks as CRLF: wmill's bundle
+            # reaches the server so, and wac sends the same bytes
+            form = {"app": _crlf(json.dumps(app, ensure_ascii=False)), "js": _crlf(js), "css": _crlf(css)}
             if remote is None:
                 self.http.request("POST", "apps/create_raw", form=form)
             else:

@@ -158,7 +158,7 @@ try {
   });
 } catch (e) {
   const errors = e?.errors?.map((x) => (x.location ? `${x.location.file}:${x.location.line}: ` : "") + x.text);
-  fail(errors?.length ? errors.join("\n") : String(e?.message ?? e));
+  fail(errors?.length ? errors.join("; ") : String(e?.message ?? e).split("\n")[0]);
 } finally {
   await esbuild.stop?.();
 }
