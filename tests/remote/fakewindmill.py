@@ -271,6 +271,8 @@ class FakeWindmill(FakeItems):
 
     def op_getScriptByPath(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:
         head = self.head(params["path"])
+        if head:
+            head = {**head, "extra_perms": dict(self.acls.get(("script", params["path"]), {}))}
         return as_json(200, head) if head else text(404, f"Script not found at name {params['path']}")
 
     def op_getScriptByHash(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:

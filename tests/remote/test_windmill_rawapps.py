@@ -290,3 +290,20 @@ def test_a_push_with_a_message_sends_it_as_the_deployment_message(wm: FakeWindmi
     bodies = [r.json() for r in wm.requests if r.method == "POST"]
     assert [b.get("deployment_message") for b in bodies] == ["ship it", "ship it", None]
     assert "deployment_message" not in bodies[2]
+
+
+def test_a_scripts_extra_perms_become_its_acls_whether_its_code_changed_or_not(wm: FakeWindmill,
+                                                                              backend: WindmillBackend) -> None:
+    from wac.engine.backend import NewScript
+
+    def script(content: str, perms: dict[str, bool]) -> NewScript:
+        return NewScript(path="f/x/job", content=content, lock="",
+                         metadata={"summary": "", "description": "", "lock": "", "kind": "script",
+                                   "schema": None, "extra_perms": perms})
+
+    backend.deploy(script("def main():\n    return 1\n", {"u/ann": True}))
+    backend.deploy(script("def main():\n    return 1\n", {"g/ops": False}))  # same code: no new version
+
+    assert [r.op for r in wm.requests] == ["getScriptByPath", "createScript", "addGranularAcls",
+                                           "getScriptByPath", "addGranularAcls", "removeGranularAcls"]
+    assert wm.acls[("script", "f/x/job")] == {"g/ops": False}
