@@ -29,7 +29,7 @@ def supports_items(backend: Any) -> bool:
 
 def _carried(root: Path, config: RepoConfig, backend: Any, push: bool) -> tuple[list[Any], list[str]]:
     """The repo's items of the kinds ``backend`` carries, and notes on the rest (a Windmill server
-    carries flows, schedules, triggers and folders, not apps yet). A push hands it the repo (wmill
+    carries flows, apps, raw apps, schedules, triggers and folders). A push hands it the repo (wmill
     compares flows using the repo's inline file names), a pull does not (wmill writes its own)."""
     configure = getattr(backend, "configure_items", None)
     if configure is not None:
