@@ -266,6 +266,9 @@ def test_a_raw_app_whose_file_paths_leave_its_folder_is_refused_on_pull() -> Non
         raw_app_files("f/x.raw_app", doc)
     with pytest.raises(WorkspaceError, match="is not a string"):
         raw_app_files("f/x.raw_app", {"value": {"files": {"/a": 1}}})
+    kept = raw_app_files("f/x.raw_app", {"value": {"files": {"/a.ts": "a\n", "/dist/b.js": "b\n", "/x/package-lock.json": "{}",
+                                                             "/node_modules/c/index.js": "c\n"}}})
+    assert sorted(kept) == ["f/x.raw_app/a.ts", "f/x.raw_app/raw_app.yaml"]
 
 
 def test_extra_perms_are_granted_and_revoked_as_wmill_does_and_left_alone_when_malformed(

@@ -195,7 +195,9 @@ def raw_app_files(folder: str, doc: dict[str, JsonValue], *, default_ts: str = "
                 continue
             if not isinstance(content, str):
                 raise TypeError(f"the content of raw app file {name} is not a string")
-            files[_inside(folder, name.lstrip("/"))] = content
+            target = _inside(folder, name.lstrip("/"))
+            if deploys(target[len(folder) + 1:]):  # wmill's sync leaves the others (dist/, node_modules/...) out
+                files[target] = content
         _extract("", value, RawPathAssigner(default_ts), scripts)
         for name, content in scripts:
             files[f"{folder}/{BACKEND}/{name}"] = content
