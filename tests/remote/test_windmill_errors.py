@@ -111,7 +111,7 @@ def test_a_body_that_is_not_json_is_a_workspace_error() -> None:
 
 
 def test_the_token_never_shows_even_when_the_server_repeats_it() -> None:
-    http = _http(lambda request: httpx.Response(403, text=f"token tok-secret-9 may not do this"))
+    http = _http(lambda request: httpx.Response(403, text="token tok-secret-9 may not do this"))
     with pytest.raises(RejectedError) as info:
         http.json("GET", "scripts/list")
     assert "tok-secret-9" not in info.value.message and "token *** may not do this" in info.value.message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -60,7 +60,7 @@ SHOWN_STATES = ("queued", "blocked", "running", "waiting", "suspended", "sleepin
 
 @job_app.command("list")
 def list_jobs(
-    status: Optional[str] = typer.Option(None, "--status", help="Only jobs in this state: " + ", ".join(SHOWN_STATES) + "."),
+    status: str | None = typer.Option(None, "--status", help="Only jobs in this state: " + ", ".join(SHOWN_STATES) + "."),
     limit: int = typer.Option(20, "--limit", min=1, help="How many, newest first."),
     all_jobs: bool = typer.Option(False, "--all", help="Include child jobs."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -100,9 +100,8 @@ def list_jobs(
 def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show one job: its state, times (local), duration, arguments and result or error."""
     from wac.cli.jobdoc import job_document, shown_status
-    from wac.cli.runview import fmt_duration
-
     from wac.cli.jobevolve import lineage_fields, lineage_rows
+    from wac.cli.runview import fmt_duration
 
     ws = _workspace()
     job = _get(ws, job_id)
@@ -227,7 +226,7 @@ def _pending_approval(ws: Any, job: Any) -> dict[str, Any] | None:
             "timeout_at": info.timeout_at if info is not None else None, "links": links}
 
 
-def _decide(target: str, approved: bool, value: Optional[str], approver: Optional[str]) -> None:
+def _decide(target: str, approved: bool, value: str | None, approver: str | None) -> None:
     from wac.engine import approvals
     from wac.errors import ArgsError
 
@@ -258,8 +257,8 @@ def _decide(target: str, approved: bool, value: Optional[str], approver: Optiona
 @job_app.command("approve")
 def approve(
     target: str = typer.Argument(..., help="A job id, or a resume URL from get_resume_urls()."),
-    value: Optional[str] = typer.Option(None, "--value", help="JSON value handed to the workflow."),
-    approver: Optional[str] = typer.Option(None, "--approver", help="Who approves."),
+    value: str | None = typer.Option(None, "--value", help="JSON value handed to the workflow."),
+    approver: str | None = typer.Option(None, "--approver", help="Who approves."),
 ) -> None:
     """Approve a job waiting in wait_for_approval()."""
     _decide(target, True, value, approver)
@@ -268,8 +267,8 @@ def approve(
 @job_app.command("reject")
 def reject(
     target: str = typer.Argument(..., help="A job id, or a resume URL from get_resume_urls()."),
-    value: Optional[str] = typer.Option(None, "--value", help="JSON value handed to the workflow."),
-    approver: Optional[str] = typer.Option(None, "--approver", help="Who rejects."),
+    value: str | None = typer.Option(None, "--value", help="JSON value handed to the workflow."),
+    approver: str | None = typer.Option(None, "--approver", help="Who rejects."),
 ) -> None:
     """Reject a job waiting in wait_for_approval()."""
     _decide(target, False, value, approver)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 DETERMINISM_CODES = frozenset({"WAC102", "WAC113", "WAC114"})
 

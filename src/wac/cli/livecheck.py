@@ -46,8 +46,7 @@ def after_push(backend: Any, path: str, *, migrate: bool, quiet: bool) -> list[d
     """
     from wac.engine.deployed import deployed_bundle
     from wac.engine.local_backend import LocalBackend
-    from wac.engine.replaycheck import check, versions_by_bundle
-    from wac.engine.replaycheck import migrate as move
+    from wac.engine.replaycheck import check, migrate as move, versions_by_bundle
     from wac.engine.store._sqlite_evolve import run_snapshots
 
     if not isinstance(backend, LocalBackend):

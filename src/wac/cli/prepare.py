@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from wac.errors import ArgsError, MetadataError
 from wac.project import ScriptRef, find_repo_root, resolve_script

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
@@ -28,7 +29,7 @@ def register(app: typer.Typer) -> None:
 @script_app.command("preview")
 def preview(
     path: str = typer.Argument(..., help="A .py file, a folder-layout x__mod/script.py, or f/folder/name."),
-    data: Optional[str] = typer.Option(None, "-d", "--data", help="Arguments: JSON object or @file.json."),
+    data: str | None = typer.Option(None, "-d", "--data", help="Arguments: JSON object or @file.json."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole job (status, result, error) as JSON."),
     skip_sleeps: bool = typer.Option(False, "--skip-sleeps", help="End sleep() at once."),
     approve: bool = typer.Option(False, "--approve", help="Approve every approval the run waits on."),
@@ -36,8 +37,8 @@ def preview(
     watch: bool = typer.Option(False, "--watch", "-w", help="Run again on every save of the script or its modules."),
     workers: int = typer.Option(4, "--workers", min=1, max=64, help="Rounds run at once."),
     wmill_sdk: bool = typer.Option(False, "--wmill-sdk", hidden=True, help="Run rounds with the real wmill package."),
-    index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index for the script's environment (env WAC_INDEX_URL)."),
-    find_links: Optional[list[str]] = typer.Option(None, "--find-links", help="Wheel folder/URL for the script's environment (env WAC_FIND_LINKS)."),
+    index_url: str | None = typer.Option(None, "--index-url", help="Package index for the script's environment (env WAC_INDEX_URL)."),
+    find_links: list[str] | None = typer.Option(None, "--find-links", help="Wheel folder/URL for the script's environment (env WAC_FIND_LINKS)."),
     no_index: bool = typer.Option(False, "--no-index", help="Install the environment from --find-links only (offline)."),
 ) -> None:
     """Run the LOCAL file on the embedded engine; the result goes to stdout."""
@@ -50,9 +51,8 @@ def preview(
         raise UsageError("--approve and --reject exclude each other")
     from wac.cli.args import parse_data
     from wac.cli.prepare import open_workspace, prepare
-    from wac.engine.worker import WorkerConfig
-
     from wac.cli.signals import interrupt_on_termination
+    from wac.engine.worker import WorkerConfig
 
     interrupt_on_termination()  # SIGTERM/SIGHUP give the job back as Ctrl-C does
     args = parse_data(data)
@@ -106,9 +106,9 @@ def _objects_workspace() -> str | None:
 
 def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decision: bool | None) -> None:
     """Preview, then again on each save of the script or its modules; a save cancels the run in flight."""
-    import watchfiles
-
     from pathlib import Path
+
+    import watchfiles
 
     from wac.cli.lint import start_lint
     from wac.cli.prepare import open_workspace, prepare, refuse_other_languages

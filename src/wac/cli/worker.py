@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-from typing import List, Optional
 
 import typer
 
@@ -16,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
 def worker(
     concurrency: int = typer.Option(4, "--concurrency", "-c", min=1, max=256, help="Rounds run at once."),
-    tag: Optional[List[str]] = typer.Option(None, "--tag", "-t", help="Take only jobs with this tag (repeatable)."),
+    tag: list[str] | None = typer.Option(None, "--tag", "-t", help="Take only jobs with this tag (repeatable)."),
     lease: float = typer.Option(10.0, "--lease", min=1.0, help="Seconds a claim lives without a heartbeat."),
 ) -> None:
     """Run jobs of the current workspace (by default the repo's embedded store) until Ctrl-C."""

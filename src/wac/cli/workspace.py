@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from wac.cli import output
@@ -21,11 +19,11 @@ def add(
     name: str = typer.Argument(..., help="A name for it, e.g. prod."),
     url: str = typer.Argument(..., help="https://windmill.host (a Windmill server), sqlite:///abs/path/wac.db "
                       "or postgresql://user[:password]@host:port/db (a shared store for workers on many machines)."),
-    token: Optional[str] = typer.Option(None, "--token", help="API token (stored in the config, mode 0600). "
+    token: str | None = typer.Option(None, "--token", help="API token (stored in the config, mode 0600). "
                                         "Better: --token-stdin, or the WAC_TOKEN environment variable."),
     token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the token from stdin (asked, hidden, on a terminal)."),
     clear_token: bool = typer.Option(False, "--clear-token", help="Forget the token saved under this name."),
-    workspace_id: Optional[str] = typer.Option(None, "--workspace-id", help="Windmill workspace id (default: NAME)."),
+    workspace_id: str | None = typer.Option(None, "--workspace-id", help="Windmill workspace id (default: NAME)."),
     switch: bool = typer.Option(False, "--switch", help="Make it the current workspace (machine-wide)."),
     create: bool = typer.Option(False, "--create", help="Create the folder of a sqlite store if it is missing."),
     insecure: bool = typer.Option(False, "--insecure", help="Allow sending the token over plain http:// to another host."),
@@ -100,10 +98,9 @@ def unpin() -> None:
 @workspace_app.command("list")
 def list_workspaces(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List workspaces; the current one is marked with *. Tokens are never shown."""
-    from wac.engine import workspaces
-
     from pathlib import Path
 
+    from wac.engine import workspaces
     from wac.project import find_repo_root
 
     spaces, current = workspaces.list_workspaces(find_repo_root(Path.cwd()))
@@ -121,11 +118,9 @@ def list_workspaces(as_json: bool = typer.Option(False, "--json", help="Print JS
 def switch(name: str = typer.Argument(..., help="The workspace to make current ('local' = the repo's store).")) -> None:
     """Make a workspace the current one (WAC_WORKSPACE still overrides it per command)."""
     import os
-
-    from wac.engine import workspaces
-
     from pathlib import Path
 
+    from wac.engine import workspaces
     from wac.project import find_repo_root
 
     workspaces.switch_workspace(name)

@@ -36,7 +36,7 @@ class RoundProcess:
         self.chan.settimeout(timeout)
         try:
             line = self._rfile.readline()
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise TimeoutError from None
         except OSError:
             return None

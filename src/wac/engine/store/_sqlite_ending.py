@@ -13,9 +13,24 @@ from typing import Any
 
 from wac.engine.store._sqlite_reads import SqliteReads
 from wac.engine.store._sqlite_rows import (
-    J_CACHE_KEY, J_CACHE_TTL, J_CANCEL_REASON, J_CANCEL_REQ, J_CONC_KEY, J_CONC_WINDOW, J_ID,
-    J_LOST, J_NAME, J_OPTIONS, J_PARENT, J_PKEY, J_ROUND_DEADLINE, J_STATUS, JOB_COLUMNS, dumps,
-    failure_marker, normalise_error,
+    J_CACHE_KEY,
+    J_CACHE_TTL,
+    J_CANCEL_REASON,
+    J_CANCEL_REQ,
+    J_CONC_KEY,
+    J_CONC_WINDOW,
+    J_ID,
+    J_LOST,
+    J_NAME,
+    J_OPTIONS,
+    J_PARENT,
+    J_PKEY,
+    J_ROUND_DEADLINE,
+    J_STATUS,
+    JOB_COLUMNS,
+    dumps,
+    failure_marker,
+    normalise_error,
 )
 from wac.engine.store.base import JsonValue, Token
 from wac.errors import JobNotFoundError, LostClaimError

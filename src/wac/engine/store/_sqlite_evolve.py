@@ -119,7 +119,7 @@ def lineage(store: Store, job_id: str) -> dict[str, Any] | None:
     row = _sqlite(store)._pool.read(read)
     if row is None:
         return None
-    return dict(zip(_LINEAGE_COLUMNS.split(", "), row))
+    return dict(zip(_LINEAGE_COLUMNS.split(", "), row, strict=True))
 
 
 def record_version(store: Store, job_id: str, script_hash: str) -> None:

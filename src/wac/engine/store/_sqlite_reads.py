@@ -10,7 +10,12 @@ from typing import Any
 from wac.engine.store._dialect import Dialect
 from wac.engine.store._sqlite_conn import Waker
 from wac.engine.store._sqlite_rows import (
-    JOB_COLUMNS, STEP_COLUMNS, dumps, loads, row_to_job, row_to_step,
+    JOB_COLUMNS,
+    STEP_COLUMNS,
+    dumps,
+    loads,
+    row_to_job,
+    row_to_step,
 )
 from wac.engine.store.base import TERMINAL, Job, LogLine, Step, TimelineEntry
 from wac.errors import JobNotFoundError, StoreError

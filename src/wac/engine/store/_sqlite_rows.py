@@ -127,7 +127,7 @@ def row_to_step(row: tuple[Any, ...]) -> Step:
     step.__dict__.update(zip(_STEP_FIELDS, (
         row[0], row[1], row[2], row[3] == 1, None if value is None else _loads(value),
         row[5], row[6], row[7], row[8] == 1,
-    )))
+    ), strict=True))
     return step
 
 

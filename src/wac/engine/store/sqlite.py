@@ -10,27 +10,50 @@ waking and maintenance in :mod:`._sqlite_reads`.
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from wac.engine.store._sqlite_approvals import SqliteApprovals
-from wac.engine.store._sqlite_runs import SqliteRuns
 from wac.engine.store._sqlite_conn import ConnectionPool, waker_for
 from wac.engine.store._sqlite_ending import MAX_LOST, RELEASE, Row, SqliteEnding
-from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
 from wac.engine.store._sqlite_items import SqliteItems
 from wac.engine.store._sqlite_objects import SqliteObjects
-from wac.engine.store._sqlite_scripts import SqliteScripts
+from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
 from wac.engine.store._sqlite_rows import (
-    J_ATTEMPT, J_BUNDLE, J_CANCEL_REASON, J_CANCEL_REQ, J_CONC_KEY, J_CONC_WINDOW, J_EXEC, J_ID, J_PARENT, J_PATH, J_PRIORITY,
-    J_ROOT, J_TAG, JOB_COLUMNS, STEP_COLUMNS, cache_key, dumps, loads, next_id, row_to_job,
+    J_ATTEMPT,
+    J_BUNDLE,
+    J_CANCEL_REASON,
+    J_CANCEL_REQ,
+    J_CONC_KEY,
+    J_CONC_WINDOW,
+    J_EXEC,
+    J_ID,
+    J_PARENT,
+    J_PATH,
+    J_PRIORITY,
+    J_ROOT,
+    J_TAG,
+    JOB_COLUMNS,
+    STEP_COLUMNS,
+    cache_key,
+    dumps,
+    loads,
+    next_id,
+    row_to_job,
     row_to_step,
 )
+from wac.engine.store._sqlite_runs import SqliteRuns
+from wac.engine.store._sqlite_scripts import SqliteScripts
 from wac.engine.store.base import (
-    ChildSpec, Claim, HeartbeatReport, JobSpec, JsonValue, TaskOptions, Token,
+    ChildSpec,
+    Claim,
+    HeartbeatReport,
+    JobSpec,
+    JsonValue,
+    TaskOptions,
+    Token,
 )
 from wac.errors import ConflictError, JobNotFoundError, StoreError
 
@@ -270,7 +293,7 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
             seq0 = last_seq - len(children)
             out: list[str] = []
             pending = in_flight = 0
-            for i, (child, args_json) in enumerate(zip(children, encoded)):
+            for i, (child, args_json) in enumerate(zip(children, encoded, strict=True)):
                 cid = ids[i]
                 opts = _inherit(child.options, parent)
                 bundle = child.bundle_hash or parent[J_BUNDLE]
