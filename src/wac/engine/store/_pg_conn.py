@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from wac.engine.store._sqlite_conn import waker_for
@@ -76,6 +76,42 @@ def translate(sql: str) -> str:
     return out.replace("?", "%s")
 
 
+class PgRow(tuple[Any, ...]):
+    """A PostgreSQL result row, read by column name like ``sqlite3.Row`` (``row["status"]``),
+    iterable, with ``keys()``. A position (``row[0]``) is refused: the store reads rows by name
+    only (:mod:`._sqlite_rows`). One subclass per column list (:func:`_row_class`) holds the
+    name → index map, so a row costs what a tuple costs."""
+
+    __slots__ = ()
+    _index: ClassVar[dict[str, int]] = {}
+    _names: ClassVar[tuple[str, ...]] = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        if key.__class__ is str:
+            try:
+                return tuple.__getitem__(self, self._index[key])
+            except KeyError:
+                raise KeyError(f"no column {key!r} in this row ({', '.join(self._names)})") from None
+        raise TypeError(f"read a store row by column name ({', '.join(self._names)}), not by position")
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+@lru_cache(maxsize=512)
+def _row_class(names: tuple[str, ...]) -> type[PgRow]:
+    return type("PgRow", (PgRow,), {"__slots__": (), "_index": {n: i for i, n in enumerate(names)},
+                                    "_names": names})
+
+
+def named_row(cursor: Any) -> Any:
+    """psycopg row factory: rows of :class:`PgRow` for the cursor's column names."""
+    desc = cursor.description
+    if desc is None:
+        return tuple
+    return _row_class(tuple(c.name for c in desc))
+
+
 class PgConn:
     """A psycopg connection with the ``execute`` the store's SQL is written for."""
 
@@ -85,7 +121,7 @@ class PgConn:
         self.raw = raw
 
     def execute(self, sql: str, params: Any = ()) -> Any:
-        cur = self.raw.cursor()
+        cur = self.raw.cursor(row_factory=named_row)
         cur.execute(translate(sql), params if params else None)
         return cur
 
@@ -248,7 +284,7 @@ class PgPool:
 
     def now(self) -> float:
         return float(self._run(
-            lambda c: c.execute("SELECT extract(epoch from clock_timestamp())::float8").fetchone()[0],
+            lambda c: c.execute("SELECT extract(epoch from clock_timestamp())::float8 AS now").fetchone()["now"],
             write=False))
 
     # -------------------------------------------------------------- wake-ups
