@@ -153,3 +153,53 @@ def test_the_store_sql_is_translated_once_and_a_password_never_shows() -> None:
         'INSERT INTO concurrency_slots ("window") VALUES (%s)'
     assert safe_url("postgresql://u:pw@h:5/db") == "postgresql://u:***@h:5/db"
     assert safe_url("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_a_postgresql_row_is_read_by_column_name_and_refuses_a_position(server: pg_server.PgServer) -> None:
+    store = PostgresStore(server.fresh_url())
+    store.migrate()
+    row = store._pool.read(lambda c: c.execute("SELECT 1 AS one, 'x' AS two").fetchone())
+    assert (row["one"], row["two"], list(row), row.keys()) == (1, "x", [1, "x"], ["one", "two"])
+    with pytest.raises(TypeError, match="by column name"):
+        row[0]
+    with pytest.raises(KeyError, match="no column 'three'"):
+        row["three"]
+    store.close()
+
+
+def test_a_client_frozen_inside_a_write_blocks_other_writers_only_until_the_server_ends_its_transaction(
+    server: pg_server.PgServer,
+) -> None:
+    """A worker stopped (SIGSTOP) or cut off in the middle of a write transaction holds the
+    store's write lock; the server ends the idle transaction after IDLE_IN_TRANSACTION_S, the
+    other writers go on, and the frozen operation is retried whole when its client comes back."""
+    from wac.engine.store._pg_conn import IDLE_IN_TRANSACTION_S
+
+    url = server.fresh_url()
+    frozen, other = PostgresStore(url), PostgresStore(url)
+    frozen.migrate()
+    frozen.put_bundle(BUNDLE, {"main.py": ""})
+    thaw, inside = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def stalled_write(conn: object) -> None:
+        calls.append(1)
+        conn.execute("INSERT INTO settings (name, value) VALUES ('frozen', 'x')"  # type: ignore[attr-defined]
+                     " ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+        inside.set()
+        thaw.wait(120)  # the client is "stopped" here, idle inside its transaction
+
+    t = threading.Thread(target=lambda: frozen._pool.write(stalled_write))
+    t.start()
+    assert inside.wait(30)
+    t0 = time.monotonic()
+    job_id = other.submit(spec())  # waits on the write lock until the server ends the idle one
+    waited = time.monotonic() - t0
+    assert not thaw.is_set() and other.get_job(job_id).status == "queued"
+    assert waited >= IDLE_IN_TRANSACTION_S * 0.5
+    thaw.set()
+    t.join(60)
+    assert len(calls) == 2  # the ended transaction was retried whole
+    assert other.get_setting("frozen") == "x"
+    frozen.close()
+    other.close()

@@ -12,6 +12,8 @@ database clock, ``LISTEN/NOTIFY`` wake-ups and numbered migrations under an advi
   least every :data:`SAFETY_POLL_S` (G5: notifications are hints).
 - Lost connections (a server restart) are retried with backoff for :data:`RETRY_BUDGET_S`,
   with one line on stderr per outage.
+- A transaction left idle by a frozen client is ended by the server after
+  :data:`IDLE_IN_TRANSACTION_S`, so a stopped worker cannot hold the write lock for longer.
 
 psycopg is imported here only, so ``import wac`` stays light.
 """
@@ -40,6 +42,11 @@ T = TypeVar("T")
 SAFETY_POLL_S = 1.0
 #: How long an operation keeps retrying a lost server before giving up.
 RETRY_BUDGET_S = 300.0
+#: A transaction idle this long is ended by the server: a client frozen inside a write (SIGSTOP,
+#: a partition) holds the store's write lock, and every other writer waits on it, at most this
+#: long. An operation never idles in its transaction (its statements run back to back); one
+#: ended this way is retried whole when its client comes back.
+IDLE_IN_TRANSACTION_S = 5.0
 _LOCK_SPACE = 0x7761_6300  # "wac\0": advisory lock keys of wac, per schema
 
 
@@ -165,7 +172,15 @@ def _transient(exc: BaseException) -> bool:
     if isinstance(exc, psycopg.OperationalError):
         return True
     state = getattr(exc, "sqlstate", None) or ""
-    return state.startswith(("08", "57P", "40"))
+    # 25P03: the server ended a transaction this client left idle too long (it was frozen).
+    return state.startswith(("08", "57P", "40")) or state == "25P03"
+
+
+def _configure(raw: Any) -> None:
+    """Every pooled connection: the server ends a transaction its client leaves idle for
+    :data:`IDLE_IN_TRANSACTION_S` (a frozen or cut-off worker), releasing the store's write lock."""
+    raw.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_S:g}s'")
+    raw.commit()
 
 
 # ---------------------------------------------------------------------------- the dialect
@@ -223,7 +238,7 @@ class PgPool:
 
             self._pool = Pool(self._url, min_size=1, max_size=self._max, open=True,
                               kwargs={"connect_timeout": 10}, check=Pool.check_connection,
-                              name="wac-store")
+                              configure=_configure, name="wac-store")
             self._pid = os.getpid()
             self._listener = None
             return self._pool
