@@ -171,7 +171,7 @@ def test_two_processes_building_one_environment_build_it_once(tmp_path: Path, wh
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
-    paths, verbs = zip(*(o[0].split() for o in outs))
+    paths, verbs = zip(*(o[0].split() for o in outs), strict=True)
     assert paths[0] == paths[1] and sorted(verbs) == ["built", "waited"]
     assert len(built()) == 1 and leftovers() == []
     marker = json.loads((Path(paths[0]) / ".wac-env.json").read_text())
@@ -197,7 +197,7 @@ def test_a_lock_for_a_python_that_is_not_installed_fails_saying_why_and_the_way_
 def test_an_idle_environment_zygote_retires_but_never_while_a_round_of_it_runs(
         tmp_path: Path, wheels: Path) -> None:
     from wac.engine.envs import EnvSpec, UvOptions, ensure
-    from wac.engine.envzygotes import ZygotePool
+    from wac.engine.rounds.envzygotes import ZygotePool
 
     lock = "# py: 3.11\ntinypkg==1.0.0\n"
     ensure(EnvSpec.of(lock), UvOptions(find_links=(str(wheels),), no_index=True))

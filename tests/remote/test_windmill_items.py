@@ -90,7 +90,7 @@ def test_a_push_sends_the_requests_and_bodies_the_real_wmill_sent(layout: str, w
 
     writes = [r for r in item_requests(wm) if r[0] != "GET"]
     assert writes == [r for r in first if r[0] != "GET"]
-    for (_, _, mine), (_, _, theirs) in zip(writes, [r for r in first if r[0] != "GET"]):
+    for (_, _, mine), (_, _, theirs) in zip(writes, [r for r in first if r[0] != "GET"], strict=True):
         assert list(mine) == list(theirs)  # the same keys in the same order
     # with syncBehavior v1, wmill reads the folder once more before pushing (its permissions check)
     assert {r[1] for r in item_requests(wm) if r[0] == "GET"} == {r[1] for r in first if r[0] == "GET"}

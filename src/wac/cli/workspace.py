@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from wac.cli import output
@@ -21,11 +19,11 @@ def add(
     name: str = typer.Argument(..., help="A name for it, e.g. prod."),
     url: str = typer.Argument(..., help="https://windmill.host (a Windmill server), sqlite:///abs/path/wac.db "
                       "or postgresql://user[:password]@host:port/db (a shared store for workers on many machines)."),
-    token: Optional[str] = typer.Option(None, "--token", help="API token (stored in the config, mode 0600). "
+    token: str | None = typer.Option(None, "--token", help="API token (stored in the config, mode 0600). "
                                         "Better: --token-stdin, or the WAC_TOKEN environment variable."),
     token_stdin: bool = typer.Option(False, "--token-stdin", help="Read the token from stdin (asked, hidden, on a terminal)."),
     clear_token: bool = typer.Option(False, "--clear-token", help="Forget the token saved under this name."),
-    workspace_id: Optional[str] = typer.Option(None, "--workspace-id", help="Windmill workspace id (default: NAME)."),
+    workspace_id: str | None = typer.Option(None, "--workspace-id", help="Windmill workspace id (default: NAME)."),
     switch: bool = typer.Option(False, "--switch", help="Make it the current workspace (machine-wide)."),
     create: bool = typer.Option(False, "--create", help="Create the folder of a sqlite store if it is missing."),
     insecure: bool = typer.Option(False, "--insecure", help="Allow sending the token over plain http:// to another host."),
@@ -34,7 +32,7 @@ def add(
     (for the same server)."""
     import os
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.errors import UsageError
 
     if sum(map(bool, (token is not None, token_stdin, clear_token))) > 1:
@@ -45,8 +43,11 @@ def add(
         token = os.environ["WAC_TOKEN"]
     if token is not None and not token.strip():
         raise UsageError("the token is empty")
+    from wac.engine.backend import check_store
+
     ws, what = workspaces.add_workspace(name, url, token.strip() if token else None, workspace_id,
-                                        create=create, insecure=insecure, clear_token=clear_token)
+                                        create=create, insecure=insecure, clear_token=clear_token,
+                                        check=check_store)
     if switch:
         workspaces.switch_workspace(name)
     note = {"kept": " (kept the token saved before)", "dropped": " (the token saved before was dropped)"}.get(what, "")
@@ -76,7 +77,7 @@ def pin(name: str = typer.Argument(..., help="The workspace this repo's commands
     current workspace is (WAC_WORKSPACE still overrides it per command). Kept in .wac/workspace."""
     from pathlib import Path
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.project import find_repo_root
 
     root = find_repo_root(Path.cwd())
@@ -89,7 +90,7 @@ def unpin() -> None:
     """Remove this repo's pin: its commands follow the machine-wide current workspace again."""
     from pathlib import Path
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.project import find_repo_root
 
     root = find_repo_root(Path.cwd())
@@ -100,10 +101,9 @@ def unpin() -> None:
 @workspace_app.command("list")
 def list_workspaces(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List workspaces; the current one is marked with *. Tokens are never shown."""
-    from wac.engine import workspaces
-
     from pathlib import Path
 
+    from wac import workspaces
     from wac.project import find_repo_root
 
     spaces, current = workspaces.list_workspaces(find_repo_root(Path.cwd()))
@@ -121,11 +121,9 @@ def list_workspaces(as_json: bool = typer.Option(False, "--json", help="Print JS
 def switch(name: str = typer.Argument(..., help="The workspace to make current ('local' = the repo's store).")) -> None:
     """Make a workspace the current one (WAC_WORKSPACE still overrides it per command)."""
     import os
-
-    from wac.engine import workspaces
-
     from pathlib import Path
 
+    from wac import workspaces
     from wac.project import find_repo_root
 
     workspaces.switch_workspace(name)
@@ -140,7 +138,7 @@ def switch(name: str = typer.Argument(..., help="The workspace to make current (
 @workspace_app.command("remove")
 def remove(name: str = typer.Argument(..., help="The workspace to forget.")) -> None:
     """Forget a workspace (its token too). Nothing in the workspace itself is deleted."""
-    from wac.engine import workspaces
+    from wac import workspaces
 
     workspaces.remove_workspace(name)
     output.info(f"removed workspace '{name}'")

@@ -417,7 +417,7 @@ def migrate(pool: PgPool) -> int:
                     f"the store at {where} has schema version {current}, newer than this wac ({latest})",
                     hint="upgrade wac on this machine; nothing was changed",
                 )
-            for version, name, sql in files:
+            for version, _name, sql in files:
                 if version <= current:
                     continue
                 with conn.transaction():

@@ -280,7 +280,7 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
             seq0 = last_seq - len(children)
             out: list[str] = []
             pending = in_flight = 0
-            for i, (child, args_json) in enumerate(zip(children, encoded)):
+            for i, (child, args_json) in enumerate(zip(children, encoded, strict=True)):
                 cid = ids[i]
                 opts = _inherit(child.options, parent)
                 bundle = child.bundle_hash or parent["bundle_hash"]
