@@ -180,7 +180,6 @@ def _configure(raw: Any) -> None:
     """Every pooled connection: the server ends a transaction its client leaves idle for
     :data:`IDLE_IN_TRANSACTION_S` (a frozen or cut-off worker), releasing the store's write lock."""
     raw.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_S:g}s'")
-    raw.commit()
 
 
 # ---------------------------------------------------------------------------- the dialect
@@ -188,6 +187,10 @@ class PgPool:
     """The PostgreSQL dialect: a psycopg_pool of connections to one database (and schema)."""
 
     skip_locked = " FOR UPDATE OF j SKIP LOCKED"
+    #: Measurement knobs (bench/store_engine_bench.py), never turned off in use: a write takes
+    #: the store's write lock, and ends with NOTIFY.
+    write_lock = True
+    notify_on_write = True
 
     def __init__(self, url: str, *, max_size: int = 8) -> None:
         self._url = url
@@ -237,14 +240,16 @@ class PgPool:
             from psycopg_pool import ConnectionPool as Pool
 
             self._pool = Pool(self._url, min_size=1, max_size=self._max, open=True,
-                              kwargs={"connect_timeout": 10}, check=Pool.check_connection,
+                              kwargs={"connect_timeout": 10, "autocommit": True}, check=Pool.check_connection,
                               configure=_configure, name="wac-store")
             self._pid = os.getpid()
             self._listener = None
             return self._pool
 
     def _run(self, fn: Callable[[Any], T], *, write: bool) -> T:
-        """``fn(PgConn)`` in one transaction, retried as a whole while the server is away."""
+        """``fn(PgConn)`` in one transaction (a write) or in autocommit (a read: at READ COMMITTED
+        each statement sees its own snapshot either way), retried as a whole while the server is
+        away. A write whose COMMIT reply is lost is looked up, not retried blindly (:meth:`_settle`)."""
         psycopg = _psycopg()
         give_up = time.monotonic() + RETRY_BUDGET_S
         delay = 0.05
@@ -254,17 +259,13 @@ class PgPool:
         while True:
             pool = self._ensure()
             try:
-                with pool.connection(timeout=30) as raw:
-                    conn = PgConn(raw)
-                    self._local.conn = conn
-                    try:
-                        if write:
-                            raw.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
-                        out = fn(conn)
-                        if write:  # the payload says who: a process ignores its own (see _listen_loop)
-                            raw.execute(f"NOTIFY {self._channel}, '{os.getpid()}'")
-                    finally:
-                        self._local.conn = None
+                try:
+                    with pool.connection(timeout=30) as raw:
+                        out = self._once(raw, fn, write)
+                except _CommitUnknown as unknown:
+                    if not self._settle(unknown, give_up):
+                        raise unknown.cause from None  # it did not commit: retried whole below
+                    out = unknown.out
                 if write:
                     self.waker.notify(work=False)
                 if self._outage:
@@ -274,17 +275,80 @@ class PgPool:
             except psycopg.Error as exc:
                 if not _transient(exc) or time.monotonic() > give_up:
                     raise _store_error(exc, self._url) from exc
-                if not self._outage and isinstance(exc, psycopg.OperationalError):
-                    self._outage = True
-                    print(f"wac: lost PostgreSQL at {host_of(self._url)} ({_first_line(exc)}); retrying",
-                          file=sys.stderr)
+                self._lost(exc)
             except Exception as exc:
                 if type(exc).__name__ in ("PoolTimeout", "PoolClosed") and time.monotonic() <= give_up:
-                    if not self._outage:
-                        self._outage = True
-                        print(f"wac: cannot reach PostgreSQL at {host_of(self._url)}; retrying", file=sys.stderr)
+                    self._lost(None)
                 else:
                     raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def _lost(self, exc: BaseException | None) -> None:
+        """One stderr line when the server goes away (not one per retry)."""
+        if self._outage or (exc is not None and not isinstance(exc, _psycopg().OperationalError)):
+            return
+        self._outage = True
+        why = f"lost PostgreSQL at {host_of(self._url)} ({_first_line(exc)})" if exc is not None \
+            else f"cannot reach PostgreSQL at {host_of(self._url)}"
+        print(f"wac: {why}; retrying", file=sys.stderr)
+
+    def _once(self, raw: Any, fn: Callable[[Any], T], write: bool) -> T:
+        """One attempt. A write opens its transaction, takes the store's write lock, queues its
+        NOTIFY (sent at commit), and reads its transaction id and the clock, in one round trip;
+        then ``fn``'s statements; then COMMIT."""
+        conn = PgConn(raw)
+        self._local.conn = conn
+        try:
+            if not write:
+                return fn(conn)
+            head = ["BEGIN ISOLATION LEVEL READ COMMITTED"]
+            if self.write_lock:
+                head.append(f"SELECT pg_advisory_xact_lock({self._write_key:d})")
+            if self.notify_on_write:  # the payload says who: a process ignores its own (_listen_loop)
+                head.append(f"NOTIFY {self._channel}, '{os.getpid()}'")
+            head.append("SELECT pg_current_xact_id()::text, extract(epoch from clock_timestamp())::float8")
+            cur = raw.execute("; ".join(head))
+            while cur.nextset():
+                pass
+            xid, self._local.now = cur.fetchone()
+            try:
+                out = fn(conn)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    raw.execute("ROLLBACK")
+                raise
+            try:
+                raw.execute("COMMIT")
+            except _psycopg().OperationalError as exc:  # did the server commit before the line broke?
+                raise _CommitUnknown(xid, out, exc) from exc
+            return out
+        finally:
+            self._local.conn = None
+            self._local.now = None
+
+    def _settle(self, unknown: _CommitUnknown, give_up: float) -> bool:
+        """Whether the transaction whose COMMIT reply was lost committed (``pg_xact_status``),
+        asked on a new connection until the server knows. Retrying it blindly could apply it
+        twice (a submit, a dispatch); this way every write applies exactly once."""
+        psycopg = _psycopg()
+        self._lost(unknown.cause)
+        delay = 0.05
+        while True:
+            try:
+                with self._ensure().connection(timeout=30) as raw:
+                    row = raw.execute("SELECT pg_xact_status(%s::xid8)", (unknown.xid,)).fetchone()
+                status = row[0] if row else None
+                if status == "committed":
+                    return True
+                if status != "in progress":  # aborted (or forgotten: it cannot have committed)
+                    return False
+            except (psycopg.Error, Exception) as exc:
+                if time.monotonic() > give_up:
+                    raise StoreError(
+                        f"lost PostgreSQL at {host_of(self._url)} while committing, and could not learn"
+                        f" whether the commit landed: {_first_line(exc)}",
+                        hint="look at the workspace's jobs (wac job list) before doing it again") from exc
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
@@ -298,6 +362,10 @@ class PgPool:
         return self._run(fn, write=False)
 
     def now(self) -> float:
+        """The server's clock; inside a write, the moment it took the write lock (one reading
+        per transaction, read with the lock: no round trip of its own)."""
+        if getattr(self._local, "conn", None) is not None and getattr(self._local, "now", None) is not None:
+            return float(self._local.now)
         return float(self._run(
             lambda c: c.execute("SELECT extract(epoch from clock_timestamp())::float8 AS now").fetchone()["now"],
             write=False))
@@ -362,7 +430,19 @@ class PgPool:
         return migrate(self)
 
 
-def _first_line(exc: BaseException) -> str:
+class _CommitUnknown(Exception):
+    """The connection broke while COMMIT was on its way: it may or may not have landed."""
+
+    def __init__(self, xid: str, out: Any, cause: BaseException) -> None:
+        super().__init__(f"the reply of COMMIT (transaction {xid}) was lost")
+        self.xid = xid
+        self.out = out
+        self.cause = cause
+
+
+def _first_line(exc: BaseException | None) -> str:
+    if exc is None:
+        return ""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
