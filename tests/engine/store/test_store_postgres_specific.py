@@ -203,3 +203,81 @@ def test_a_client_frozen_inside_a_write_blocks_other_writers_only_until_the_serv
     assert other.get_setting("frozen") == "x"
     frozen.close()
     other.close()
+
+
+class CommitCutter:
+    """A TCP proxy in front of the server that can break the line around one COMMIT: after the
+    server committed, before its reply reaches the client ("reply"), or before the server even
+    sees the COMMIT ("request")."""
+
+    REPLY = b"C\x00\x00\x00\x0bCOMMIT\x00"  # CommandComplete "COMMIT"
+    REQUEST = b"COMMIT\x00"  # the Query message's text
+
+    def __init__(self, port: int) -> None:
+        import socket
+
+        self.target = port
+        self.cut: str | None = None
+        self.cuts = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pump, args=(client, upstream, "request"), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, "reply"), daemon=True).start()
+
+    def _pump(self, src: object, dst: object, direction: str) -> None:
+        import contextlib
+
+        marker = self.REQUEST if direction == "request" else self.REPLY
+        try:
+            while data := src.recv(65536):  # type: ignore[attr-defined]
+                if self.cut == direction and marker in data:
+                    self.cut = None
+                    self.cuts += 1
+                    break
+                dst.sendall(data)  # type: ignore[attr-defined]
+        except OSError:
+            pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(2)  # type: ignore[attr-defined]
+                s.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("where", ["reply", "request"])
+def test_a_commit_whose_line_breaks_is_looked_up_and_applied_exactly_once(
+    server: pg_server.PgServer, where: str, capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The connection drops with COMMIT on its way: after the server committed (the reply is
+    lost) or before it got there. The store asks the server whether that transaction committed
+    (pg_xact_status) instead of retrying blindly: the submit lands exactly once either way."""
+    from urllib.parse import urlsplit
+
+    url = server.fresh_url()
+    parts = urlsplit(url)
+    cutter = CommitCutter(parts.port or 5432)
+    via = parts._replace(netloc=parts.netloc.replace(f":{parts.port}", f":{cutter.port}")).geturl()
+    store = PostgresStore(via)
+    store.migrate()
+    store.put_bundle(BUNDLE, {"main.py": ""})
+    cutter.cut = where
+    job_id = store.submit(spec())
+    assert cutter.cuts == 1
+    assert [j.id for j in store.list_jobs()] == [job_id]
+    assert store.get_job(job_id).status == "queued"
+    err = capfd.readouterr().err
+    assert err.count("lost PostgreSQL") == 1 and "is back" in err
+    store.close()
+    cutter.sock.close()
