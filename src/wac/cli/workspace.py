@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
 from wac.cli import output
@@ -45,7 +47,7 @@ def add(
         raise UsageError("the token is empty")
     from wac.engine.backend import check_store
 
-    check = check_store
+    check: Callable[[str], None] | None = check_store
     if url.startswith(("postgresql://", "postgres://")):
         url = _postgres_login(url)  # checked (and a password asked for, if the server wants one)
         check = None
