@@ -246,7 +246,7 @@ class PgPool:
             self._listener = None
             return self._pool
 
-    def _run(self, fn: Callable[[Any], T], *, write: bool) -> T:
+    def _run(self, fn: Callable[[Any], T], *, write: bool, work: bool = True) -> T:
         """``fn(PgConn)`` in one transaction (a write) or in autocommit (a read: at READ COMMITTED
         each statement sees its own snapshot either way), retried as a whole while the server is
         away. A write whose COMMIT reply is lost is looked up, not retried blindly (:meth:`_settle`)."""
@@ -261,7 +261,7 @@ class PgPool:
             try:
                 try:
                     with pool.connection(timeout=30) as raw:
-                        out = self._once(raw, fn, write)
+                        out = self._once(raw, fn, write, work)
                 except _CommitUnknown as unknown:
                     if not self._settle(unknown, give_up):
                         raise unknown.cause from None  # it did not commit: retried whole below
@@ -293,7 +293,7 @@ class PgPool:
             else f"cannot reach PostgreSQL at {host_of(self._url)}"
         print(f"wac: {why}; retrying", file=sys.stderr)
 
-    def _once(self, raw: Any, fn: Callable[[Any], T], write: bool) -> T:
+    def _once(self, raw: Any, fn: Callable[[Any], T], write: bool, work: bool = True) -> T:
         """One attempt. A write opens its transaction, takes the store's write lock, queues its
         NOTIFY (sent at commit), and reads its transaction id and the clock, in one round trip;
         then ``fn``'s statements; then COMMIT."""
@@ -305,8 +305,8 @@ class PgPool:
             head = ["BEGIN ISOLATION LEVEL READ COMMITTED"]
             if self.write_lock:
                 head.append(f"SELECT pg_advisory_xact_lock({self._write_key:d})")
-            if self.notify_on_write:  # the payload says who: a process ignores its own (_listen_loop)
-                head.append(f"NOTIFY {self._channel}, '{os.getpid()}'")
+            if self.notify_on_write:  # the payload says who (a process ignores its own) and whether
+                head.append(f"NOTIFY {self._channel}, '{os.getpid()} {int(work)}'")  # work may be runnable
             head.append("SELECT pg_current_xact_id()::text, extract(epoch from clock_timestamp())::float8")
             cur = raw.execute("; ".join(head))
             while cur.nextset():
@@ -352,8 +352,8 @@ class PgPool:
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
-    def write(self, fn: Callable[[Any], T]) -> T:
-        return self._run(fn, write=True)
+    def write(self, fn: Callable[[Any], T], *, work: bool = True) -> T:
+        return self._run(fn, write=True, work=work)
 
     def read(self, fn: Callable[[Any], T]) -> T:
         return self._run(fn, write=False)
@@ -372,7 +372,8 @@ class PgPool:
 
     # -------------------------------------------------------------- wake-ups
     def data_version(self) -> int:
-        """Moves on every notification (and when the listener had to reconnect)."""
+        """Moves on every notification of a commit that may have made work runnable (and when the
+        listener had to reconnect); other commits wake waits on a change through the waker."""
         self._listen()
         return self._notified
 
@@ -401,23 +402,27 @@ class PgPool:
             try:
                 conn.execute(f"LISTEN {self._channel}")
                 if ready.is_set():
-                    self._bump()  # a reconnect: anything committed while we were not listening
+                    self._bump(True)  # a reconnect: anything committed while we were not listening
                 ready.set()
                 while not self._closed:
                     for note in conn.notifies(timeout=1.0):
                         # This process's own commits woke its waiters synchronously already; a
                         # late echo of them would only be a spurious wake-up.
-                        if note.payload != str(pid):
-                            self._bump()
+                        who, _, work = note.payload.partition(" ")
+                        if who != str(pid):
+                            self._bump(work != "0")
             except psycopg.Error:
                 time.sleep(0.2)
             finally:
                 with contextlib.suppress(Exception):  # closing a broken connection
                     conn.close()
 
-    def _bump(self) -> None:
-        self._notified += 1
-        self.waker.notify(work=True)
+    def _bump(self, work: bool) -> None:
+        """Another process committed: wake this one's waits on a change, and, when the commit may
+        have made work runnable, its idle workers (a heartbeat or a step wakes no idle slot)."""
+        if work:
+            self._notified += 1
+        self.waker.notify(work=work)
 
     # -------------------------------------------------------------- lifecycle
     def close(self) -> None:

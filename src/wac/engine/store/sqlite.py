@@ -86,7 +86,7 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
         return self._pool.now()
 
     def _write(self, fn: Callable[[sqlite3.Connection], Any], *, work: bool) -> Any:
-        out = self._pool.write(fn)
+        out = self._pool.write(fn, work=work)
         self._waker.notify(work)
         return out
 
@@ -149,7 +149,7 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
     def claim(self, worker_id: str, tags: frozenset[str], lease_s: float) -> Claim | None:
         where, tag_params = tag_filter(tags)
         sql = (
-            "SELECT j.id FROM jobs j WHERE j.status = 'queued' AND j.scheduled_at <= :now"
+            "SELECT j.id, j.cancel_requested FROM jobs j WHERE j.status = 'queued' AND j.scheduled_at <= :now"
             f"{where} AND {SLOT_FREE} ORDER BY j.priority DESC, j.scheduled_at, j.seq LIMIT 1"
         )
         # Look without the write lock first, so idle workers never queue up for it.
@@ -169,11 +169,9 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
                 # A job whose cancel was asked while it ran and that came back to the queue (its
                 # worker stopped, its round requeued itself before the heartbeat saw the cancel)
                 # ends here: a cancelled job never starts user code again.
-                asked = conn.execute(
-                    f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND cancel_requested = 1", (found["id"],)
-                ).fetchone()
-                if asked is None:
+                if not found["cancel_requested"]:
                     break
+                asked = conn.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (found["id"],)).fetchone()
                 self._cancel_now_txn(conn, asked, asked["cancel_reason"] or "cancelled", now, finish=True)
                 cancelled.append(found["id"])
             row = conn.execute(
@@ -242,7 +240,7 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
                     cancel.add(t.job_id)
             return HeartbeatReport(frozenset(lost), frozenset(cancel))
 
-        report: HeartbeatReport = self._pool.write(txn)
+        report: HeartbeatReport = self._pool.write(txn, work=False)
         return report
 
     def holds(self, token: Token) -> bool:
