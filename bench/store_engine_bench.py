@@ -213,6 +213,19 @@ def main() -> None:
     print(f"cpus {os.cpu_count()}, load {os.getloadavg()[0]:.1f}, median of {args.runs} runs,"
           f" throughput queue {args.queue} x 20 tasks", flush=True)
     table: dict[str, dict[str, str]] = {}
+    try:
+        _measure(args, kinds, server, table)
+    finally:
+        if server is not None:
+            server.stop()
+    rows = list(dict.fromkeys(r for col in table.values() for r in col))
+    print("\n| | " + " | ".join(table) + " |\n|---|" + "---|" * len(table))
+    for r in rows:
+        print(f"| {r} | " + " | ".join(table[k].get(r, "") for k in table) + " |")
+
+
+def _measure(args: argparse.Namespace, kinds: list[str], server: pg_server.PgServer | None,
+             table: dict[str, dict[str, str]]) -> None:
     with tempfile.TemporaryDirectory(prefix="wac-bench-") as tmp:
         for kind in kinds:
             site = Site(kind, server, Path(tmp) / kind)
@@ -232,12 +245,6 @@ def main() -> None:
                                     ("nolock", "4 workers, no write lock, UNSAFE (tasks/s)")):
                     col[name] = f"{throughput(site, 4, args.queue, flags=flags):.0f}"
                     print(f"{kind:10} {name:34} {col[name]}", flush=True)
-    rows = list(dict.fromkeys(r for col in table.values() for r in col))
-    print("\n| | " + " | ".join(table) + " |\n|---|" + "---|" * len(table))
-    for r in rows:
-        print(f"| {r} | " + " | ".join(table[k].get(r, "") for k in table) + " |")
-    if server is not None:
-        server.stop()
 
 
 if __name__ == "__main__":

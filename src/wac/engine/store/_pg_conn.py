@@ -345,7 +345,7 @@ class PgPool:
                     return False
             except (psycopg.Error, Exception) as exc:
                 if time.monotonic() > give_up:
-                    raise StoreError(
+                    raise NetworkError(
                         f"lost PostgreSQL at {host_of(self._url)} while committing, and could not learn"
                         f" whether the commit landed: {_first_line(exc)}",
                         hint="look at the workspace's jobs (wac job list) before doing it again") from exc
