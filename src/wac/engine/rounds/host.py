@@ -18,6 +18,7 @@ from typing import Any
 from wac.engine import approvals
 from wac.engine.rounds.spec import RoundSpec
 
+
 class Channel:
     """The round's socket to its worker: JSON lines both ways (file descriptors beside them)."""
 

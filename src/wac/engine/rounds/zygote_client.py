@@ -22,7 +22,6 @@ from typing import Any
 from wac.engine.rounds.spec import RoundSpec
 
 
-
 class RoundProcess:
     """One forked round: its channel, its log file, and how to kill it."""
 
