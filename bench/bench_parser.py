@@ -128,9 +128,9 @@ def main() -> None:
     with ProcessPoolExecutor(2) as pool:
         list(pool.map(_chunk, [(sources[:2], "schema")] * 2))  # warm the workers up
         for detail in ("schema", "metadata", "full"):
-            single = timed(lambda: run(sources, detail), opts.repeat)
+            single = timed(lambda d=detail: run(sources, d), opts.repeat)
             halves = [(sources[0::2], detail), (sources[1::2], detail)]
-            pooled = timed(lambda: sum(pool.map(_chunk, halves)), opts.repeat)
+            pooled = timed(lambda h=halves: sum(pool.map(_chunk, h)), opts.repeat)
             print(f"  detail={detail:<9} 1 process {single:6.2f} s "
                   f"({single / opts.n * 1000:5.2f} ms/script)   2 processes {pooled:6.2f} s")
 

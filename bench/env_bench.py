@@ -43,9 +43,9 @@ from wac.engine.bundle import build_bundle  # noqa: E402
 from wac.engine.envlock import pin_env  # noqa: E402
 from wac.engine.envs import RUNNING, EnvSpec, ensure, env_python  # noqa: E402
 from wac.engine.local_backend import open_local  # noqa: E402
+from wac.engine.lockresolver import LockResolver  # noqa: E402
 from wac.engine.store.base import JobSpec  # noqa: E402
 from wac.engine.worker import Worker, WorkerConfig  # noqa: E402
-from wac.metadata.locks import LockResolver  # noqa: E402
 
 WORKFLOW = textwrap.dedent("""
     {imports}
@@ -126,7 +126,7 @@ def marginals(ws, bundles, runs: int, small: int = 10, big: int = 40) -> list[fl
         for i, b in enumerate(bundles):
             lows[i].append(run(ws, b, small))
             highs[i].append(run(ws, b, big))
-    return [(statistics.median(h) - statistics.median(lo)) / (big - small) for lo, h in zip(lows, highs)]
+    return [(statistics.median(h) - statistics.median(lo)) / (big - small) for lo, h in zip(lows, highs, strict=True)]
 
 
 def pss_rss(pid: int) -> tuple[int, int]:
@@ -190,7 +190,7 @@ def main() -> None:
             alive = worker.zygotes.alive()
             default = worker.zygotes.default.pid
             print(f"  warm parents alive: {len(alive)} environment zygotes + wac's own = {len(alive) + 1}")
-            for (key, pid), name in zip(alive.items(), [heavy, *small]):
+            for (key, pid), name in zip(alive.items(), [heavy, *small], strict=False):  # fewer may be alive
                 if pid:
                     pss, rss = pss_rss(pid)
                     print(f"  {name:8} env {key[:8]}  pid {pid}: PSS {pss / 1024:6.1f} MiB, RSS {rss / 1024:6.1f} MiB")

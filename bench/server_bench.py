@@ -58,7 +58,7 @@ def _build(db: Path, runs: int, tasks: int) -> tuple[str, list[str]]:
                      "{}", "default", now, now, now + 0.01, 0, json.dumps(t * t), ""))
         steps.append((big, key, t + 1, "task", 1, json.dumps(t * t), cid, now, now + 0.01))
     waiting = []
-    for w in range(30):  # runs waiting for an approval: the live-update probes
+    for _ in range(30):  # runs waiting for an approval: the live-update probes
         seq += 1
         wid = f"{seq:014x}"
         rows.append((seq, wid, wid, None, None, "suspended", "b", "main.py", "f/bench/wait", "wait", "{}", "{}",

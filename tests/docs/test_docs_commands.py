@@ -109,7 +109,7 @@ def _learn_ids(expected: list[str], actual: list[str], run: Run) -> None:
             continue
         real_line = candidates.pop(0)
         real = _ID.findall(real_line) + _HASH16.findall(real_line) + _HASH7.findall(real_line)
-        for doc_id, real_id in zip(shown, real):
+        for doc_id, real_id in zip(shown, real, strict=False):  # a line may show fewer ids than it printed
             run.ids.setdefault(doc_id, real_id)
             if len(doc_id) == 16:
                 run.ids.setdefault(doc_id[:7], real_id[:7])

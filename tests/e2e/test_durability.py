@@ -168,9 +168,10 @@ def test_worker_killed_mid_round_reruns_the_round_but_not_its_committed_step(rep
     with workspace(repo) as ws:
         job_id = submit(ws, "f/crash/mid.py")
         proc = _start_worker(repo)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # generous: a loaded 2-core machine starts workers slowly
         while not reached.exists() and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert reached.exists(), "the first worker never reached the point where it is killed"
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=10)
         go.touch()

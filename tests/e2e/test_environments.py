@@ -171,7 +171,7 @@ def test_two_processes_building_one_environment_build_it_once(tmp_path: Path, wh
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
-    paths, verbs = zip(*(o[0].split() for o in outs))
+    paths, verbs = zip(*(o[0].split() for o in outs), strict=True)
     assert paths[0] == paths[1] and sorted(verbs) == ["built", "waited"]
     assert len(built()) == 1 and leftovers() == []
     marker = json.loads((Path(paths[0]) / ".wac-env.json").read_text())

@@ -6,8 +6,6 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime
-from pathlib import Path
 
 import pytest
 

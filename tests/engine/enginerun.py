@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from wac.engine.bundle import Bundle, build_bundle
 from wac.engine.local_backend import LocalBackend as LocalWorkspace, open_local
-from wac.project import resolve_script
 from wac.engine.store.base import JobSpec
 from wac.engine.worker import Worker, WorkerConfig
+from wac.project import resolve_script
 
 
 def bundle_of(root: Path, rel: str) -> tuple[str, Bundle]:

@@ -61,7 +61,7 @@ def test_direct_children_of_one_script_share_a_warm_process_each_with_its_own_jo
     assert job.status == "succeeded", job.error
     pids = [pid for pid, _seen in job.result]
     assert all(c.options.direct for c in children.values())
-    for i, (cid, text) in enumerate(sorted(logs.items(), key=lambda kv: children[kv[0]].created_at)):
+    for i, (_cid, text) in enumerate(sorted(logs.items(), key=lambda kv: children[kv[0]].created_at)):
         assert f"task {i} in its own log" in text and text.count("in its own log") == 1, text
     if warm == "1":
         assert len(set(pids)) == 1 and reused == 4  # one fork, then the same process four times

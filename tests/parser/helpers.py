@@ -26,5 +26,5 @@ def assert_same_key_order(got: Any, expected: Any, where: str = "schema") -> Non
                 assert_same_key_order(got[key], expected[key], f"{where}.{key}")
     elif isinstance(expected, list):
         assert isinstance(got, list) and len(got) == len(expected), where
-        for i, (g, e) in enumerate(zip(got, expected)):
+        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
             assert_same_key_order(g, e, f"{where}[{i}]")

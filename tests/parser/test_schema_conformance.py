@@ -7,8 +7,8 @@ import copy
 import json
 
 import pytest
-from tests.parser.helpers import CORPUS, assert_same_key_order, corpus_source, load_json
 
+from tests.parser.helpers import CORPUS, assert_same_key_order, corpus_source, load_json
 from wac.parser import parse_script
 
 SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"

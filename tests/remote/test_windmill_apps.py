@@ -87,7 +87,7 @@ def test_a_push_sends_the_bodies_and_generated_policies_the_real_wmill_sent(wm: 
 
     mine = app_requests(wm)
     assert writes(mine) == writes(first)
-    for (_, _, body), (_, _, theirs) in zip(writes(mine), writes(first)):
+    for (_, _, body), (_, _, theirs) in zip(writes(mine), writes(first), strict=True):
         assert list(body) == list(theirs) and list(body["policy"]) == list(theirs["policy"])
     assert [r[:2] for r in mine if r[0] == "GET"] == [r[:2] for r in first if r[0] == "GET"]
     assert wm.apps["f/demo/public"]["policy"]["execution_mode"] == "anonymous"

@@ -9,11 +9,11 @@ import httpx
 import pytest
 
 from tests.remote.fakewindmill import FakeWindmill
-from wac.engine.backend import NewScript
+from wac.engine.backend import NewScript, open_backend
 from wac.engine.remote.http import WindmillHTTP
 from wac.engine.remote.windmill import WindmillBackend
-from wac.engine.workspaces import WorkspaceConfig, open_backend
 from wac.errors import AuthError, NetworkError, RejectedError, WacError, WorkspaceError
+from wac.workspaces import WorkspaceConfig
 
 WF = "f/demo/wf"
 
@@ -111,7 +111,7 @@ def test_a_body_that_is_not_json_is_a_workspace_error() -> None:
 
 
 def test_the_token_never_shows_even_when_the_server_repeats_it() -> None:
-    http = _http(lambda request: httpx.Response(403, text=f"token tok-secret-9 may not do this"))
+    http = _http(lambda request: httpx.Response(403, text="token tok-secret-9 may not do this"))
     with pytest.raises(RejectedError) as info:
         http.json("GET", "scripts/list")
     assert "tok-secret-9" not in info.value.message and "token *** may not do this" in info.value.message

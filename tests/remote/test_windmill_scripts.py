@@ -25,7 +25,7 @@ def test_deploy_of_a_new_path_creates_a_version_without_parent(backend: Windmill
     assert deployed.created and deployed.parent_hash is None and len(deployed.hash) == 16
     assert [r.op for r in wm.requests] == ["getScriptByPath", "createScript"]
     create = wm.calls("createScript")[0]
-    assert create.path == f"/api/w/test/scripts/create" and create.query == {"skip_if_noop": ["true"]}
+    assert create.path == "/api/w/test/scripts/create" and create.query == {"skip_if_noop": ["true"]}
     body = create.json()
     assert "parent_hash" not in body and "auto_parent" not in body
     assert body["modules"] == {"extract.py": {"content": "def main(url: str):\n    return url\n",

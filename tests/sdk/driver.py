@@ -9,8 +9,9 @@ scripted answer. Works with any ``run(main, checkpoint, args)`` (wac's ``run_rou
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 RunFn = Callable[[Callable[..., Any], dict[str, Any], dict[str, Any]], dict[str, Any]]
 

@@ -12,9 +12,10 @@ import importlib.metadata
 import importlib.util
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
-from typing import Any, Callable
+from types import ModuleType
+from typing import Any
 
 import pytest
 

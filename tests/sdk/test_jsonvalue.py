@@ -28,7 +28,7 @@ class Foo:
 def test_known_types_are_converted_like_a_replay_would_read_them() -> None:
     value = {
         "tuple": (1, (2, 3)),
-        "dt": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
+        "dt": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
         "date": datetime.date(2024, 1, 2),
         "time": datetime.time(3, 4),
         "uuid": uuid.UUID(int=1),

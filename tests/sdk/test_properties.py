@@ -7,8 +7,7 @@ import contextlib
 import io
 from typing import Any
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import wac.sdk
 from tests.sdk.driver import Driver

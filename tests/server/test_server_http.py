@@ -52,7 +52,7 @@ def _client(server: Server) -> httpx.Client:
 def test_resume_urls_are_http_links_of_the_server_each_with_its_own_secret(gate: Run, server: Server) -> None:
     urls = gate.links["any"]
     assert set(urls) == {"approvalPage", "resume", "cancel"}
-    for name, url in urls.items():
+    for url in urls.values():
         assert url.startswith(f"{server.url}/jobs/{gate.job_id}/approvals/approval")
     tokens = {re.search(r"token=([^&]+)", u).group(1) for u in urls.values()}
     assert len(tokens) == 3

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
 from wac.cli import output
 from wac.cli.script import follow_run, script_app
+
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
 
 
 def remote_path_of(path: str) -> str:
@@ -25,7 +28,7 @@ def remote_path_of(path: str) -> str:
 @script_app.command("push")
 def push(
     path: str = typer.Argument(..., help="The script: f/folder/name, its .py file, or x__mod/script.py."),
-    message: Optional[str] = typer.Option(None, "--message", "-m", help="Deployment message kept in the history."),
+    message: str | None = typer.Option(None, "--message", "-m", help="Deployment message kept in the history."),
     as_json: bool = typer.Option(False, "--json", help="Print what was deployed as JSON."),
     migrate: bool = typer.Option(False, "--migrate", help="Move the live runs the new version can carry on to it."),
 ) -> None:
@@ -52,8 +55,8 @@ def push(
         output.info(f"warning: the metadata of {ref.remote_path} is not up to date with its code "
                     f"(run: wac generate-metadata {ref.local_path})")
     script = replace(local.script, deployment_message=message) if message else local.script
-    from wac.cli.livecheck import after_push
     from wac.cli.lint import warn_determinism
+    from wac.cli.livecheck import after_push
 
     warn_determinism(ref.local_path, local.script.content)
     backend = open_workspace()
@@ -100,7 +103,7 @@ def list_scripts(as_json: bool = typer.Option(False, "--json", help="Print JSON.
 @script_app.command("show")
 def show(
     path: str = typer.Argument(..., help="The deployed script's path, e.g. f/folder/name."),
-    version: Optional[str] = typer.Option(None, "--version", help="A version hash (default: the newest)."),
+    version: str | None = typer.Option(None, "--version", help="A version hash (default: the newest)."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole version as JSON."),
 ) -> None:
     """Show a deployed script: its version, metadata, inputs, modules and code."""
@@ -140,7 +143,7 @@ def show(
     typer.echo(s.content.rstrip("\n"))
 
 
-def _full_hash(backend: Any, path: str, version: str | None) -> str | None:
+def _full_hash(backend: Backend, path: str, version: str | None) -> str | None:
     """A version given by a prefix (as ``history`` shows it) → its full hash."""
     if version is None:
         return None
@@ -179,14 +182,14 @@ def history(
 @script_app.command("run")
 def run(
     path: str = typer.Argument(..., help="The deployed script's path, e.g. f/folder/name."),
-    data: Optional[str] = typer.Option(None, "-d", "--data", help="Arguments: JSON object or @file.json."),
+    data: str | None = typer.Option(None, "-d", "--data", help="Arguments: JSON object or @file.json."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole job (status, result, error) as JSON."),
     approve: bool = typer.Option(False, "--approve", help="Approve every approval the run waits on."),
     reject: bool = typer.Option(False, "--reject", help="Reject every approval the run waits on."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Print the job id and return at once."),
     workers: int = typer.Option(4, "--workers", min=1, max=64, help="Rounds run at once (embedded workspace)."),
-    index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index for the script's environment (env WAC_INDEX_URL)."),
-    find_links: Optional[list[str]] = typer.Option(None, "--find-links", help="Wheel folder/URL for the script's environment (env WAC_FIND_LINKS)."),
+    index_url: str | None = typer.Option(None, "--index-url", help="Package index for the script's environment (env WAC_INDEX_URL)."),
+    find_links: list[str] | None = typer.Option(None, "--find-links", help="Wheel folder/URL for the script's environment (env WAC_FIND_LINKS)."),
     no_index: bool = typer.Option(False, "--no-index", help="Install the environment from --find-links only (offline)."),
 ) -> None:
     """Run the DEPLOYED version of a script in the current workspace (local edits are ignored)."""

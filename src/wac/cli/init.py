@@ -12,7 +12,6 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -30,7 +29,7 @@ _PLACEHOLDER_PATH = "<path>"
 _PLACEHOLDER_MODULES = "<modules>"
 
 
-class Template(str, enum.Enum):
+class Template(str, enum.Enum):  # noqa: UP042 -- a StrEnum would change str(member), which messages show
     """What ``wac script bootstrap`` creates."""
 
     workflow = "workflow"
@@ -68,7 +67,7 @@ def template_text(name: str) -> str:
 
 
 def init(
-    directory: Optional[Path] = typer.Argument(
+    directory: Path | None = typer.Argument(
         None, help="The repo folder (default: the current one).", show_default=False
     ),
 ) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from wac.cli import output
+
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
+    from wac.engine.store.base import Job
 
 job_app = typer.Typer(help="Inspect and steer jobs.", no_args_is_help=True)
 
@@ -16,13 +20,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(job_app, name="job")
 
 
-def _workspace() -> Any:
+def _workspace() -> Backend:
     from wac.cli.prepare import open_workspace
 
     return open_workspace()
 
 
-def _get(ws: Any, job_id: str) -> Any:
+def _get(ws: Backend, job_id: str) -> Job:
     """The job, or a JobNotFoundError that names the workspace looked in and, when the job is in
     the repo's own store instead (previews always run there), the command that finds it."""
     from pathlib import Path
@@ -32,7 +36,7 @@ def _get(ws: Any, job_id: str) -> Any:
     try:
         return ws.get_job(job_id)
     except JobNotFoundError:
-        where = f"workspace '{ws.name}'" + (f" ({_redact(ws.url)})" if getattr(ws, "url", "") else "")
+        where = f"workspace '{ws.name}'" + (f" ({_redact(ws.url)})" if ws.url else "")
         hint = "list jobs with: wac job list"
         if ws.name != "local":
             from wac.engine.local_backend import local_store_path
@@ -60,7 +64,7 @@ SHOWN_STATES = ("queued", "blocked", "running", "waiting", "suspended", "sleepin
 
 @job_app.command("list")
 def list_jobs(
-    status: Optional[str] = typer.Option(None, "--status", help="Only jobs in this state: " + ", ".join(SHOWN_STATES) + "."),
+    status: str | None = typer.Option(None, "--status", help="Only jobs in this state: " + ", ".join(SHOWN_STATES) + "."),
     limit: int = typer.Option(20, "--limit", min=1, help="How many, newest first."),
     all_jobs: bool = typer.Option(False, "--all", help="Include child jobs."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -100,15 +104,13 @@ def list_jobs(
 def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Show one job: its state, times (local), duration, arguments and result or error."""
     from wac.cli.jobdoc import job_document, shown_status
-    from wac.cli.runview import fmt_duration
-
     from wac.cli.jobevolve import lineage_fields, lineage_rows
+    from wac.cli.runview import fmt_duration
 
     ws = _workspace()
     job = _get(ws, job_id)
     status = shown_status(ws, job)
-    progress = getattr(ws, "job_progress", None)
-    percent = progress(job_id) if progress is not None else None  # wmill.set_progress() (None: never set)
+    percent = ws.job_progress(job_id)  # wmill.set_progress() (None: never set, or not kept)
     pending = _pending_approval(ws, job)
     lineage = lineage_fields(ws, job_id)  # version, rerun_of/rerun_from, migrated_from (issue 14)
     if as_json:
@@ -213,21 +215,19 @@ def cancel(job_id: str, reason: str = typer.Option("cancelled by user", "--reaso
     output.info(f"cancelled {n} job(s)" if n else f"job {job_id} had already finished; nothing to cancel")
 
 
-def _pending_approval(ws: Any, job: Any) -> dict[str, Any] | None:
+def _pending_approval(ws: Backend, job: Job) -> dict[str, Any] | None:
     """The approval a suspended job waits on: its form and fresh links (local stores only)."""
-    store = getattr(ws, "store", None)
-    if job.status != "suspended" or not job.suspended_key or store is None:
+    if job.status != "suspended" or not job.suspended_key:
         return None
-    from wac.engine import approvals
-
-    info = store.get_approval(job.id, job.suspended_key)
-    extra = (info.form if info is not None else None) or {}
-    links = approvals.mint_waiting(store, getattr(ws, "name", "local"), job.id, job.suspended_key)
+    info = ws.approval_info(job.id, job.suspended_key)
+    if info is None:
+        return None
+    extra = info["form"] or {}
     return {"key": job.suspended_key, "form": extra.get("form"), "description": extra.get("description"),
-            "timeout_at": info.timeout_at if info is not None else None, "links": links}
+            "timeout_at": info["timeout_at"], "links": info["urls"]}
 
 
-def _decide(target: str, approved: bool, value: Optional[str], approver: Optional[str]) -> None:
+def _decide(target: str, approved: bool, value: str | None, approver: str | None) -> None:
     from wac.engine import approvals
     from wac.errors import ArgsError
 
@@ -258,8 +258,8 @@ def _decide(target: str, approved: bool, value: Optional[str], approver: Optiona
 @job_app.command("approve")
 def approve(
     target: str = typer.Argument(..., help="A job id, or a resume URL from get_resume_urls()."),
-    value: Optional[str] = typer.Option(None, "--value", help="JSON value handed to the workflow."),
-    approver: Optional[str] = typer.Option(None, "--approver", help="Who approves."),
+    value: str | None = typer.Option(None, "--value", help="JSON value handed to the workflow."),
+    approver: str | None = typer.Option(None, "--approver", help="Who approves."),
 ) -> None:
     """Approve a job waiting in wait_for_approval()."""
     _decide(target, True, value, approver)
@@ -268,8 +268,8 @@ def approve(
 @job_app.command("reject")
 def reject(
     target: str = typer.Argument(..., help="A job id, or a resume URL from get_resume_urls()."),
-    value: Optional[str] = typer.Option(None, "--value", help="JSON value handed to the workflow."),
-    approver: Optional[str] = typer.Option(None, "--approver", help="Who rejects."),
+    value: str | None = typer.Option(None, "--value", help="JSON value handed to the workflow."),
+    approver: str | None = typer.Option(None, "--approver", help="Who rejects."),
 ) -> None:
     """Reject a job waiting in wait_for_approval()."""
     _decide(target, False, value, approver)
@@ -277,6 +277,6 @@ def reject(
 
 def _redact(url: str) -> str:
     """A workspace URL as messages show it: never with a password."""
-    from wac.engine.workspaces import redact_url
+    from wac.workspaces import redact_url
 
     return redact_url(url)

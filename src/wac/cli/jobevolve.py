@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,12 +15,16 @@ from wac.cli import output
 from wac.cli.job import job_app
 from wac.cli.script import script_app
 
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
+    from wac.engine.local_backend import LocalBackend
+
 
 def register(app: typer.Typer) -> None:
     """The commands are added to ``wac job`` and ``wac script`` when this module is imported."""
 
 
-def _local_backend() -> Any:
+def _local_backend() -> LocalBackend:
     from wac.cli.prepare import open_workspace
     from wac.engine.local_backend import LocalBackend
     from wac.errors import UsageError
@@ -51,7 +55,7 @@ def _target(store: Any, path: str, version: str | None) -> tuple[Any, Any]:
 @job_app.command("migrate")
 def migrate(
     job_id: str,
-    to: Optional[str] = typer.Option(None, "--to", help="Version hash (or prefix) to move to (default: the newest)."),
+    to: str | None = typer.Option(None, "--to", help="Version hash (or prefix) to move to (default: the newest)."),
     as_json: bool = typer.Option(False, "--json", help="Print the check (and whether it moved) as JSON."),
 ) -> None:
     """Move a live run to another deployed version of its script, if the new code can carry it on."""
@@ -114,9 +118,9 @@ def _default_from(snap: Any) -> str | None:
 @job_app.command("rerun")
 def rerun(
     job_id: str,
-    from_key: Optional[str] = typer.Option(None, "--from", help="First step to run again (default: the first failure)."),
+    from_key: str | None = typer.Option(None, "--from", help="First step to run again (default: the first failure)."),
     latest: bool = typer.Option(False, "--latest", help="Run on the newest deployed version (checked by a dry replay)."),
-    data: Optional[str] = typer.Option(None, "-d", "--data", help="New arguments: JSON object or @file.json."),
+    data: str | None = typer.Option(None, "-d", "--data", help="New arguments: JSON object or @file.json."),
     as_json: bool = typer.Option(False, "--json", help="Print the whole job (status, result, error) as JSON."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Print the new job id and return at once."),
     approve: bool = typer.Option(False, "--approve", help="Approve every approval the run waits on."),
@@ -191,7 +195,7 @@ def rerun(
     follow_run(backend, new_id, worker, as_json=as_json, decision=decision)
 
 
-def lineage_fields(backend: Any, job_id: str) -> dict[str, Any]:
+def lineage_fields(backend: Backend, job_id: str) -> dict[str, Any]:
     """What ``job get`` adds about a run's version and origin (empty when nothing is known)."""
     from wac.engine.local_backend import LocalBackend
     from wac.engine.store._sqlite_evolve import lineage

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 DETERMINISM_CODES = frozenset({"WAC102", "WAC113", "WAC114"})
 
@@ -45,7 +45,7 @@ def cache_file(kind: str, path: str, text: str) -> Path:
     import hashlib
     import os
 
-    from wac.engine.workspaces import cache_dir
+    from wac.workspaces import cache_dir
 
     stamp = []
     try:

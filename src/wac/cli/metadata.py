@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -84,7 +84,7 @@ def _duration(seconds: float) -> str:
 
 def generate_metadata(
     ctx: typer.Context,
-    folder: Optional[str] = typer.Argument(None, help="Only items in this folder (or importing into it)."),
+    folder: str | None = typer.Argument(None, help="Only items in this folder (or importing into it)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List stale items and why; write nothing."),
     check: bool = typer.Option(False, "--check", help="Like --dry-run, but exit 1 when anything is stale (CI)."),
     json_out: bool = typer.Option(False, "--json", help="Print the plan (and result) as one JSON document."),
@@ -93,28 +93,28 @@ def generate_metadata(
     strict: bool = typer.Option(
         False, "--strict-folder-boundaries", help="Skip importers outside FOLDER (warns about each)."
     ),
-    includes: Optional[list[str]] = typer.Option(None, "-i", "--includes", help="Glob(s), replace wmill.yaml includes."),
-    excludes: Optional[list[str]] = typer.Option(None, "-e", "--excludes", help="Glob(s), replace wmill.yaml excludes."),
+    includes: list[str] | None = typer.Option(None, "-i", "--includes", help="Glob(s), replace wmill.yaml includes."),
+    excludes: list[str] | None = typer.Option(None, "-e", "--excludes", help="Glob(s), replace wmill.yaml excludes."),
     skip_scripts: bool = typer.Option(False, "--skip-scripts", help="Leave scripts out."),
     skip_flows: bool = typer.Option(False, "--skip-flows", help="Leave flows out."),
     skip_apps: bool = typer.Option(False, "--skip-apps", help="Leave apps and raw apps out."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     parallel: int = typer.Option(4, "--parallel", min=1, help="Lock resolutions run at once."),
-    index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index for uv (env WAC_INDEX_URL)."),
-    find_links: Optional[list[str]] = typer.Option(
+    index_url: str | None = typer.Option(None, "--index-url", help="Package index for uv (env WAC_INDEX_URL)."),
+    find_links: list[str] | None = typer.Option(
         None, "--find-links", help="Extra wheel folder/URL for uv (env WAC_FIND_LINKS)."
     ),
     no_index: bool = typer.Option(False, "--no-index", help="Resolve from --find-links only (offline)."),
-    python_version: Optional[str] = typer.Option(
+    python_version: str | None = typer.Option(
         None, "--python-version", help="Python version locks target (default 3.12, env WAC_PYTHON_VERSION)."
     ),
 ) -> None:
     """Regenerate stale .script.yaml schemas, .script.lock locks and wmill-lock.yaml hashes."""
     if ctx.invoked_subcommand is not None:
         return
+    from wac.engine.lockresolver import LockResolver
     from wac.errors import UsageError
-    from wac.metadata.generate import GenerateOptions, generate
-    from wac.metadata.locks import LockResolver
+    from wac.metadata.generate import GenerateOptions
     from wac.metadata.plan import plan as make_plan
 
     if lock_only and schema_only:
@@ -225,9 +225,9 @@ def _run_with_progress(root: Path, the_plan: Plan, options: Any) -> GenerateResu
 
 
 def rehash_command(
-    folder: Optional[str] = typer.Argument(None, help="Only scripts in this folder."),
-    includes: Optional[list[str]] = typer.Option(None, "-i", "--includes", help="Glob(s), replace wmill.yaml includes."),
-    excludes: Optional[list[str]] = typer.Option(None, "-e", "--excludes", help="Glob(s), replace wmill.yaml excludes."),
+    folder: str | None = typer.Argument(None, help="Only scripts in this folder."),
+    includes: list[str] | None = typer.Option(None, "-i", "--includes", help="Glob(s), replace wmill.yaml includes."),
+    excludes: list[str] | None = typer.Option(None, "-e", "--excludes", help="Glob(s), replace wmill.yaml excludes."),
     json_out: bool = typer.Option(False, "--json", help="Print what was rehashed as one JSON document."),
     skip_scripts: bool = typer.Option(False, "--skip-scripts", help="Leave scripts out."),
     skip_flows: bool = typer.Option(False, "--skip-flows", help="Leave flows out."),

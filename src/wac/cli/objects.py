@@ -6,11 +6,14 @@ A secret variable's value is never printed: ``get`` shows ``*****`` in its place
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from wac.cli import output
+
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
 
 MASK = "*****"
 
@@ -24,7 +27,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(resource_app, name="resource")
 
 
-def _backend() -> Any:
+def _backend() -> Backend:
     from wac.cli.prepare import open_workspace
 
     return open_workspace()
@@ -39,7 +42,7 @@ def _variable_doc(obj: Any) -> dict[str, Any]:
 def _table(rows: list[list[str]], header: list[str]) -> None:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() + "\n")
+        sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() + "\n")
 
 
 def _short(value: Any, width: int = 40) -> str:
@@ -94,7 +97,7 @@ def variable_set(
     path: str = typer.Argument(..., help="The variable's path, e.g. f/demo/api_key."),
     value: str = typer.Argument(..., help="The value; - reads it from stdin (keeps a secret out of shell history)."),
     secret: bool = typer.Option(False, "--secret", help="Encrypt it at rest and never print it."),
-    description: Optional[str] = typer.Option(None, "--description", help="A description."),
+    description: str | None = typer.Option(None, "--description", help="A description."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
     """Create or change a variable (a secret stays secret)."""

@@ -41,7 +41,7 @@ def rfc3339(ts: float | None) -> str | None:
 
     if ts is None:
         return None
-    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).isoformat(timespec="milliseconds")
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).isoformat(timespec="milliseconds")
 
 
 def with_rfc3339(doc: dict[str, Any]) -> dict[str, Any]:

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from wac.errors import ArgsError, MetadataError
 from wac.project import ScriptRef, find_repo_root, resolve_script
 
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
+    from wac.engine.local_backend import LocalBackend
 
-def open_workspace(name: str | None = None, *, local: bool = False) -> Any:
+
+@overload
+def open_workspace(name: str | None = None, *, local: Literal[False] = False) -> Backend: ...
+@overload
+def open_workspace(name: None = None, *, local: Literal[True]) -> LocalBackend: ...
+
+
+def open_workspace(name: str | None = None, *, local: bool = False) -> Backend:
     """The Backend of the current workspace (``WAC_WORKSPACE``, else the active one, else the
     repo's embedded store), of the workspace ``name``, or (``local``) the repo's embedded store."""
-    from wac.engine.workspaces import LOCAL, current_source, get_workspace, open_backend
+    from wac.engine.backend import open_backend, open_repo_backend
+    from wac.workspaces import LOCAL, current_source, get_workspace
 
     root = find_repo_root(Path.cwd())
-    ws = get_workspace(LOCAL if local else name, root)
-    if not local and name is None:
+    ws = get_workspace(LOCAL if local else name, root)  # reads (and so checks) the config either way
+    if local:
+        return open_repo_backend(root)
+    if name is None:
         chosen, source = current_source(repo_root=root)
         # say where commands go when a setting made earlier chose it (a repo pin, a machine-wide
         # switch); not for the default, nor for WAC_WORKSPACE, which the command line itself names

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -18,7 +17,7 @@ def register(app: typer.Typer) -> None:
     app.command("server")(server)
 
 
-def _login_token(token_file: Optional[Path]) -> tuple[str, bool]:
+def _login_token(token_file: Path | None) -> tuple[str, bool]:
     """``(token, shown)``: the token kept in ``token_file`` (made 0600 with a fresh token when
     missing), else a fresh one printed in the login link."""
     from wac.errors import UsageError
@@ -50,25 +49,26 @@ def _login_token(token_file: Optional[Path]) -> tuple[str, bool]:
 def server(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port (0: any free port)."),
-    base_url: Optional[str] = typer.Option(
+    base_url: str | None = typer.Option(
         None, "--base-url", help="Public http(s) root of this server; resume URLs use it (kept in the store)."),
-    token_file: Optional[Path] = typer.Option(
+    token_file: Path | None = typer.Option(
         None, "--token-file", help="File holding the login token of the runs pages (made, 0600, when missing)."),
 ) -> None:
     """Serve approval pages (by link) and the runs of the workspace in a browser."""
     from wac.cli.prepare import open_workspace
     from wac.engine import approvals
+    from wac.engine.local_backend import LocalBackend
     from wac.errors import UsageError
 
     if base_url is not None:
         base_url = approvals.check_base_url(base_url)
     token, shown = _login_token(token_file)
     backend = open_workspace()
-    store = getattr(backend, "store", None)
-    if store is None or not hasattr(store, "list_runs"):
+    if not isinstance(backend, LocalBackend):
         backend.close()
         raise UsageError(f"workspace '{backend.name}' is served by its own server",
                          hint="wac server serves embedded workspaces (the repo's .wac/wac.db or a sqlite:/// URL)")
+    store = backend.store
     try:
         from wac.server.access import Access
         from wac.server.app import Context, serve

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,7 +18,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(store_app, name="store")
 
 
-def _db(db: Optional[Path]) -> Path:
+def _db(db: Path | None) -> Path:
     if db is not None:
         return db.resolve()
     from wac.project import find_repo_root
@@ -29,7 +28,7 @@ def _db(db: Optional[Path]) -> Path:
 
 
 @store_app.command("check")
-def check(db: Optional[Path] = _DB) -> None:
+def check(db: Path | None = _DB) -> None:
     """Run SQLite's integrity check on the store; exit 5 when it is damaged."""
     from wac.engine.store.maintenance import check as run_check
     from wac.errors import StoreCorruptError
@@ -47,8 +46,8 @@ def check(db: Optional[Path] = _DB) -> None:
 
 @store_app.command("backup")
 def backup(
-    dest: Optional[Path] = typer.Argument(None, help="Where to write the copy (default: .wac/backups/wac-TIME.db)."),
-    db: Optional[Path] = _DB,
+    dest: Path | None = typer.Argument(None, help="Where to write the copy (default: .wac/backups/wac-TIME.db)."),
+    db: Path | None = _DB,
 ) -> None:
     """Copy the store, consistent even while workers run (SQLite's online backup)."""
     import time
@@ -64,8 +63,8 @@ def backup(
 
 @store_app.command("recover")
 def recover(
-    source: Optional[Path] = typer.Option(None, "--from", help="A backup to restore instead of salvaging rows."),
-    db: Optional[Path] = _DB,
+    source: Path | None = typer.Option(None, "--from", help="A backup to restore instead of salvaging rows."),
+    db: Path | None = _DB,
 ) -> None:
     """Replace a damaged store: from a backup, or by keeping every row SQLite can still read.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-from typing import List, Optional
 
 import typer
 
@@ -16,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
 def worker(
     concurrency: int = typer.Option(4, "--concurrency", "-c", min=1, max=256, help="Rounds run at once."),
-    tag: Optional[List[str]] = typer.Option(None, "--tag", "-t", help="Take only jobs with this tag (repeatable)."),
+    tag: list[str] | None = typer.Option(None, "--tag", "-t", help="Take only jobs with this tag (repeatable)."),
     lease: float = typer.Option(10.0, "--lease", min=1.0, help="Seconds a claim lives without a heartbeat."),
 ) -> None:
     """Run jobs of the current workspace (by default the repo's embedded store) until Ctrl-C."""
@@ -25,12 +24,12 @@ def worker(
     from wac.errors import UsageError
 
     backend = open_workspace()
-    if not backend.runs_workers:
+    tags = frozenset(tag) if tag else frozenset({"default"})
+    w = backend.start_workers(WorkerConfig(slots=concurrency, tags=tags, lease_s=lease)) if backend.runs_workers else None
+    if w is None:
         backend.close()
         raise UsageError(f"workspace '{backend.name}' runs its jobs on its own workers",
                          hint="wac worker serves embedded workspaces (the repo's .wac/wac.db or a sqlite:/// URL)")
-    tags = frozenset(tag) if tag else frozenset({"default"})
-    w = backend.start_workers(WorkerConfig(slots=concurrency, tags=tags, lease_s=lease))
     signal.signal(signal.SIGTERM, lambda *_: w.request_stop())
     signal.signal(signal.SIGHUP, lambda *_: w.request_stop())
     output.info(f"worker {w.worker_id} running {concurrency} slot(s), tags {', '.join(sorted(tags))} "

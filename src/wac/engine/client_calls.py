@@ -44,7 +44,8 @@ class RoundClient:
         from wac.errors import ObjectNotFoundError
 
         if self._workspace_backend is None:
-            from wac.engine.workspaces import get_workspace, open_backend
+            from wac.engine.backend import open_backend
+            from wac.workspaces import get_workspace
 
             self._workspace_backend = open_backend(get_workspace(name), Path(root) if root else None)
         try:

@@ -7,7 +7,6 @@ the version was pushed with (its environment).
 
 from __future__ import annotations
 
-
 from wac.engine.backend import NewScript
 from wac.engine.bundle import Bundle, assemble
 from wac.engine.store.base import ScriptRecord, Store

@@ -30,7 +30,7 @@ _TAG = 32
 
 
 def key_path() -> Path:
-    from wac.engine.workspaces import config_dir
+    from wac.workspaces import config_dir
 
     return config_dir() / KEY_FILE
 
@@ -94,7 +94,7 @@ def seal(text: str, key: bytes | None = None) -> str:
     enc_key, mac_key = _keys(key)
     nonce = secrets.token_bytes(_NONCE)
     plain = text.encode("utf-8", errors="surrogatepass")
-    cipher = bytes(a ^ b for a, b in zip(plain, _stream(enc_key, nonce, len(plain))))
+    cipher = bytes(a ^ b for a, b in zip(plain, _stream(enc_key, nonce, len(plain)), strict=True))
     tag = hmac.new(mac_key, nonce + cipher, hashlib.sha256).digest()
     return PREFIX + base64.urlsafe_b64encode(nonce + cipher + tag).decode("ascii")
 
@@ -125,5 +125,5 @@ def unseal(sealed: str, what: str = "a secret", key: bytes | None = None) -> str
     if not hmac.compare_digest(tag, hmac.new(mac_key, nonce + cipher, hashlib.sha256).digest()):
         raise SecretKeyError(f"cannot read {what}: it was sealed with another secret key (or altered)",
                              hint=f"use the key it was set with ({key_path()}), or set the secret again")
-    plain = bytes(a ^ b for a, b in zip(cipher, _stream(enc_key, nonce, len(cipher))))
+    plain = bytes(a ^ b for a, b in zip(cipher, _stream(enc_key, nonce, len(cipher)), strict=True))
     return plain.decode("utf-8", errors="surrogatepass")

@@ -22,9 +22,9 @@ from wac.engine.bundle import Manifest, materialize
 from wac.engine.rounds.envzygotes import ZygotePool
 from wac.engine.rounds.parked import ParkedParents, done_keys
 from wac.engine.rounds.spec import RoundSpec
+from wac.engine.rounds.warm import WarmTasks
 from wac.engine.rounds.zygote_client import RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
-from wac.engine.rounds.warm import WarmTasks
 from wac.errors import ConflictError, EnvBuildError, JobNotFoundError, LostClaimError, StoreError, WacError
 
 WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wac.engine.lockresolver import LockResolver
 from wac.errors import MetadataError, WacError
 from wac.metadata.analysis import Analysis, Job, analyze_many
-from wac.metadata.locks import LockResolver
 from wac.metadata.plan import Plan, PlanItem, dependency_files_of
 from wac.metadata.schema_merge import update_metadata
 from wac.metadata.state import ScriptState
@@ -162,7 +162,7 @@ def _analyze(plan: Plan, outcomes: list[_Outcome], options: GenerateOptions) -> 
         done: dict[tuple[str, str], Analysis] = {}
         while pending:
             batch = {k: jobs[k] for k in pending if k not in done}
-            for job_key, analysis in zip(batch, analyze_many(list(batch.values()))):
+            for job_key, analysis in zip(batch, analyze_many(list(batch.values())), strict=True):
                 done[job_key] = analysis
             pending = []
             for job_key in batch:
@@ -174,10 +174,10 @@ def _analyze(plan: Plan, outcomes: list[_Outcome], options: GenerateOptions) -> 
                     jobs[tkey] = (state.main_text, state.ref.local_path, target, None)
                     pending.append(tkey)
         rest = {k: v for k, v in jobs.items() if k not in done}
-        for job_key, analysis in zip(rest, analyze_many(list(rest.values()))):
+        for job_key, analysis in zip(rest, analyze_many(list(rest.values())), strict=True):
             done[job_key] = analysis
         return done
-    return dict(zip(jobs, analyze_many(list(jobs.values()), detail="schema")))
+    return dict(zip(jobs, analyze_many(list(jobs.values()), detail="schema"), strict=True))
 
 
 def _old_schema(outcome: _Outcome) -> dict[str, Any] | None:
@@ -280,7 +280,7 @@ def _resolve_locks(
             for done, _ in enumerate(as_completed(futures), 1):
                 lock_progress(done, len(tasks))
         answers = [f.result() for f in futures]
-    for (outcome, module_key, _), (text, error) in zip(tasks, answers):
+    for (outcome, module_key, _), (text, error) in zip(tasks, answers, strict=True):
         if error is not None or text is None:
             where = "" if module_key is None else f"module {module_key}: "
             if outcome.error is None:

@@ -211,7 +211,7 @@ def plan(
                 dep_users.setdefault(dep, set()).add(remote)
             if _MAY_IMPORT_WORKSPACE.search(state.main_text):
                 candidates.append(state)
-        for state, targets in zip(candidates, _imports(candidates, imports_of)):
+        for state, targets in zip(candidates, _imports(candidates, imports_of), strict=True):
             remote = state.ref.remote_path
             for target in targets:
                 if target in by_remote and target != remote:

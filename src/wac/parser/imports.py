@@ -79,7 +79,7 @@ def _is_wmill_main(stmt: cst.BaseStatement) -> bool:
         spaces.append(stmt.asynchronous.whitespace_after)
         expected.append(" ")
     return all(isinstance(ws, cst.SimpleWhitespace) and ws.value == want
-               for ws, want in zip(spaces, expected))
+               for ws, want in zip(spaces, expected, strict=True))
 
 
 def scan_imports(module: cst.Module, text: str, remote_path: str | None) -> ImportScan:

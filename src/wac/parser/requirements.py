@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import sys
 import tomllib
-from typing import Iterable
+from collections.abc import Iterable
 
 from wac.parser.imports import ImportedModule
 

@@ -6,8 +6,9 @@ and only its signature is parsed, so errors elsewhere in the file do not matter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import libcst as cst
 

@@ -144,7 +144,7 @@ def _blocks(lines: list[str]) -> list[tuple[int, int]]:
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     ends = starts[1:] + [len(lines)]
-    return list(zip(starts, ends))
+    return list(zip(starts, ends, strict=True))
 
 
 def _blank_broken_blocks(text: str) -> str | None:

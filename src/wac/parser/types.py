@@ -9,11 +9,11 @@ of ``(key, typ)``, ``("dynselect", x)``, ``("dynmultiselect", x)``.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import libcst as cst
 
-Typ = Union[str, tuple[Any, ...]]
+Typ = str | tuple[Any, ...]
 UNKNOWN: Typ = "unknown"
 STR: Typ = ("str", None)
 

@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 
-
 def load_yaml(text: str) -> Any:
     """Parse YAML with YAML 1.2 core scalars (``yes``/``on`` stay strings, as in the CLI)."""
     import yaml  # type: ignore[import-untyped]

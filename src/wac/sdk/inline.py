@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from wac.sdk.failures import is_marker, safe_str, step_error_marker, task_error_from_marker
 from wac.sdk.jsonvalue import to_json
 from wac.sdk.outcomes import Suspend, log
@@ -11,7 +13,6 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
-
 
     from wac.sdk.context import RoundState
 
@@ -26,7 +27,7 @@ async def run_inline_step(state: RoundState, name: str, fn: Callable[[], Any]) -
     import inspect
     import json
     import time
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     key = state.keys.alloc(name or "step")
     state.keys.awaited(key)
@@ -42,7 +43,7 @@ async def run_inline_step(state: RoundState, name: str, fn: Callable[[], Any]) -
 
     log(f"\n--- WAC: {key} ---")
     started = time.time()
-    started_at = datetime.fromtimestamp(started, timezone.utc).isoformat()
+    started_at = datetime.fromtimestamp(started, UTC).isoformat()
     log(f"WM_WAC_STEP: {json.dumps({'key': key, 'started_at': started_at})}")
     t0 = time.monotonic()
     failed = False

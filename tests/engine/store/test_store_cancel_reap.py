@@ -106,7 +106,7 @@ def test_a_released_job_is_claimable_at_once_and_fences_the_releasing_worker(sto
 
 def test_a_job_whose_worker_is_lost_five_times_fails_clearly(store: Store, clock: FakeClock) -> None:
     parent, ids = start_parent(store, 1)
-    for n in range(5):
+    for _ in range(5):
         claim_job(store, ids[0], lease=1)
         clock.advance(2)
         assert store.reap() == 1

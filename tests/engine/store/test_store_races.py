@@ -176,7 +176,7 @@ def test_processes_opening_a_new_store_and_hammering_it_never_see_database_locke
         for n in range(5)
     ]
     results = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, results):
+    for p, (_out, err) in zip(procs, results, strict=True):
         assert p.returncode == 0 and "locked" not in err, err
     from wac.engine.store import open_store
 

@@ -16,6 +16,7 @@ from wac.errors import WacError
 from wac.sdk import (
     TaskError,
     get_approval_urls,
+    get_resume_urls as _get_resume_urls,
     parallel,
     run_round,
     sleep,
@@ -26,7 +27,6 @@ from wac.sdk import (
     wait_for_approval,
     workflow,
 )
-from wac.sdk import get_resume_urls as _get_resume_urls
 
 __wac_shim__ = True
 

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from wac.engine.envlock import ENV_LOCK, third_party_imports
 from wac.engine.envs import EnvSpec, engine_path, ensure, env_python, note_once

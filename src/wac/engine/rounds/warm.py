@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+
 from wac.engine.rounds.spec import RoundSpec
 from wac.engine.rounds.zygote_client import RoundProcess
 

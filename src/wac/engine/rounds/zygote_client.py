@@ -22,7 +22,6 @@ from typing import Any
 from wac.engine.rounds.spec import RoundSpec
 
 
-
 class RoundProcess:
     """One forked round: its channel, its log file, and how to kill it."""
 
@@ -42,7 +41,7 @@ class RoundProcess:
         self.chan.settimeout(timeout)
         try:
             line = self._rfile.readline()
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise TimeoutError from None
         except OSError:
             return None

@@ -14,19 +14,18 @@ The zygote holds no threads and no event loop, so forking it is safe. When its w
 
 from __future__ import annotations
 
+# Warm the modules every round needs before the first fork.
+import asyncio  # noqa: F401
+import contextlib
+import gc
+import importlib.util  # noqa: F401
+import io
+import json  # noqa: F401
 import os
 import signal
 import socket
 import struct
 import sys
-
-# Warm the modules every round needs before the first fork.
-import asyncio  # noqa: F401
-import contextlib
-import gc
-import io
-import importlib.util  # noqa: F401
-import json  # noqa: F401
 import traceback  # noqa: F401
 
 import wac  # noqa: F401
