@@ -17,6 +17,7 @@ Job states::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -157,6 +158,10 @@ class Claim:
     # its task function with its own args and needs neither.
     steps: list[Step] = field(default_factory=list)
     parent_args: dict[str, JsonValue] | None = None
+    claimed_at: float | None = None  # the store's clock when the claim was made
+    # Not None when ``steps`` holds only the job's done steps finished at or after this time (the
+    # claim's ``recent`` asked for them: a parked parent needs only its children's new results).
+    steps_since: float | None = None
 
     def checkpoint(self) -> dict[str, JsonValue]:
         """The checkpoint a round gets: done steps, their order, and child mode's key."""
@@ -264,7 +269,10 @@ class Store(Protocol):
 
     # ---- job lifecycle
     def submit(self, spec: JobSpec) -> str: ...
-    def claim(self, worker_id: str, tags: frozenset[str], lease_s: float) -> Claim | None: ...
+    def claim(self, worker_id: str, tags: frozenset[str], lease_s: float,
+              recent: Callable[[str], float | None] | None = None) -> Claim | None: ...
+    # ``recent(job_id)``, asked about the job picked: a time when only the steps done since then
+    # are needed (``Claim.steps_since``), else None for all of them.
     def heartbeat(self, tokens: list[Token], lease_s: float) -> HeartbeatReport: ...
     def holds(self, token: Token) -> bool: ...  # the claim is live and its lease not run out
     def complete(self, token: Token, result: JsonValue, logs: str = "") -> None: ...
