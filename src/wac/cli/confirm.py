@@ -31,4 +31,4 @@ def confirm_apply(question: str, verb: str, yes: bool) -> None:
         )
     if not typer.confirm(question, default=False, err=True):
         output.info(f"Nothing {stem}ed.")
-        raise typer.Exit(1)
+        raise typer.Exit(1)  # a "no" is the user's answer, not a failure to report: no error line (rule 4)

@@ -11,8 +11,10 @@ import typer
 
 from wac.cli import output
 from wac.cli.confirm import confirm_apply
+from wac.timeformat import duration
 
 if TYPE_CHECKING:
+    from wac.errors import MetadataError
     from wac.metadata.generate import GenerateResult
     from wac.metadata.plan import Plan, PlanItem
     from wac.project.config import RepoConfig
@@ -74,12 +76,8 @@ def _summary(result: GenerateResult) -> str:
     items = f", {len(result.items_updated)} flow(s)/app(s)" if result.items_updated else ""
     return (
         f"Regenerated {n} script{'s' if n != 1 else ''}{items}, {result.locks_written} "
-        f"lock{'s' if result.locks_written != 1 else ''}{deps} in {_duration(result.seconds)}"
+        f"lock{'s' if result.locks_written != 1 else ''}{deps} in {duration(result.seconds, compact=True)}"
     )
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
 
 
 def generate_metadata(
@@ -112,7 +110,7 @@ def generate_metadata(
     """Regenerate stale .script.yaml schemas, .script.lock locks and wmill-lock.yaml hashes."""
     if ctx.invoked_subcommand is not None:
         return
-    from wac.errors import UsageError
+    from wac.errors import MetadataError, StaleMetadataError, UsageError
     from wac.metadata.generate import GenerateOptions
     from wac.metadata.locks import LockResolver
     from wac.metadata.plan import plan as make_plan
@@ -138,10 +136,12 @@ def generate_metadata(
         else:
             sys.stdout.write(render_plan(the_plan))
             sys.stdout.flush()
-        if check and (the_plan.items or the_plan.skipped):
-            raise typer.Exit(1)
-        if not dry_run and not check and the_plan.skipped:
-            raise typer.Exit(1)  # unreadable scripts are errors the user must fix
+        if check and the_plan.items:
+            n = len(the_plan.items)
+            raise StaleMetadataError(f"{n} item{'' if n == 1 else 's'} with stale metadata (--check)",
+                                     hint="update them with: wac generate-metadata" + (f" {folder}" if folder else ""))
+        if not dry_run and the_plan.skipped:  # unreadable scripts are errors the user must fix
+            raise _unreadable(len(the_plan.skipped))
         return
     if not json_out:
         output.plan_text(render_plan(the_plan))
@@ -174,8 +174,18 @@ def generate_metadata(
     if result.failed or the_plan.skipped:
         failed = len(result.failed) + len(the_plan.skipped)
         output.info(f"{_summary(result)}; {failed} failed")
-        raise typer.Exit(1)
+        if not result.failed:
+            raise _unreadable(failed)
+        raise MetadataError(f"{failed} item{'' if failed == 1 else 's'} could not be updated",
+                            hint="the reasons are printed above; fix them and run again (the other items are written)")
     output.info(_summary(result))
+
+
+def _unreadable(n: int) -> MetadataError:
+    from wac.errors import MetadataError
+
+    return MetadataError(f"{n} file{'' if n == 1 else 's'} could not be read",
+                         hint="the reasons are printed above (error: skipping …); fix them and run again")
 
 
 def _refuse_empty_selection(root: Path, folder: str | None, the_plan: Plan) -> None:
@@ -250,7 +260,7 @@ def rehash_command(
             {"rehashed": result.rehashed, "flows": result.flows, "apps": result.apps, "created": result.created,
              "skipped": [{"path": p, "reason": r} for p, r in result.skipped]}
         )
-    elapsed = _duration(time.perf_counter() - started)
+    elapsed = duration(time.perf_counter() - started, compact=True)
     output.info(f"Rehashed {len(result.rehashed)} script(s), {len(result.flows)} flow(s), "
                 f"{len(result.apps)} app(s) from disk in {elapsed}")
 

@@ -10,6 +10,7 @@ import typer
 
 from wac.cli import output
 from wac.cli.confirm import confirm_apply
+from wac.timeformat import duration
 
 if TYPE_CHECKING:
     from wac.sync.pull import PullPlan
@@ -17,10 +18,6 @@ if TYPE_CHECKING:
 
 EM_DASH = "\u2014"
 STALE_HINT = "run: wac generate-metadata"
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
 
 
 def _plural(n: int, word: str) -> str:
@@ -173,7 +170,7 @@ def push(
     if objects:
         output.info(f"Pushed {_plural(len(objects), 'object')} (variables, resources, resource types)")
     output.info(f"Pushed {_plural(len(plan.items), 'script')} ({_push_counts(plan)})"
-                f"{_items_part(len(items.plan.items), items.counts())} to workspace '{name}' in {_duration(seconds)}")
+                f"{_items_part(len(items.plan.items), items.counts())} to workspace '{name}' in {duration(seconds, compact=True)}")
 
 
 # ---------------------------------------------------------------------------------------- pull
@@ -298,7 +295,7 @@ def pull(
                          "lock_entries_refreshed": result.lock_entries, "seconds": round(seconds, 3)}
         output.emit_json(doc)
     output.info(f"Pulled {_plural(len(plan.changed), 'script')} ({_pull_counts(plan)})"
-                f"{_items_part(len(items.changed), None)} from workspace '{name}' in {_duration(seconds)}")
+                f"{_items_part(len(items.changed), None)} from workspace '{name}' in {duration(seconds, compact=True)}")
 
 
 def register(app: typer.Typer) -> None:
