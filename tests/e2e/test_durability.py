@@ -15,6 +15,8 @@ import pytest
 from tests.clirun import SRC
 from tests.engine.enginerun import submit, workspace
 
+pytestmark = pytest.mark.slow  # end to end: real wac processes, seconds each
+
 
 @pytest.fixture(autouse=True, params=["direct-sticky", "direct-replay", "replayed-sticky", "replayed-replay"])
 def child_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
