@@ -13,6 +13,7 @@ from wac.cli.confirm import confirm_apply
 from wac.timeformat import duration
 
 if TYPE_CHECKING:
+    from wac.engine.backend import Backend
     from wac.sync.pull import PullPlan
     from wac.sync.push import PushPlan
 
@@ -24,9 +25,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _layout_recorded(backend: Any) -> bool:
+def _layout_recorded(backend: Backend) -> bool:
     """True for a workspace that keeps each version's .script.yaml and layout (wac's own)."""
-    return bool(getattr(backend, "keeps_metadata", False))
+    return backend.keeps_metadata
 
 
 # ---------------------------------------------------------------------------------------- push

@@ -32,7 +32,7 @@ def add(
     (for the same server)."""
     import os
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.errors import UsageError
 
     if sum(map(bool, (token is not None, token_stdin, clear_token))) > 1:
@@ -43,8 +43,11 @@ def add(
         token = os.environ["WAC_TOKEN"]
     if token is not None and not token.strip():
         raise UsageError("the token is empty")
+    from wac.engine.backend import check_store
+
     ws, what = workspaces.add_workspace(name, url, token.strip() if token else None, workspace_id,
-                                        create=create, insecure=insecure, clear_token=clear_token)
+                                        create=create, insecure=insecure, clear_token=clear_token,
+                                        check=check_store)
     if switch:
         workspaces.switch_workspace(name)
     note = {"kept": " (kept the token saved before)", "dropped": " (the token saved before was dropped)"}.get(what, "")
@@ -74,7 +77,7 @@ def pin(name: str = typer.Argument(..., help="The workspace this repo's commands
     current workspace is (WAC_WORKSPACE still overrides it per command). Kept in .wac/workspace."""
     from pathlib import Path
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.project import find_repo_root
 
     root = find_repo_root(Path.cwd())
@@ -87,7 +90,7 @@ def unpin() -> None:
     """Remove this repo's pin: its commands follow the machine-wide current workspace again."""
     from pathlib import Path
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.project import find_repo_root
 
     root = find_repo_root(Path.cwd())
@@ -100,7 +103,7 @@ def list_workspaces(as_json: bool = typer.Option(False, "--json", help="Print JS
     """List workspaces; the current one is marked with *. Tokens are never shown."""
     from pathlib import Path
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.project import find_repo_root
 
     spaces, current = workspaces.list_workspaces(find_repo_root(Path.cwd()))
@@ -120,7 +123,7 @@ def switch(name: str = typer.Argument(..., help="The workspace to make current (
     import os
     from pathlib import Path
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.project import find_repo_root
 
     workspaces.switch_workspace(name)
@@ -135,7 +138,7 @@ def switch(name: str = typer.Argument(..., help="The workspace to make current (
 @workspace_app.command("remove")
 def remove(name: str = typer.Argument(..., help="The workspace to forget.")) -> None:
     """Forget a workspace (its token too). Nothing in the workspace itself is deleted."""
-    from wac.engine import workspaces
+    from wac import workspaces
 
     workspaces.remove_workspace(name)
     output.info(f"removed workspace '{name}'")

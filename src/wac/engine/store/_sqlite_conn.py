@@ -17,7 +17,8 @@ from collections.abc import Callable
 from importlib import resources
 from typing import TypeVar
 
-from wac.errors import DiskFullError, StoreCorruptError, StoreError, StoreGoneError
+from wac.errors import StoreCorruptError, StoreError, StoreGoneError
+from wac.project.textio import disk_full as disk_full  # also imported from here by engine/worker.py
 
 T = TypeVar("T")
 
@@ -266,28 +267,12 @@ _CORRUPT, _FULL, _NOTADB, _READONLY, _IOERR = 11, 13, 26, 8, 10
 _READONLY_DBMOVED = 1032
 
 
-def mount_point(path: str) -> str:
-    """The mount point of the file system holding ``path`` (to name a full disk)."""
-    path = os.path.abspath(path)
-    while not os.path.exists(path):
-        path = os.path.dirname(path)
-    while path != "/" and not os.path.ismount(path):
-        path = os.path.dirname(path)
-    return path
-
-
 def _no_space(path: str) -> bool:
     try:
         st = os.statvfs(os.path.dirname(path))
     except OSError:
         return False
     return st.f_bavail * st.f_frsize < 256 * 1024
-
-
-def disk_full(where: str) -> DiskFullError:
-    """The one error for a full disk, naming the folder and the file system it lives on."""
-    folder = where if os.path.isdir(where) else os.path.dirname(where)
-    return DiskFullError(f"no space left on the disk holding {folder} (file system {mount_point(folder)})")
 
 
 def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
