@@ -27,8 +27,7 @@ script_app = typer.Typer(help="Preview, deploy and run scripts.", no_args_is_hel
 
 
 def register(app: typer.Typer) -> None:
-    from wac.cli import deployed  # noqa: F401  (adds push/list/show/history/run to script_app)
-
+    """Add the ``wac script`` group (``preview``; the other modules add theirs through app.py)."""
     app.add_typer(script_app, name="script")
 
 
