@@ -26,6 +26,7 @@ from wac.engine.rounds.warm import WarmTasks
 from wac.engine.rounds.zygote_client import RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
 from wac.errors import ConflictError, EnvBuildError, JobNotFoundError, LostClaimError, StoreError, WacError
+from wac.timeformat import timestamp
 
 WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace
 
@@ -115,20 +116,6 @@ def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]],
             )
         )
     return children
-
-
-def timestamp(value: Any) -> float | None:
-    """A round's ``started_at``: a Unix time, or an ISO-8601 string (the wmill SDK sends those)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        from datetime import datetime
-
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
-    return None
 
 
 def error_record(name: str, message: str, stack: str | None = None) -> dict[str, Any]:
