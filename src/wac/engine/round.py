@@ -20,9 +20,12 @@ import socket
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wac.engine import approvals
+
+if TYPE_CHECKING:
+    from wac.sdk.outcomes import Outcome
 
 
 class _Channel:
@@ -193,7 +196,7 @@ def _error_record(exc: BaseException, entry: str) -> dict[str, Any]:
     return {"name": type(exc).__name__, "message": message, "stack": stack}
 
 
-def _run(spec: dict[str, Any]) -> dict[str, Any]:
+def _run(spec: dict[str, Any]) -> Outcome:
     from wac.sdk import host as sdk_host
 
     engine = EngineHost(spec)

@@ -15,7 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from wac.engine import approvals
 from wac.engine.bundle import Manifest, materialize
@@ -24,6 +24,10 @@ from wac.engine.parked import ParkedParents, done_keys
 from wac.engine.runner import SHIM_DIR, RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
 from wac.errors import ConflictError, EnvBuildError, JobNotFoundError, LostClaimError, StoreError, WacError
+from wac.sdk.outcomes import OUTCOME_TYPES
+
+if TYPE_CHECKING:
+    from wac.sdk.outcomes import DispatchStep, Outcome
 
 WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace
 
@@ -75,7 +79,7 @@ def is_failure_marker(value: Any) -> bool:
     return isinstance(value, dict) and value.get("__wmill_error") is True
 
 
-def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]],
+def child_specs(job: Job, module_dir: str, steps: list[DispatchStep],
                 direct: dict[str, str] | None = None) -> list[ChildSpec]:
     """Turn the SDK's dispatched step dicts into children of ``job``.
 
@@ -410,7 +414,7 @@ class Worker:
             return False
         logs = self._mask(proc.logs(), msg.get("mask"))
         if msg.get("op") == "parked":  # a sticky parent: its dispatch, and it waits alive
-            outcome = msg.get("outcome") or {}
+            outcome = cast("Outcome", msg.get("outcome") or {})  # from the wire: _apply_outcome checks its type
             applied = self._apply_outcome(job, token, outcome, logs, module_dir, msg.get("direct"))
             if applied and outcome.get("type") == "dispatch" and not self._stop.is_set():
                 proc.reset_log()  # the next round's log starts here
@@ -418,7 +422,7 @@ class Worker:
                 return True
             proc.kill("released")
         elif msg.get("op") == "outcome":
-            self._apply_outcome(job, token, msg["outcome"], logs, module_dir, msg.get("direct"))
+            self._apply_outcome(job, token, cast("Outcome", msg["outcome"]), logs, module_dir, msg.get("direct"))
         else:
             err = msg.get("error") or error_record("Error", "round failed")
             if isinstance(err, dict):  # an exception's message or stack may quote a secret too
@@ -455,15 +459,19 @@ class Worker:
         except LostClaimError:
             pass
 
-    def _apply_outcome(self, job: Job, token: Token, outcome: dict[str, Any], logs: str, module_dir: str,
+    def _apply_outcome(self, job: Job, token: Token, outcome: Outcome, logs: str, module_dir: str,
                        direct: dict[str, str] | None = None) -> bool:
-        """One store transaction for the outcome; False when the claim was lost or the job failed."""
+        """One store transaction for the outcome (:mod:`wac.sdk.outcomes`, dispatched on its
+        ``type``); False when the claim was lost or the job failed."""
         kind = outcome.get("type")
         store = self.store
         try:
-            if kind == "complete":
+            if kind not in OUTCOME_TYPES:
+                store.fail(token, error_record("ProtocolError", f"unknown round outcome {kind!r}"), logs=logs)
+                return False
+            if outcome["type"] == "complete":
                 store.complete(token, outcome.get("result"), logs=logs)
-            elif kind == "dispatch":
+            elif outcome["type"] == "dispatch":
                 try:
                     steps = outcome.get("steps") or []
                     marks = direct if self.config.direct_children and isinstance(direct, dict) else None
@@ -472,25 +480,23 @@ class Worker:
                     store.fail(token, error_record(type(exc).__name__, exc.message), logs=logs)
                     return False
                 store.dispatch(token, children, max_in_flight=outcome.get("max_in_flight"), logs=logs)
-            elif kind == "inline_checkpoint":
+            elif outcome["type"] == "inline_checkpoint":
                 value = outcome.get("result")
                 store.checkpoint(token, outcome["key"], value, requeue=True,
                                  failed=is_failure_marker(value), started_at=timestamp(outcome.get("started_at")),
                                  logs=logs)
-            elif kind == "sleep":
+            elif outcome["type"] == "sleep":
                 seconds = float(outcome.get("seconds") or 0)
                 if self.config.skip_sleeps and job.preview:
                     seconds = 0.0
                 store.sleep(token, outcome["key"], store.now() + seconds, logs=logs)
-            elif kind == "approval":
+            else:  # approval
                 key = outcome["key"]
                 timeout = outcome.get("timeout")
-                form = {k: outcome.get(k) for k in ("form", "description", "skin") if outcome.get(k) is not None}
+                shown = {"form": outcome.get("form"), "description": outcome.get("description"), "skin": outcome.get("skin")}
+                form = {k: v for k, v in shown.items() if v is not None}
                 store.suspend(token, key, store.now() + float(timeout) if timeout else None,
                               "", form or None, logs=logs)
-            else:
-                store.fail(token, error_record("ProtocolError", f"unknown round outcome {kind!r}"), logs=logs)
-                return False
         except LostClaimError:
             return False
         return True

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
     from typing import Any, TypeVar
 
+    from wac.sdk.outcomes import ApprovalOutcome
+
 
     F = TypeVar("F", bound=Callable[..., Any])
 
@@ -117,7 +119,7 @@ async def wait_for_approval(
     if state.child:
         await park(state, allocated)
     log(f"\n--- WAC: wait_for_approval({allocated}) ---")
-    outcome: dict[str, Any] = {
+    outcome: ApprovalOutcome = {
         "type": "approval",
         "key": allocated,
         "timeout": timeout,

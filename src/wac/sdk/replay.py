@@ -20,10 +20,11 @@ if TYPE_CHECKING:
     from typing import Any
 
     from wac.sdk.context import RoundState
+    from wac.sdk.outcomes import DispatchStep, OptionKey
 
 # Task options copied into a dispatched step, in wmill's order (``concurrent_limit`` is wmill's
 # wire name for ``concurrency_limit``).
-OPTION_KEYS = (
+OPTION_KEYS: tuple[OptionKey, ...] = (
     "timeout",
     "tag",
     "cache_ttl",
@@ -83,7 +84,7 @@ def _resolve(state: RoundState, call: tuple[Any, ...], attempt: int) -> Coroutin
                 )
             return state.track(_executing_call(state, base_key, key, func, args))
         log(f"\n--- WAC: {key} ---")
-        info: dict[str, Any] = {
+        info: DispatchStep = {
             "name": name or key,
             "script": script or key,
             "args": to_json(args, f"task '{key}'", "was called with arguments that are"),

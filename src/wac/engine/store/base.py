@@ -17,6 +17,7 @@ Job states::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -53,7 +54,7 @@ class TaskOptions:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     @classmethod
-    def from_windmill(cls, data: dict[str, JsonValue]) -> TaskOptions:
+    def from_windmill(cls, data: Mapping[str, JsonValue]) -> TaskOptions:
         """Options under Windmill's names (a dispatched step, a ``.script.yaml``); others ignored."""
         return cls.from_json({ours: data[theirs] for theirs, ours in WINDMILL_OPTION_NAMES.items()
                               if data.get(theirs) is not None})
