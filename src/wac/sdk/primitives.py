@@ -8,6 +8,7 @@ from wac.sdk.failures import NotInWorkflowError, StepKeyError, is_marker, task_e
 from wac.sdk.jsonvalue import to_json
 from wac.sdk.outcomes import Suspend, log
 from wac.sdk.replay import park
+from wac.sdk.task import task_def
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ async def parallel(
         return []
     state = dispatch_round()
     window = concurrency if isinstance(concurrency, int) and concurrency > 0 else None
-    if state is not None and window is not None and getattr(fn, "_is_task", False):
+    if state is not None and window is not None and task_def(fn) is not None:
         previous = state.max_in_flight
         state.max_in_flight = window
         try:
