@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from wac.engine.items import ItemStore
     from wac.engine.local_backend import LocalBackend
     from wac.engine.remote.windmill import WindmillBackend
-    from wac.engine.round import EngineHost
+    from wac.engine.rounds.host import EngineHost
     from wac.engine.store._dialect import Dialect
     from wac.engine.store._pg_conn import PgPool
     from wac.engine.store._sqlite_conn import ConnectionPool

@@ -122,12 +122,14 @@ def direct_target(func: Callable[..., Any], name: str, args: dict[str, Any]) -> 
     """
     import sys
 
+    from wac.sdk.task import task_def  # here: wac.sdk.task imports this module
+
     qualname = getattr(func, "__qualname__", None)
     module_name = getattr(func, "__module__", None)
     if qualname != name or getattr(func, "__name__", None) != name or not module_name:
         return None
     wrapper = getattr(sys.modules.get(module_name), name, None)
-    if getattr(wrapper, "__wrapped__", None) is not func or getattr(wrapper, "__wac_task__", None) is None:
+    if getattr(wrapper, "__wrapped__", None) is not func or task_def(wrapper) is None:
         return None
     code = getattr(func, "__code__", None)
     if code is None or not _plain_json(args, 0):
