@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any
 
-    from wac.sdk.outcomes import CompleteOutcome, SuspendOutcome
+    from wac.sdk.outcomes import CompleteOutcome, DispatchOutcome, SuspendOutcome
 
 END = "(end of workflow)"
 _CALLED = re.compile(r"called '(?P<rec>.*?)' here, this round (?:called '(?P<new>.*?)'|ended without calling it)")
@@ -42,6 +42,12 @@ class DryHost:
     def resume_urls(self, approval_key: str, approver: str | None) -> dict[str, str]:
         url = f"about:blank#dry-run/{approval_key}"
         return {"approvalPage": url, "resume": url, "cancel": url}
+
+    def note_direct(self, key: str, target: str) -> None:
+        return None  # nothing runs in a dry round
+
+    def park(self, outcome: DispatchOutcome) -> dict[str, Any] | None:
+        return None  # the round ends at the dispatch
 
 
 def stop_of(outcome: SuspendOutcome | CompleteOutcome | None, failure: BaseException | None) -> tuple[list[str], str]:

@@ -103,12 +103,11 @@ def _resolve(state: RoundState, call: tuple[Any, ...], attempt: int) -> Coroutin
 def _note_direct(state: RoundState, key: str, name: str, func: Callable[..., Any], args: dict[str, Any]) -> None:
     """Tell the engine that the child of ``key`` may call ``func`` directly instead of replaying
     this body: only when that is provably the same call (see :func:`direct_target`)."""
-    note = getattr(state.host, "note_direct", None)
-    if note is None or state.dry:
+    if state.host is None or state.dry:
         return
     target = direct_target(func, name, args)
     if target is not None:
-        note(key, target)
+        state.host.note_direct(key, target)
 
 
 def direct_target(func: Callable[..., Any], name: str, args: dict[str, Any]) -> str | None:
@@ -176,8 +175,7 @@ async def _pending(state: RoundState, call: tuple[Any, ...], attempt: int) -> An
     state.keys.awaited(call[8])
     if state.pending:
         outcome = state.take_dispatch()
-        park = getattr(state.host, "park", None)
-        results = park(outcome) if park is not None and not state.dry else None
+        results = state.host.park(outcome) if state.host is not None and not state.dry else None
         if results is None:
             raise Suspend(outcome)
         state.completed.update(results)
