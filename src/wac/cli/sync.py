@@ -80,6 +80,8 @@ def push(
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Leave out scripts that do not compile (listed) instead of refusing."),
     migrate: bool = typer.Option(False, "--migrate", help="Move live runs the new versions can carry on to them."),
+    message: str = typer.Option("", "--message", help="Deployment message of the scripts, flows and apps "
+                                "this push deploys (as wmill sync push --message)."),
 ) -> None:
     """Deploy the repo's new and changed scripts to the workspace; archive the ones deleted locally."""
     from pathlib import Path
@@ -153,9 +155,9 @@ def push(
             return
         changes = len(plan.items) + len(objects) + len(items.plan.items)
         confirm_apply(f"Push {_plural(changes, 'change')} to workspace '{name}'?", "push", yes)
-        result = apply_push(backend, plan)
+        result = apply_push(backend, plan, message or None)
         pushed_objects = objsync.apply_push(backend, objects)
-        apply_item_push(backend, items.plan)
+        apply_item_push(backend, items.plan, message or None)
         state = load_state(root, name)
         record_item_push(state, items)
         record_push(state, root, refs, snapshot)

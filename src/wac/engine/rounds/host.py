@@ -221,3 +221,36 @@ def watch_claim(spec: RoundSpec) -> None:
             os.killpg(0, signal.SIGKILL)
 
     threading.Thread(target=watch, name="wac-claim-watch", daemon=True).start()
+    signal.signal(signal.SIGCONT, _check_claim_on_continue(url))
+
+
+def _check_claim_on_continue(url: str) -> Any:
+    """A SIGCONT handler: a round stopped past its lease (SIGSTOP, a frozen machine) may have lost
+    its claim meanwhile. The handler runs in the main thread between two bytecodes, so it looks
+    before the body runs one more line, and kills the round if another worker holds the job now.
+    A store it cannot reach is left to the watch thread (it counts doubts before it kills)."""
+    opened: list[Any] = []
+
+    def on_continue(_signum: int, _frame: Any) -> None:
+        import signal
+
+        from wac.engine.store import open_store
+        from wac.engine.store.base import Token
+        from wac.errors import StoreError
+
+        if CLAIM["parked"] or not CLAIM["token"]:
+            return
+        claim = Token(*CLAIM["token"])
+        try:
+            if not opened:  # a store of its own: the main thread may be inside one of its own calls
+                opened.append(open_store(url, migrate=False))
+            if opened[0].holds(claim):
+                return
+        except StoreError:
+            return
+        sys.stderr.write(f"wac: round of job {claim.job_id} stopped: it was stopped past its lease"
+                         " and another worker holds the job now\n")
+        EngineHost.flush()
+        os.killpg(0, signal.SIGKILL)
+
+    return on_continue
