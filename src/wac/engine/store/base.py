@@ -1,9 +1,7 @@
-"""The engine's Store protocol (``shared/spec/store-protocol.md``) and the records it deals in.
+"""The engine's Store protocol and the records it deals in.
 
-A store persists jobs, their step results, logs and code bundles. Every mutating operation is
-one transaction (G1); every round outcome is fenced by the claim token (G2); a step result is
-written once per ``(job_id, key)`` and a parent is re-queued by exactly the transaction that
-takes its ``pending`` counter from 1 to 0 (G3); all deadlines use the store's clock (G4).
+A store persists jobs, their step results, logs and code bundles. The whole contract (G1-G6)
+is stated on :class:`Store` itself, one line per operation on what it guarantees.
 
 Job states::
 
