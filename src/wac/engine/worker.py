@@ -269,9 +269,9 @@ class Worker:
             self.warm.evict_idle(now_mono)
             with self._live_lock:
                 live = list(self._live.items())
-            for _job_id, (_token, proc, deadline) in live:
+            for job_id, (_token, proc, deadline) in live:
                 if proc is not None and deadline is not None and now_mono > deadline:
-                    proc.kill("timeout")
+                    self._kill_live(job_id, proc, "timeout")
             if now_mono - last_beat < interval or not live:
                 continue
             last_beat = now_mono
@@ -286,9 +286,18 @@ class Worker:
                 if proc is None:
                     continue
                 if job_id in report.cancel_requested:
-                    proc.kill("cancelled")
+                    self._kill_live(job_id, proc, "cancelled")
                 elif job_id in report.lost:
-                    proc.kill("lost")
+                    self._kill_live(job_id, proc, "lost")
+
+    def _kill_live(self, job_id: str, proc: RoundProcess, because: str) -> None:
+        """Kill ``proc`` if it still runs the round of ``job_id``. The heartbeat decides on a
+        snapshot; meanwhile the round may have ended and its process been parked or kept warm
+        (then a "lost" claim is only the finished round's, and the process is another job's now)."""
+        with self._live_lock:
+            entry = self._live.get(job_id)
+            if entry is not None and entry[1] is proc:
+                proc.kill(because)
 
     # ---- one round
     def _run_claim(self, claim: Claim) -> None:
@@ -354,15 +363,21 @@ class Worker:
             proc.kill("worker stopping")
         kept = "closed"
         try:
-            kept = self._converse(job, token, proc, manifest.module_dir, done_keys(claim.steps))
+            kept = self._converse(job, token, proc, manifest.module_dir)
         finally:
             with self._live_lock:
                 self._live.pop(job.id, None)
-            # kept warm only once no heartbeat can kill it for this job (it is out of _live now)
-            if kept == "warm" and proc.killed_because is None and not self._stop.is_set():
+            # parked or kept warm only once no heartbeat can kill it for this job (out of _live now)
+            alive = proc.killed_because is None and not self._stop.is_set()
+            if kept == "parked" and alive:
+                self.parked.park(job, proc, done_keys(claim.steps))  # it waits for its children's results
+            elif kept == "warm" and alive:
                 self.warm.put((job.bundle_hash, job.entry), proc)  # it waits for the next direct child
-            elif kept != "parked":
+            else:
+                if kept != "closed":
+                    proc.kill("released")  # it would wait on its channel for nothing
                 proc.close()
+            self.parked.settle(job.id)  # a slot that claimed the job again meanwhile may go on
 
     def _in_preview(self, job: Job) -> bool:
         """A preview job, or a child of one (children read the repo's object files too)."""
@@ -405,10 +420,9 @@ class Worker:
             logs = logs.replace(value, "*****")
         return logs
 
-    def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str,
-                  known: frozenset[str] = frozenset()) -> str:
-        """Apply what the round reports. Returns what becomes of its process: ``"parked"`` (kept
-        as a sticky parent), ``"warm"`` (to keep for the next direct child), else ``"closed"``."""
+    def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str) -> str:
+        """Apply what the round reports. Returns what becomes of its process: ``"parked"`` (to
+        keep as a sticky parent), ``"warm"`` (to keep for the next direct child), else ``"closed"``."""
         msg = proc.recv(None)
         if msg is None:
             self._round_died(job, token, proc)
@@ -416,10 +430,10 @@ class Worker:
         logs = self._mask(proc.logs(), msg.get("mask"))
         if msg.get("op") == "parked":  # a sticky parent: its dispatch, and it waits alive
             outcome = cast("Outcome", msg.get("outcome") or {})  # from the wire: _apply_outcome checks its type
+            self.parked.expect(job.id)  # settled by _run_claim once it is parked (or not)
             applied = self._apply_outcome(job, token, outcome, logs, module_dir, msg.get("direct"))
             if applied and outcome.get("type") == "dispatch" and not self._stop.is_set():
                 proc.reset_log()  # the next round's log starts here
-                self.parked.park(job, proc, known)
                 return "parked"
             proc.kill("released")
         elif msg.get("op") == "outcome":
