@@ -14,7 +14,8 @@ import pytest
 from tests import pg_server
 from tests.engine.store.conftest import BUNDLE, spec
 from wac.engine.store import ANY_TAG, open_store
-from wac.engine.store._pg_conn import safe_url, translate
+from wac.engine.store._pg_conn import safe_url
+from wac.engine.store._pg_sql import translate
 from wac.engine.store.postgres import PostgresStore
 
 

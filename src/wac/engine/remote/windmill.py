@@ -28,11 +28,12 @@ from wac.engine.bundle import MANIFEST, Bundle, Manifest
 from wac.engine.remote import scripts as wm_scripts
 from wac.engine.remote.http import WindmillHTTP, raw_path, segment
 from wac.engine.remote.items import WindmillItems
-from wac.engine.remote.jobs import job_from_json, timeline_from_json, timestamp
+from wac.engine.remote.jobs import job_from_json, timeline_from_json
 from wac.engine.remote.objects import WindmillObjects
 from wac.engine.remote.tarball import QUERY, python_scripts, read_archive
 from wac.engine.store.base import TERMINAL, Job, TimelineEntry
 from wac.errors import JobNotFoundError, NotDeployedError, RejectedError, WorkspaceError
+from wac.timeformat import timestamp
 from wac.workspaces import WorkspaceConfig
 
 if TYPE_CHECKING:

@@ -15,7 +15,8 @@ database clock, ``LISTEN/NOTIFY`` wake-ups and numbered migrations under an advi
 - A transaction left idle by a frozen client is ended by the server after
   :data:`IDLE_IN_TRANSACTION_S`, so a stopped worker cannot hold the write lock for longer.
 
-psycopg is imported here only, so ``import wac`` stays light.
+SQL translation and rows are in :mod:`._pg_sql`, migrations in :mod:`._pg_migrate`. psycopg is
+imported in these modules only, so ``import wac`` stays light.
 """
 
 from __future__ import annotations
@@ -28,11 +29,10 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from functools import lru_cache
-from importlib import resources
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from wac.engine.store._pg_sql import PgConn
 from wac.engine.store._sqlite_conn import waker_for
 from wac.errors import AuthError, NetworkError, StoreError
 
@@ -63,79 +63,6 @@ def host_of(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
     return f"{host}:{parts.port or 5432}"
-
-
-# ---------------------------------------------------------------------------- SQL translation
-_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-_JSON_NUM = re.compile(r"json_extract\((\w+), '\$\.(\w+)'\)")
-_SQLITE_NOW = "(julianday('now') - 2440587.5) * 86400.0"
-
-
-@lru_cache(maxsize=1024)
-def translate(sql: str) -> str:
-    """The store's SQL (SQLite spelling of the shared subset) in PostgreSQL's spelling."""
-    out = sql.replace("%", "%%")
-    out = out.replace(_SQLITE_NOW, "extract(epoch from clock_timestamp())::float8")
-    out = _JSON_NUM.sub(r"(\1::jsonb->>'\2')::float8", out)
-    out = out.replace("max(j.scheduled_at, ", "greatest(j.scheduled_at, ")
-    out = re.sub(r"\bwindow\b", '"window"', out)
-    out = _NAMED.sub(r"%(\1)s", out)
-    return out.replace("?", "%s")
-
-
-class PgRow(tuple[Any, ...]):
-    """A PostgreSQL result row, read by column name like ``sqlite3.Row`` (``row["status"]``),
-    iterable, with ``keys()``. A position (``row[0]``) is refused: the store reads rows by name
-    only (:mod:`._sqlite_rows`). One subclass per column list (:func:`_row_class`) holds the
-    name → index map, so a row costs what a tuple costs."""
-
-    __slots__ = ()
-    _index: ClassVar[dict[str, int]] = {}
-    _names: ClassVar[tuple[str, ...]] = ()
-
-    def __getitem__(self, key: Any) -> Any:
-        if key.__class__ is str:
-            try:
-                return tuple.__getitem__(self, self._index[key])
-            except KeyError:
-                raise KeyError(f"no column {key!r} in this row ({', '.join(self._names)})") from None
-        raise TypeError(f"read a store row by column name ({', '.join(self._names)}), not by position")
-
-    def keys(self) -> list[str]:
-        return list(self._names)
-
-
-@lru_cache(maxsize=512)
-def _row_class(names: tuple[str, ...]) -> type[PgRow]:
-    return type("PgRow", (PgRow,), {"__slots__": (), "_index": {n: i for i, n in enumerate(names)},
-                                    "_names": names})
-
-
-def named_row(cursor: Any) -> Any:
-    """psycopg row factory: rows of :class:`PgRow` for the cursor's column names."""
-    desc = cursor.description
-    if desc is None:
-        return tuple
-    return _row_class(tuple(c.name for c in desc))
-
-
-class PgConn:
-    """A psycopg connection with the ``execute`` the store's SQL is written for."""
-
-    __slots__ = ("raw",)
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
-    def execute(self, sql: str, params: Any = ()) -> Any:
-        cur = self.raw.cursor(row_factory=named_row)
-        cur.execute(translate(sql), params if params else None)
-        return cur
-
-    def executemany(self, sql: str, rows: Any) -> Any:
-        cur = self.raw.cursor()
-        cur.executemany(translate(sql), list(rows))
-        return cur
 
 
 # ---------------------------------------------------------------------------- errors
@@ -432,6 +359,8 @@ class PgPool:
             pool.close()
 
     def migrate(self) -> int:
+        from wac.engine.store._pg_migrate import migrate
+
         return migrate(self)
 
 
@@ -457,64 +386,3 @@ def _store_error(exc: BaseException, url: str) -> StoreError | NetworkError | Au
     if isinstance(exc, psycopg.OperationalError):
         return connect_error(exc, url)
     return StoreError(f"store error (PostgreSQL at {host_of(url)}): {_first_line(exc)}")
-
-
-# ---------------------------------------------------------------------------- migrations
-def _migration_files() -> list[tuple[int, str, str]]:
-    out = []
-    folder = resources.files("wac.engine.store").joinpath("pg_migrations")
-    for item in folder.iterdir():
-        name = item.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            out.append((int(name[:4]), name, item.read_text(encoding="utf-8")))
-    return sorted(out)
-
-
-def migrate(pool: PgPool) -> int:
-    """Apply every PostgreSQL migration newer than the store's, under ``pg_advisory_lock``.
-
-    A database with tables but no ``wac_schema`` table is not wac's and is refused; a store of a
-    newer schema is refused too. Neither is altered. Returns the schema version.
-    """
-    files = _migration_files()
-    latest = files[-1][0] if files else 0
-    pool._ensure()
-    conn = pool.connect_raw(autocommit=True)
-    where = host_of(pool.url)
-    try:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_SPACE - 1,))
-        try:
-            has_version = conn.execute("SELECT to_regclass('wac_schema') IS NOT NULL").fetchone()[0]
-            if has_version:
-                row = conn.execute("SELECT max(version) FROM wac_schema").fetchone()
-                current = int(row[0] or 0)
-            else:
-                others = conn.execute(
-                    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").fetchone()[0]
-                if others:
-                    raise StoreError(
-                        f"the database at {where} is not a wac store (it has other tables)",
-                        hint="point the workspace at an empty database of its own (createdb wac)",
-                    )
-                current = 0
-            if current > latest:
-                raise StoreError(
-                    f"the store at {where} has schema version {current}, newer than this wac ({latest})",
-                    hint="upgrade wac on this machine; nothing was changed",
-                )
-            for version, _name, sql in files:
-                if version <= current:
-                    continue
-                with conn.transaction():
-                    if version == 1:
-                        conn.execute("CREATE TABLE wac_schema (version bigint PRIMARY KEY,"
-                                     " applied_at timestamptz NOT NULL DEFAULT now())")
-                    conn.execute(sql)
-                    conn.execute("INSERT INTO wac_schema (version) VALUES (%s)", (version,))
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_SPACE - 1,))
-    except _psycopg().Error as exc:
-        raise StoreError(f"migrating the store at {where} failed: {_first_line(exc)}") from exc
-    finally:
-        conn.close()
-    return latest

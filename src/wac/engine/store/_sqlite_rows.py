@@ -1,7 +1,7 @@
 """Rows ↔ records for the store (both dialects): JSON encoding, ids, failure markers, row mapping.
 
 The store reads every result row by column name (``row["status"]``), never by position: a
-dialect's rows are :class:`NamedRow` (``sqlite3.Row`` for SQLite, :class:`~._pg_conn.PgRow` for
+dialect's rows are :class:`NamedRow` (``sqlite3.Row`` for SQLite, :class:`~._pg_sql.PgRow` for
 PostgreSQL), so a query's column list can change without shifting the code that reads it.
 """
 
