@@ -43,9 +43,9 @@ from wac.engine.bundle import build_bundle  # noqa: E402
 from wac.engine.envlock import pin_env  # noqa: E402
 from wac.engine.envs import RUNNING, EnvSpec, ensure, env_python  # noqa: E402
 from wac.engine.local_backend import open_local  # noqa: E402
+from wac.engine.lockresolver import LockResolver  # noqa: E402
 from wac.engine.store.base import JobSpec  # noqa: E402
 from wac.engine.worker import Worker, WorkerConfig  # noqa: E402
-from wac.metadata.locks import LockResolver  # noqa: E402
 
 WORKFLOW = textwrap.dedent("""
     {imports}

@@ -16,16 +16,19 @@ from tests.clirun import SRC
 from tests.engine.enginerun import submit, workspace
 
 
-@pytest.fixture(autouse=True, params=["direct-sticky", "direct-replay", "replayed-sticky", "replayed-replay"])
+@pytest.fixture(autouse=True, params=["direct-sticky-warm", "direct-sticky-fresh", "direct-replay-warm",
+                                      "replayed-sticky", "replayed-replay"])
 def child_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Every test here runs under both values of both settings of issue 17: children called
     directly or replaying their parent (WAC_DIRECT_CHILDREN), parents kept alive while their
-    children run or ending their round at each dispatch (WAC_STICKY_PARENTS). The worker
-    processes inherit the settings."""
-    children, parents = request.param.split("-")
+    children run or ending their round at each dispatch (WAC_STICKY_PARENTS); direct children
+    also with and without warm task processes (WAC_WARM_TASKS: a kept process runs the next
+    direct child, or a fresh fork each). The worker processes inherit the settings."""
+    children, parents, *warm = request.param.split("-")
     direct = children == "direct"
     monkeypatch.setenv("WAC_DIRECT_CHILDREN", "1" if direct else "0")
     monkeypatch.setenv("WAC_STICKY_PARENTS", "1" if parents == "sticky" else "0")
+    monkeypatch.setenv("WAC_WARM_TASKS", "0" if warm == ["fresh"] else "1")
     return direct
 
 
@@ -165,9 +168,10 @@ def test_worker_killed_mid_round_reruns_the_round_but_not_its_committed_step(rep
     with workspace(repo) as ws:
         job_id = submit(ws, "f/crash/mid.py")
         proc = _start_worker(repo)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # generous: a loaded 2-core machine starts workers slowly
         while not reached.exists() and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert reached.exists(), "the first worker never reached the point where it is killed"
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=10)
         go.touch()

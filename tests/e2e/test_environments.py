@@ -197,7 +197,7 @@ def test_a_lock_for_a_python_that_is_not_installed_fails_saying_why_and_the_way_
 def test_an_idle_environment_zygote_retires_but_never_while_a_round_of_it_runs(
         tmp_path: Path, wheels: Path) -> None:
     from wac.engine.envs import EnvSpec, UvOptions, ensure
-    from wac.engine.envzygotes import ZygotePool
+    from wac.engine.rounds.envzygotes import ZygotePool
 
     lock = "# py: 3.11\ntinypkg==1.0.0\n"
     ensure(EnvSpec.of(lock), UvOptions(find_links=(str(wheels),), no_index=True))

@@ -96,3 +96,43 @@ def test_task_flow_on_a_deployed_script_says_it_is_a_script(repo, write):
     """)
     r = wac("script", "preview", "f/a/wf.py", cwd=repo, code=1)
     assert 'f/lib/adder is a script, not a flow: call it with task_script("f/lib/adder")' in r.stderr
+
+
+_CHECK_IN_A_PROCESS = """
+import json, sys
+from pathlib import Path
+from wac.cli.prepare import check_args
+from wac.errors import ArgsError
+from wac.project import resolve_script
+ref = resolve_script(Path.cwd(), "f/a/greet.py")
+try:
+    check_args(ref, ref.main_file.read_text(), json.loads(sys.argv[1]))
+    verdict = "ok"
+except ArgsError as exc:
+    verdict = exc.message
+print(json.dumps({"verdict": verdict, "parser_imported": "libcst" in sys.modules}))
+"""
+
+
+def test_a_preview_of_an_unchanged_script_checks_its_arguments_without_importing_the_parser(repo, write):
+    import json
+    import subprocess
+    import sys
+
+    write("f/a/greet.py", "def main(name: str = 'x', n: int = 1):\n    return name * n\n")
+
+    def check(args: dict[str, object]) -> dict[str, object]:
+        out = subprocess.run([sys.executable, "-c", _CHECK_IN_A_PROCESS, json.dumps(args)], cwd=repo,
+                             capture_output=True, text=True, check=True)
+        return json.loads(out.stdout)
+
+    first = check({"name": "ada"})
+    assert first == {"verdict": "ok", "parser_imported": True}  # parsed once, cached by content
+    again = check({"nmae": "ada", "n": "two"})
+    assert again["parser_imported"] is False
+    assert "unknown argument 'nmae'" in again["verdict"] and "'n': expected integer" in again["verdict"]
+    write("f/a/greet.py", "def main(name: str = 'x', n: int = 1, **rest):\n    return name * n\n")
+    edited = check({"nmae": "ada"})  # new code: parsed again, and now any name is taken
+    assert edited == {"verdict": "ok", "parser_imported": True}
+    r = wac("script", "preview", "f/a/greet.py", "-d", '{"nmae": "ada"}', cwd=repo)
+    assert r.json() == "x"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from wac.engine.lockresolver import LockResolutionError, LockResolver
 from wac.metadata.generate import GenerateOptions, GenerateResult, generate
-from wac.metadata.locks import LockResolutionError, LockResolver
 from wac.metadata.plan import Plan, plan
 from wac.metadata.rehash import RehashResult, rehash
 from wac.project.config import load_config

@@ -80,6 +80,6 @@ def test_the_fake_answers_are_checked_too() -> None:
 
 
 def test_import_wac_does_not_load_httpx() -> None:
-    code = ("import sys, wac, wac.engine.workspaces, wac.engine.backend; "
+    code = ("import sys, wac, wac.workspaces, wac.engine.backend; "
             "assert 'httpx' not in sys.modules, 'httpx imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

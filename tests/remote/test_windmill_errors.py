@@ -9,11 +9,11 @@ import httpx
 import pytest
 
 from tests.remote.fakewindmill import FakeWindmill
-from wac.engine.backend import NewScript
+from wac.engine.backend import NewScript, open_backend
 from wac.engine.remote.http import WindmillHTTP
 from wac.engine.remote.windmill import WindmillBackend
-from wac.engine.workspaces import WorkspaceConfig, open_backend
 from wac.errors import AuthError, NetworkError, RejectedError, WacError, WorkspaceError
+from wac.workspaces import WorkspaceConfig
 
 WF = "f/demo/wf"
 

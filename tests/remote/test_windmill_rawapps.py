@@ -284,10 +284,10 @@ def test_extra_perms_are_granted_and_revoked_as_wmill_does_and_left_alone_when_m
 
 
 def test_a_push_with_a_message_sends_it_as_the_deployment_message(wm: FakeWindmill, backend: WindmillBackend) -> None:
-    backend.deployment_message = "ship it"
-    backend.deploy_item(NewItem("flow", "f/x/etl", {"f/x/etl.flow/flow.yaml": "summary: s\nvalue:\n  modules: []\n"}))
-    backend.deploy_item(NewItem("app", "f/x/app", {"f/x/app.app/app.yaml": "summary: s\nvalue: {}\n"}))
-    backend.deployment_message = None
+    backend.deploy_item(NewItem("flow", "f/x/etl", {"f/x/etl.flow/flow.yaml": "summary: s\nvalue:\n  modules: []\n"},
+                                deployment_message="ship it"))
+    backend.deploy_item(NewItem("app", "f/x/app", {"f/x/app.app/app.yaml": "summary: s\nvalue: {}\n"},
+                                deployment_message="ship it"))
     backend.deploy_item(NewItem("flow", "f/x/etl2", {"f/x/etl2.flow/flow.yaml": "summary: s\nvalue:\n  modules: []\n"}))
 
     bodies = [r.json() for r in wm.requests if r.method == "POST"]

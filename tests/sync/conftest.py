@@ -31,7 +31,7 @@ class Shared:
 
 @pytest.fixture
 def shared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Shared]:
-    from wac.engine.workspaces import add_workspace
+    from wac.workspaces import add_workspace
 
     cfg = tmp_path / "cfg"
     db = tmp_path / "ws" / "shared.db"

@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.sync.conftest import Shared, new_repo, put
-from wac.engine.workspaces import get_workspace, open_backend
+from wac.engine.backend import open_backend
 from wac.project import load_config
 from wac.sync.apply import apply_push, read_local, record_push
 from wac.sync.push import plan_push
 from wac.sync.state import load_state
+from wac.workspaces import get_workspace
 
 SCRIPT = 'def main():\n    return "{v}"\n'
 

@@ -14,9 +14,12 @@ import os
 import select
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wac.cli import output
+
+if TYPE_CHECKING:
+    from wac.engine.backend import PendingApproval
 
 
 class Decided(Exception):
@@ -65,7 +68,7 @@ def _drop_typed_input(fd: int) -> None:
         pass
 
 
-def describe(job: Any, key: str, info: dict[str, Any]) -> list[str]:
+def describe(job: Any, key: str, info: PendingApproval) -> list[str]:
     """The lines shown above the question."""
     lines = [f"⏸ {job.script_path} (job {job.id}) waits for approval '{key}'"]
     form = info.get("form") or {}
@@ -95,7 +98,7 @@ def _value(text: str, prop: dict[str, Any]) -> Any:
         return text
 
 
-def ask(job: Any, key: str, info: dict[str, Any], still_waiting: Callable[[], bool]) -> tuple[bool, Any]:
+def ask(job: Any, key: str, info: PendingApproval, still_waiting: Callable[[], bool]) -> tuple[bool, Any]:
     """Ask on the terminal: (approved, value). Raises Decided or EOFError."""
     for line in describe(job, key, info):
         output.info(line)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from wac.cli import output
 from wac.cli.script import follow_run, script_app
+
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
 
 
 def remote_path_of(path: str) -> str:
@@ -140,7 +143,7 @@ def show(
     typer.echo(s.content.rstrip("\n"))
 
 
-def _full_hash(backend: Any, path: str, version: str | None) -> str | None:
+def _full_hash(backend: Backend, path: str, version: str | None) -> str | None:
     """A version given by a prefix (as ``history`` shows it) → its full hash."""
     if version is None:
         return None

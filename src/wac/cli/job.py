@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from wac.cli import output
+
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
+    from wac.engine.store.base import Job
 
 job_app = typer.Typer(help="Inspect and steer jobs.", no_args_is_help=True)
 
@@ -16,13 +20,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(job_app, name="job")
 
 
-def _workspace() -> Any:
+def _workspace() -> Backend:
     from wac.cli.prepare import open_workspace
 
     return open_workspace()
 
 
-def _get(ws: Any, job_id: str) -> Any:
+def _get(ws: Backend, job_id: str) -> Job:
     """The job, or a JobNotFoundError that names the workspace looked in and, when the job is in
     the repo's own store instead (previews always run there), the command that finds it."""
     from pathlib import Path
@@ -32,7 +36,7 @@ def _get(ws: Any, job_id: str) -> Any:
     try:
         return ws.get_job(job_id)
     except JobNotFoundError:
-        where = f"workspace '{ws.name}'" + (f" ({_redact(ws.url)})" if getattr(ws, "url", "") else "")
+        where = f"workspace '{ws.name}'" + (f" ({_redact(ws.url)})" if ws.url else "")
         hint = "list jobs with: wac job list"
         if ws.name != "local":
             from wac.engine.local_backend import local_store_path
@@ -106,8 +110,7 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
     ws = _workspace()
     job = _get(ws, job_id)
     status = shown_status(ws, job)
-    progress = getattr(ws, "job_progress", None)
-    percent = progress(job_id) if progress is not None else None  # wmill.set_progress() (None: never set)
+    percent = ws.job_progress(job_id)  # wmill.set_progress() (None: never set, or not kept)
     pending = _pending_approval(ws, job)
     lineage = lineage_fields(ws, job_id)  # version, rerun_of/rerun_from, migrated_from (issue 14)
     if as_json:
@@ -212,18 +215,16 @@ def cancel(job_id: str, reason: str = typer.Option("cancelled by user", "--reaso
     output.info(f"cancelled {n} job(s)" if n else f"job {job_id} had already finished; nothing to cancel")
 
 
-def _pending_approval(ws: Any, job: Any) -> dict[str, Any] | None:
+def _pending_approval(ws: Backend, job: Job) -> dict[str, Any] | None:
     """The approval a suspended job waits on: its form and fresh links (local stores only)."""
-    store = getattr(ws, "store", None)
-    if job.status != "suspended" or not job.suspended_key or store is None:
+    if job.status != "suspended" or not job.suspended_key:
         return None
-    from wac.engine import approvals
-
-    info = store.get_approval(job.id, job.suspended_key)
-    extra = (info.form if info is not None else None) or {}
-    links = approvals.mint_waiting(store, getattr(ws, "name", "local"), job.id, job.suspended_key)
+    info = ws.approval_info(job.id, job.suspended_key)
+    if info is None:
+        return None
+    extra = info["form"] or {}
     return {"key": job.suspended_key, "form": extra.get("form"), "description": extra.get("description"),
-            "timeout_at": info.timeout_at if info is not None else None, "links": links}
+            "timeout_at": info["timeout_at"], "links": info["urls"]}
 
 
 def _decide(target: str, approved: bool, value: str | None, approver: str | None) -> None:
@@ -276,6 +277,6 @@ def reject(
 
 def _redact(url: str) -> str:
     """A workspace URL as messages show it: never with a password."""
-    from wac.engine.workspaces import redact_url
+    from wac.workspaces import redact_url
 
     return redact_url(url)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wac.cli.output import rfc3339
 from wac.engine.store.base import Job
+
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
 
 
 def job_document(job: Job) -> dict[str, Any]:
@@ -29,7 +32,7 @@ def job_document(job: Job) -> dict[str, Any]:
     }
 
 
-def shown_status(backend: Any, job: Job, now: float | None = None) -> str:
+def shown_status(backend: Backend, job: Job, now: float | None = None) -> str:
     """The state people see: the store's, except that a queued job parked by ``sleep()`` until
     later is ``sleeping`` (the store keeps it ``queued`` with a future ``scheduled_at``)."""
     if job.status != "queued":

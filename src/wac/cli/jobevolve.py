@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -15,12 +15,16 @@ from wac.cli import output
 from wac.cli.job import job_app
 from wac.cli.script import script_app
 
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
+    from wac.engine.local_backend import LocalBackend
+
 
 def register(app: typer.Typer) -> None:
     """The commands are added to ``wac job`` and ``wac script`` when this module is imported."""
 
 
-def _local_backend() -> Any:
+def _local_backend() -> LocalBackend:
     from wac.cli.prepare import open_workspace
     from wac.engine.local_backend import LocalBackend
     from wac.errors import UsageError
@@ -191,7 +195,7 @@ def rerun(
     follow_run(backend, new_id, worker, as_json=as_json, decision=decision)
 
 
-def lineage_fields(backend: Any, job_id: str) -> dict[str, Any]:
+def lineage_fields(backend: Backend, job_id: str) -> dict[str, Any]:
     """What ``job get`` adds about a run's version and origin (empty when nothing is known)."""
     from wac.engine.local_backend import LocalBackend
     from wac.engine.store._sqlite_evolve import lineage

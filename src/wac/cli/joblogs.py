@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
+    from wac.engine.store.base import Job, TimelineEntry
 
 _MARKER = re.compile(r"^--- WAC: (.*) ---$")
 _PROTOCOL = ("WM_WAC_STEP:",)
@@ -35,7 +39,7 @@ def marker_key(line: str) -> str | None:
     return next((g for g in inner.groups() if g), None) if inner else None
 
 
-def render_logs(backend: Any, job: Any, *, raw: bool = False, label: str | None = None) -> Iterator[str]:
+def render_logs(backend: Backend, job: Job, *, raw: bool = False, label: str | None = None) -> Iterator[str]:
     """Lines to print for ``job`` and the jobs under it."""
     label = label or job.script_path
     text = backend.logs(job.id)
@@ -70,7 +74,9 @@ def render_logs(backend: Any, job: Any, *, raw: bool = False, label: str | None 
             yield from _child(backend, entry, label)
 
 
-def _child(backend: Any, entry: Any, label: str) -> Iterator[str]:
+def _child(backend: Backend, entry: TimelineEntry, label: str) -> Iterator[str]:
+    if entry.child_job_id is None:  # only entries with a child job are passed
+        return
     child = backend.get_job(entry.child_job_id)
     sub = f"{label} / {entry.key}"
     lines = list(render_logs(backend, child, label=sub))

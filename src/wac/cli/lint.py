@@ -24,7 +24,7 @@ def determinism_warnings(path: str, text: str) -> list[str]:
     """
     import json
 
-    cached = _cache_file(path, text)
+    cached = cache_file("lint", path, text)
     try:
         found = json.loads(cached.read_text(encoding="utf-8"))
         if isinstance(found, list) and all(isinstance(x, str) for x in found):
@@ -35,27 +35,33 @@ def determinism_warnings(path: str, text: str) -> list[str]:
 
     info = parse_script(text, path, detail="full")
     found = [str(d) for d in info.diagnostics if d.code in DETERMINISM_CODES]
-    _store(cached, json.dumps(found))
+    store_cached(cached, json.dumps(found))
     return found
 
 
-def _cache_file(path: str, text: str) -> Path:
+def cache_file(kind: str, path: str, text: str) -> Path:
+    """Where what the parser found in ``text`` is cached (``wac/<kind>`` in the user cache):
+    keyed by the script's path and text and by the parser's own files (a new wac re-parses)."""
     import hashlib
     import os
 
-    from wac.engine.workspaces import cache_dir
+    from wac.workspaces import cache_dir
 
-    parser = Path(__file__).resolve().parent.parent / "parser" / "workflow.py"
+    stamp = []
     try:
-        st = os.stat(parser)
-        stamp = f"{st.st_size}:{st.st_mtime_ns}"
+        with os.scandir(Path(__file__).resolve().parent.parent / "parser") as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name.endswith(".py"):
+                    st = entry.stat()
+                    stamp.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
     except OSError:
-        stamp = "?"
-    digest = hashlib.sha256("\0".join((stamp, path, text)).encode("utf-8", "surrogatepass")).hexdigest()
-    return cache_dir() / "lint" / f"{digest[:32]}.json"
+        stamp = ["?"]
+    digest = hashlib.sha256("\0".join((",".join(stamp), path, text)).encode("utf-8", "surrogatepass")).hexdigest()
+    return cache_dir() / kind / f"{digest[:32]}.json"
 
 
-def _store(target: Path, content: str) -> None:
+def store_cached(target: Path, content: str) -> None:
+    """Write a cache file (temp file + rename); a cache that cannot be written is only slower."""
     import os
     import tempfile
 

@@ -7,9 +7,12 @@ they changed; ``wac script check`` and ``wac job migrate`` reuse :func:`render`.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wac.cli import output
+
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
 
 MIGRATE_HINT = "move the compatible ones with --migrate (or one run: wac job migrate ID)"
 
@@ -38,7 +41,7 @@ def summary(path: str, checks: list[Any], moved: dict[str, Any] | None) -> str:
     return text + f"; moved {n} to the new version, the others stay on theirs"
 
 
-def after_push(backend: Any, path: str, *, migrate: bool, quiet: bool) -> list[dict[str, Any]]:
+def after_push(backend: Backend, path: str, *, migrate: bool, quiet: bool) -> list[dict[str, Any]]:
     """Check the live runs of ``path`` against its (new) head; move the compatible ones when asked.
 
     Prints the table on stderr (unless ``quiet``) and returns it as JSON rows. A workspace that is
@@ -75,7 +78,7 @@ def after_push(backend: Any, path: str, *, migrate: bool, quiet: bool) -> list[d
     return rows
 
 
-def after_sync_push(backend: Any, deployed: list[dict[str, Any]], *, migrate: bool, quiet: bool) -> list[dict[str, Any]]:
+def after_sync_push(backend: Backend, deployed: list[dict[str, Any]], *, migrate: bool, quiet: bool) -> list[dict[str, Any]]:
     """:func:`after_push` for every script a ``sync push`` deployed a new version of."""
     rows: list[dict[str, Any]] = []
     for item in deployed:

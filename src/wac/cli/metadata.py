@@ -112,9 +112,9 @@ def generate_metadata(
     """Regenerate stale .script.yaml schemas, .script.lock locks and wmill-lock.yaml hashes."""
     if ctx.invoked_subcommand is not None:
         return
+    from wac.engine.lockresolver import LockResolver
     from wac.errors import UsageError
     from wac.metadata.generate import GenerateOptions
-    from wac.metadata.locks import LockResolver
     from wac.metadata.plan import plan as make_plan
 
     if lock_only and schema_only:

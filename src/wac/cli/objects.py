@@ -6,11 +6,14 @@ A secret variable's value is never printed: ``get`` shows ``*****`` in its place
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from wac.cli import output
+
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
 
 MASK = "*****"
 
@@ -24,7 +27,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(resource_app, name="resource")
 
 
-def _backend() -> Any:
+def _backend() -> Backend:
     from wac.cli.prepare import open_workspace
 
     return open_workspace()

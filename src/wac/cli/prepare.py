@@ -4,20 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from wac.errors import ArgsError, MetadataError
 from wac.project import ScriptRef, find_repo_root, resolve_script
 
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
+    from wac.engine.local_backend import LocalBackend
 
-def open_workspace(name: str | None = None, *, local: bool = False) -> Any:
+
+@overload
+def open_workspace(name: str | None = None, *, local: Literal[False] = False) -> Backend: ...
+@overload
+def open_workspace(name: None = None, *, local: Literal[True]) -> LocalBackend: ...
+
+
+def open_workspace(name: str | None = None, *, local: bool = False) -> Backend:
     """The Backend of the current workspace (``WAC_WORKSPACE``, else the active one, else the
     repo's embedded store), of the workspace ``name``, or (``local``) the repo's embedded store."""
-    from wac.engine.workspaces import LOCAL, current_source, get_workspace, open_backend
+    from wac.engine.backend import open_backend, open_repo_backend
+    from wac.workspaces import LOCAL, current_source, get_workspace
 
     root = find_repo_root(Path.cwd())
-    ws = get_workspace(LOCAL if local else name, root)
-    if not local and name is None:
+    ws = get_workspace(LOCAL if local else name, root)  # reads (and so checks) the config either way
+    if local:
+        return open_repo_backend(root)
+    if name is None:
         chosen, source = current_source(repo_root=root)
         # say where commands go when a setting made earlier chose it (a repo pin, a machine-wide
         # switch); not for the default, nor for WAC_WORKSPACE, which the command line itself names
@@ -31,6 +44,14 @@ def open_workspace(name: str | None = None, *, local: bool = False) -> Any:
 def script_schema(ref: ScriptRef, main_text: str) -> dict[str, Any] | None:
     """The script's input schema: its ``.script.yaml`` when ``wmill-lock.yaml`` shows it is up to
     date (no parser needed), else inferred from the code by the parser."""
+    fresh = _fresh_metadata(ref)
+    if fresh is not None:
+        return fresh or None
+    return _code_inputs(ref, main_text)[0]
+
+
+def _fresh_metadata(ref: ScriptRef) -> dict[str, Any] | None:
+    """The schema of the ``.script.yaml`` that ``wmill-lock.yaml`` shows is up to date, else None."""
     from wac.metadata.state import load_state
     from wac.project import load_lockfile
 
@@ -38,19 +59,47 @@ def script_schema(ref: ScriptRef, main_text: str) -> dict[str, Any] | None:
         state = load_state(ref)
         if state.metadata_exists and load_lockfile(ref.repo_root).get(state.key) == state.entries[state.key]:
             schema = state.metadata.get("schema")
-            return schema if isinstance(schema, dict) else None
+            return schema if isinstance(schema, dict) else {}
     except MetadataError:
         pass  # unreadable metadata or lockfile: the code itself still tells the schema
+    return None
+
+
+def _code_inputs(ref: ScriptRef, main_text: str) -> tuple[dict[str, Any] | None, bool]:
+    """The schema the parser infers from the code, and whether main takes ``**kwargs``.
+
+    Cached by content in the user cache (``wac/schema``, as the lint's warnings are), so a
+    preview of an unchanged file checks its ``-d`` without importing the parser (libcst costs a
+    few hundred milliseconds, the largest part of a one-task preview)."""
+    import json
+
+    from wac.cli.lint import cache_file, store_cached
+
+    cached = cache_file("schema", f"{ref.local_path}\0{ref.remote_path}", main_text)
+    try:
+        found = json.loads(cached.read_text(encoding="utf-8"))
+        if isinstance(found, dict) and isinstance(found.get("any_keyword"), bool):
+            schema = found.get("schema")
+            return (schema if isinstance(schema, dict) else None), found["any_keyword"]
+    except (OSError, ValueError):
+        pass
     from wac.parser import parse_script
 
-    return parse_script(main_text, ref.local_path, remote_path=ref.remote_path, detail="schema").schema
+    schema = parse_script(main_text, ref.local_path, remote_path=ref.remote_path, detail="schema").schema
+    any_keyword = takes_any_keyword(main_text)
+    store_cached(cached, json.dumps({"schema": schema, "any_keyword": any_keyword}))
+    return schema, any_keyword
 
 
 def check_args(ref: ScriptRef, main_text: str, args: dict[str, Any]) -> None:
     """Refuse arguments that do not match the script's schema, naming each bad field."""
-    refuse_bad_args(script_schema(ref, main_text), args, ref.remote_path,
-                    "fix -d, or see the inputs with: wac generate-metadata --dry-run " + ref.local_path,
-                    main_text=main_text)
+    hint = "fix -d, or see the inputs with: wac generate-metadata --dry-run " + ref.local_path
+    fresh = _fresh_metadata(ref)
+    if fresh is not None:
+        refuse_bad_args(fresh or None, args, ref.remote_path, hint, main_text=main_text)
+        return
+    schema, any_keyword = _code_inputs(ref, main_text)
+    refuse_bad_args(schema, args, ref.remote_path, hint, any_keyword=any_keyword)
 
 
 def takes_any_keyword(main_text: str) -> bool:
@@ -73,15 +122,16 @@ def takes_any_keyword(main_text: str) -> bool:
 
 
 def refuse_bad_args(schema: dict[str, Any] | None, args: dict[str, Any], what: str, hint: str,
-                    main_text: str | None = None) -> None:
+                    main_text: str | None = None, any_keyword: bool | None = None) -> None:
     """Raise ArgsError naming each field of ``args`` that ``schema`` (if any) does not accept.
 
     With ``main_text`` (the Python code of the script), argument names that main does not take
     are refused too, unless main has ``**kwargs``: Python would fail the job with a TypeError.
+    ``any_keyword`` says the latter when it is already known (False: refuse unknown names).
     """
     if not schema:
         return
-    from wac.parser import validate_args
+    from wac.parser.validate import validate_args
 
     # "$var:PATH" / "$res:PATH" values are resolved in the job before it runs (as Windmill does):
     # the value they name is what the script gets, so they are not checked against the schema here.
@@ -90,7 +140,9 @@ def refuse_bad_args(schema: dict[str, Any] | None, args: dict[str, Any], what: s
     props = schema.get("properties")
     known = set(props) if isinstance(props, dict) else set()
     unknown = sorted(name for name in args if name not in known)
-    if unknown and main_text is not None and not takes_any_keyword(main_text):
+    if any_keyword is None and main_text is not None:
+        any_keyword = takes_any_keyword(main_text)
+    if unknown and any_keyword is False:
         inputs = ", ".join(sorted(known)) or "none"
         problems = [f"unknown argument '{name}'" for name in unknown] + problems
         hint = f"main takes: {inputs}; " + hint

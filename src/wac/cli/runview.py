@@ -14,6 +14,8 @@ from wac.engine.store.base import TERMINAL, Job, TimelineEntry
 if TYPE_CHECKING:
     from rich.tree import Tree
 
+    from wac.engine.backend import Backend
+
 _ICONS = {
     "done": "✓", "succeeded": "✓", "failed": "✗", "cancelled": "⊘", "running": "▶", "queued": "…",
     "blocked": "…", "waiting": "▶", "sleeping": "☾", "suspended": "⏸", "skipped": "↷",
@@ -85,7 +87,7 @@ def shown_log_lines(text: str, job_id: str, max_lines: int) -> list[str]:
 class RunView:
     """Follows one root job and the jobs under it."""
 
-    def __init__(self, backend: Any, root_id: str, *, live: bool, show_logs: bool = True) -> None:
+    def __init__(self, backend: Backend, root_id: str, *, live: bool, show_logs: bool = True) -> None:
         self.backend = backend
         self.root_id = root_id
         self.live_mode = live
@@ -190,10 +192,9 @@ class RunView:
 
     def _progress(self, job: Job) -> str:
         """`` 40%`` while a running job has reported progress (wmill.set_progress), else ``""``."""
-        getter = getattr(self.backend, "job_progress", None)
-        if getter is None or job.status in TERMINAL:
+        if job.status in TERMINAL:
             return ""
-        value = getter(job.id)
+        value = self.backend.job_progress(job.id)
         return "" if value is None else f" {value}%"
 
     def _add_entries(self, tree: Tree, job: Job, now: float) -> None:

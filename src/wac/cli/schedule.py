@@ -18,18 +18,14 @@ def list_schedules(
 ) -> None:
     """List the schedules of the workspace (path, cron, timezone, target, enabled)."""
     from wac.cli.prepare import open_workspace
-    from wac.errors import UsageError
     from wac.project.safepath import escaped
     from wac.project.yamlio import load_yaml
 
     backend = open_workspace()
     try:
-        if not hasattr(backend, "list_items"):
-            raise UsageError(f"workspace '{backend.name}' is a Windmill server: list its schedules there",
-                             hint="wac keeps schedules in its embedded and sqlite workspaces")
         records = backend.list_items("schedule")
         name = backend.name
-        fired_by_server = getattr(backend, "runs_workers", True) is False  # a Windmill server fires its own
+        fired_by_server = not backend.runs_workers  # a Windmill server fires its own
     finally:
         backend.close()
     rows: list[dict[str, Any]] = []

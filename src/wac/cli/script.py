@@ -10,12 +10,18 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from wac.cli import output
 from wac.errors import ArgsError, WacError
+
+if TYPE_CHECKING:
+    from wac.cli.runview import RunView
+    from wac.engine.backend import Backend
+    from wac.engine.store.base import Job
+    from wac.engine.worker import Worker
 
 script_app = typer.Typer(help="Preview, deploy and run scripts.", no_args_is_help=True)
 
@@ -93,9 +99,9 @@ def _objects_workspace() -> str | None:
     preview's wmill client reads variables and resources there after the repo's own files."""
     from pathlib import Path
 
-    from wac.engine.workspaces import LOCAL, get_workspace
     from wac.errors import WacError
     from wac.project import find_repo_root
+    from wac.workspaces import LOCAL, get_workspace
 
     try:
         name = get_workspace(None, find_repo_root(Path.cwd())).name
@@ -168,7 +174,7 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
 
 
 def follow_run(
-    backend: Any, job_id: str, worker: Any, *, as_json: bool, decision: bool | None,
+    backend: Backend, job_id: str, worker: Worker | None, *, as_json: bool, decision: bool | None,
     interrupt: Callable[[], bool] | None = None,
 ) -> None:
     """Watch a run to its end, then print its result (exit 1 when it did not succeed).
@@ -224,7 +230,7 @@ def follow_run(
     _print_result(job, as_json)
 
 
-def _suspended(backend: Any, job: Any) -> list[Any]:
+def _suspended(backend: Backend, job: Job) -> list[Job]:
     found = [job] if job.status == "suspended" else []
     if job.status in ("waiting", "suspended"):
         for child in backend.children(job.id):
@@ -233,22 +239,26 @@ def _suspended(backend: Any, job: Any) -> list[Any]:
     return found
 
 
-def _form_defaults(backend: Any, job_id: str, key: str) -> Any:
+def _form_defaults(backend: Backend, job_id: str, key: str | None) -> Any:
     """An approval with a form is approved with the form's defaults (a form they do not fill is
     refused by the store: answer it with `wac job approve ID --value JSON` or on its page)."""
-    store = getattr(backend, "store", None)
-    if store is None or not hasattr(store, "get_approval"):
+    from wac.engine.local_backend import LocalBackend
+
+    if not isinstance(backend, LocalBackend) or key is None:  # a Windmill server checks the form itself
         return None
     from wac.engine import approvalform
 
-    info = store.get_approval(job_id, key)
+    info = backend.store.get_approval(job_id, key)
     return approvalform.defaults(approvalform.schema_of(info.form if info is not None else None))
 
 
-def _answer_approval(backend: Any, job: Any, decision: bool | None, view: Any) -> None:
+def _answer_approval(backend: Backend, job: Job, decision: bool | None, view: RunView) -> None:
     key = job.suspended_key
     value: Any = None
-    if decision is None and output.is_interactive() and sys.stdin.isatty() and hasattr(backend, "approval_info"):
+    info = None
+    if key is not None and decision is None and output.is_interactive() and sys.stdin.isatty():
+        info = backend.approval_info(job.id, key)  # None: the backend cannot prompt (a Windmill server)
+    if key is not None and info is not None:
         from wac.cli import approvalprompt
 
         def still_waiting() -> bool:
@@ -257,7 +267,7 @@ def _answer_approval(backend: Any, job: Any, decision: bool | None, view: Any) -
 
         with view.pause():
             try:
-                decision, value = approvalprompt.ask(job, key, backend.approval_info(job.id, key), still_waiting)
+                decision, value = approvalprompt.ask(job, key, info, still_waiting)
             except approvalprompt.Decided:
                 now = backend.get_job(job.id)
                 output.info(f"approval '{key}' of job {job.id} was answered elsewhere or timed out "
@@ -266,10 +276,12 @@ def _answer_approval(backend: Any, job: Any, decision: bool | None, view: Any) -
             except EOFError:
                 decision = None
     if decision is None:
-        from wac.engine.workspaces import current_name
+        from wac.engine.local_backend import LocalBackend
+        from wac.workspaces import current_name
 
         # the preview runs on the repo's own store: name it when the current workspace is another
-        prefix = "" if current_name(repo_root=getattr(backend, "root", None)) == backend.name else f"WAC_WORKSPACE={backend.name} "
+        root = backend.root if isinstance(backend, LocalBackend) else None
+        prefix = "" if current_name(repo_root=root) == backend.name else f"WAC_WORKSPACE={backend.name} "
         output.info(
             f"waiting for approval '{key}' of job {job.id}: run `{prefix}wac job approve {job.id}` "
             f"or `{prefix}wac job reject {job.id}`"

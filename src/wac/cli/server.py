@@ -57,17 +57,18 @@ def server(
     """Serve approval pages (by link) and the runs of the workspace in a browser."""
     from wac.cli.prepare import open_workspace
     from wac.engine import approvals
+    from wac.engine.local_backend import LocalBackend
     from wac.errors import UsageError
 
     if base_url is not None:
         base_url = approvals.check_base_url(base_url)
     token, shown = _login_token(token_file)
     backend = open_workspace()
-    store = getattr(backend, "store", None)
-    if store is None or not hasattr(store, "list_runs"):
+    if not isinstance(backend, LocalBackend):
         backend.close()
         raise UsageError(f"workspace '{backend.name}' is served by its own server",
                          hint="wac server serves embedded workspaces (the repo's .wac/wac.db or a sqlite:/// URL)")
+    store = backend.store
     try:
         from wac.server.access import Access
         from wac.server.app import Context, serve

@@ -12,6 +12,7 @@ from wac.cli import output
 from wac.cli.confirm import confirm_apply
 
 if TYPE_CHECKING:
+    from wac.engine.backend import Backend
     from wac.sync.pull import PullPlan
     from wac.sync.push import PushPlan
 
@@ -27,9 +28,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _layout_recorded(backend: Any) -> bool:
+def _layout_recorded(backend: Backend) -> bool:
     """True for a workspace that keeps each version's .script.yaml and layout (wac's own)."""
-    return bool(getattr(backend, "keeps_metadata", False))
+    return backend.keeps_metadata
 
 
 # ---------------------------------------------------------------------------------------- push

@@ -24,12 +24,12 @@ def worker(
     from wac.errors import UsageError
 
     backend = open_workspace()
-    if not backend.runs_workers:
+    tags = frozenset(tag) if tag else frozenset({"default"})
+    w = backend.start_workers(WorkerConfig(slots=concurrency, tags=tags, lease_s=lease)) if backend.runs_workers else None
+    if w is None:
         backend.close()
         raise UsageError(f"workspace '{backend.name}' runs its jobs on its own workers",
                          hint="wac worker serves embedded workspaces (the repo's .wac/wac.db or a sqlite:/// URL)")
-    tags = frozenset(tag) if tag else frozenset({"default"})
-    w = backend.start_workers(WorkerConfig(slots=concurrency, tags=tags, lease_s=lease))
     signal.signal(signal.SIGTERM, lambda *_: w.request_stop())
     signal.signal(signal.SIGHUP, lambda *_: w.request_stop())
     output.info(f"worker {w.worker_id} running {concurrency} slot(s), tags {', '.join(sorted(tags))} "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
 from wac.cli import output
@@ -32,7 +34,7 @@ def add(
     (for the same server)."""
     import os
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.errors import UsageError
 
     if sum(map(bool, (token is not None, token_stdin, clear_token))) > 1:
@@ -43,14 +45,63 @@ def add(
         token = os.environ["WAC_TOKEN"]
     if token is not None and not token.strip():
         raise UsageError("the token is empty")
+    from wac.engine.backend import check_store
+
+    check: Callable[[str], None] | None = check_store
+    if url.startswith(("postgresql://", "postgres://")):
+        url = _postgres_login(url)  # checked (and a password asked for, if the server wants one)
+        check = None
     ws, what = workspaces.add_workspace(name, url, token.strip() if token else None, workspace_id,
-                                        create=create, insecure=insecure, clear_token=clear_token)
+                                        create=create, insecure=insecure, clear_token=clear_token,
+                                        check=check)
     if switch:
         workspaces.switch_workspace(name)
     note = {"kept": " (kept the token saved before)", "dropped": " (the token saved before was dropped)"}.get(what, "")
     output.info(f"added workspace '{ws.name}' ({ws.kind}, {ws.shown_url()})"
                 + (" with a token" if ws.token else "") + note + (" and switched to it" if switch else "")
                 + f"; config: {workspaces.config_file()}")
+
+
+def _postgres_login(url: str) -> str:
+    """Check a PostgreSQL workspace's URL; returns it, with a password when one was asked for.
+
+    When the server wants a password and none is given (URL, ``PGPASSWORD``, ``~/.pgpass``), it
+    is asked for on the terminal (hidden; three tries) and kept in the URL saved in the user's
+    config file (mode 0600, like tokens). Without a terminal the login is refused (exit 3) with
+    the ways to give one. The password is never printed."""
+    import getpass
+    import os
+    import sys
+    from urllib.parse import quote, urlsplit
+
+    from wac.engine.backend import check_store
+    from wac.errors import AuthError
+
+    try:
+        check_store(url)
+        return url
+    except AuthError as exc:
+        if "no password supplied" not in exc.message:
+            raise
+        if not sys.stdin.isatty():
+            raise AuthError(exc.message.replace("fe_sendauth: ", ""),
+                            hint="give the password in PGPASSWORD or ~/.pgpass (or run this on a terminal to be "
+                                 "asked for it, then kept in the config file, mode 0600)") from None
+    parts = urlsplit(url)
+    user = parts.username or os.environ.get("PGUSER") or getpass.getuser()
+    where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+    for attempt in range(3):
+        password = getpass.getpass(f"password for {user} at {where}: ", stream=sys.stderr)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        with_password = parts._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}").geturl()
+        try:
+            check_store(with_password)
+            return with_password
+        except AuthError as exc:
+            if attempt == 2 or "password authentication failed" not in exc.message:
+                raise
+            output.info("wrong password; try again")
+    raise AssertionError("unreachable")
 
 
 def _read_token() -> str:
@@ -74,7 +125,7 @@ def pin(name: str = typer.Argument(..., help="The workspace this repo's commands
     current workspace is (WAC_WORKSPACE still overrides it per command). Kept in .wac/workspace."""
     from pathlib import Path
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.project import find_repo_root
 
     root = find_repo_root(Path.cwd())
@@ -87,7 +138,7 @@ def unpin() -> None:
     """Remove this repo's pin: its commands follow the machine-wide current workspace again."""
     from pathlib import Path
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.project import find_repo_root
 
     root = find_repo_root(Path.cwd())
@@ -100,7 +151,7 @@ def list_workspaces(as_json: bool = typer.Option(False, "--json", help="Print JS
     """List workspaces; the current one is marked with *. Tokens are never shown."""
     from pathlib import Path
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.project import find_repo_root
 
     spaces, current = workspaces.list_workspaces(find_repo_root(Path.cwd()))
@@ -120,7 +171,7 @@ def switch(name: str = typer.Argument(..., help="The workspace to make current (
     import os
     from pathlib import Path
 
-    from wac.engine import workspaces
+    from wac import workspaces
     from wac.project import find_repo_root
 
     workspaces.switch_workspace(name)
@@ -135,7 +186,7 @@ def switch(name: str = typer.Argument(..., help="The workspace to make current (
 @workspace_app.command("remove")
 def remove(name: str = typer.Argument(..., help="The workspace to forget.")) -> None:
     """Forget a workspace (its token too). Nothing in the workspace itself is deleted."""
-    from wac.engine import workspaces
+    from wac import workspaces
 
     workspaces.remove_workspace(name)
     output.info(f"removed workspace '{name}'")

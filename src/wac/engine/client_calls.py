@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from wac.engine.objects import Objects
+from wac.engine.rounds.spec import RoundSpec
 from wac.engine.store.base import JobSpec, Store, TaskOptions
 
 STATE_FLOW_PREFIX = "__flow_user_state__/"
@@ -21,29 +22,30 @@ STATE_FLOW_PREFIX = "__flow_user_state__/"
 class RoundClient:
     """What ``wmill.get_variable()`` & co. call, for the job the round runs."""
 
-    def __init__(self, spec: dict[str, Any], store: Store) -> None:
+    def __init__(self, spec: RoundSpec, store: Store) -> None:
         self.spec = spec
         self.store = store
         self._workspace_backend: Any = None
-        self.objects = Objects(store, self._overlay if spec.get("repo_root") or spec.get("objects_workspace") else None,
-                               reader=spec.get("script_path") or "")
+        self.objects = Objects(store, self._overlay if spec.repo_root or spec.objects_workspace else None,
+                               reader=spec.script_path or "")
 
     def _overlay(self, kind: str, path: str) -> Any:
         """A preview reads the repo's own files first, then the current workspace (if not the store's)."""
-        root = self.spec.get("repo_root")
+        root = self.spec.repo_root
         if root:
             from wac.project.objectfiles import read_repo_object
 
             found = read_repo_object(Path(root), kind, path)
             if found is not None:
                 return found
-        name = self.spec.get("objects_workspace")
+        name = self.spec.objects_workspace
         if not name:
             return None
         from wac.errors import ObjectNotFoundError
 
         if self._workspace_backend is None:
-            from wac.engine.workspaces import get_workspace, open_backend
+            from wac.engine.backend import open_backend
+            from wac.workspaces import get_workspace
 
             self._workspace_backend = open_backend(get_workspace(name), Path(root) if root else None)
         try:
@@ -54,19 +56,19 @@ class RoundClient:
     # ---- context
     @property
     def workspace(self) -> str:
-        return str(self.spec.get("workspace") or "local")
+        return self.spec.workspace or "local"
 
     @property
     def job_id(self) -> str:
-        return str(self.spec["job_id"])
+        return self.spec.job_id
 
     @property
     def root_job_id(self) -> str:
-        return str(self.spec.get("root_id") or self.spec["job_id"])
+        return self.spec.root_id or self.spec.job_id
 
     @property
     def state_path(self) -> str:
-        return str(self.spec.get("script_path") or "")
+        return self.spec.script_path or ""
 
     # ---- variables and resources
     def get_variable(self, path: str) -> str:
@@ -160,7 +162,7 @@ class RoundClient:
         from wac.engine.store.base import TERMINAL
         from wac.sdk import TaskError
 
-        if int(self.spec.get("slots") or 0) == 1:
+        if self.spec.slots == 1:
             from wac.errors import WacError
 
             raise WacError("a script waiting for another job's result needs a free worker slot; this worker has one",

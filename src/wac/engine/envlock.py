@@ -113,14 +113,18 @@ def merge_locks(locks: dict[str, str], label: str) -> str:
 
 
 def inferred_requirements(files: dict[str, str]) -> list[str]:
-    """The requirements the parser infers for every Python file of the bundle (the union)."""
-    from wac.metadata.analysis import analyze_many
+    """The requirements the parser infers for every Python file of the bundle (the union).
 
-    jobs = [(text, rel, rel.removesuffix(".py"), None) for rel, text in sorted(files.items())
-            if rel.endswith(".py")]
+    The engine's one use of the parser (imported here, lazily): a deployed version pushed
+    without locks is resolved at run start, as ``generate-metadata`` would have.
+    """
+    from wac.parser import parse_script
+
     reqs: list[str] = []
-    for analysis in analyze_many(jobs, detail="metadata"):  # type: ignore[arg-type]
-        reqs += [r for r in analysis.requirements if r not in reqs]
+    for rel, text in sorted(files.items()):
+        if rel.endswith(".py"):
+            info = parse_script(text, rel, remote_path=rel.removesuffix(".py"), detail="metadata")
+            reqs += [r for r in info.requirements if r not in reqs]
     return reqs
 
 
@@ -130,11 +134,7 @@ def resolve_inferred(files: dict[str, str], label: str) -> str:
     import os
 
     from wac.engine.envs import UvOptions, choose_python
-    from wac.metadata.locks import (
-        DEFAULT_PYTHON_VERSION,
-        LockResolutionError,
-        LockResolver,
-    )
+    from wac.engine.lockresolver import DEFAULT_PYTHON_VERSION, LockResolutionError, LockResolver
 
     wanted = os.environ.get("WAC_PYTHON_VERSION") or choose_python(DEFAULT_PYTHON_VERSION).version
     links = UvOptions.from_env().find_links  # made absolute: uv pip compile runs in a temporary folder

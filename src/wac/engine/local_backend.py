@@ -5,14 +5,20 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from wac.engine.backend import Deployed, HistoryEntry, NewScript, ScriptVersion
+from wac.engine.backend import Deployed, HistoryEntry, NewScript, PendingApproval, ScriptVersion
 from wac.engine.bundle import Bundle
 from wac.engine.items import ItemRecord, ItemStore, NewItem
 from wac.engine.store import open_store
 from wac.engine.store.base import Job, JobSpec, ScriptRecord, Store, TaskOptions, TimelineEntry
 from wac.errors import NotDeployedError
+
+if TYPE_CHECKING:
+    from wac.engine.objects import Objects
+    from wac.engine.worker import Worker, WorkerConfig
+    from wac.project.config import RepoConfig
+    from wac.project.objectfiles import ObjectFile
 
 JsonValue = Any
 
@@ -34,6 +40,7 @@ class LocalBackend:
     root: Path | None = None  # the repo, for the repo's own embedded workspace
     runs_workers: bool = True
     keeps_metadata: bool = True
+    item_kinds: frozenset[str] | None = None  # every kind: items are stored as pushed
 
     @classmethod
     def open(cls, name: str, db: Path, state_dir: Path, root: Path | None = None) -> LocalBackend:
@@ -67,6 +74,9 @@ class LocalBackend:
     def _items(self) -> ItemStore:
         return cast(ItemStore, self.store)
 
+    def configure_items(self, config: RepoConfig, root: Path | None = None) -> None:
+        """Nothing to configure: items are stored as pushed."""
+
     def deploy_item(self, item: NewItem) -> Deployed:
         item_hash = item.content_hash()
         created, parent = self._items().put_item(item.kind, item.path, item_hash, item.to_json(), created_by=_user())
@@ -78,8 +88,8 @@ class LocalBackend:
     def get_item(self, kind: str, path: str) -> ItemRecord | None:
         return self._items().get_item(kind, path)
 
-    def archive_item(self, kind: str, path: str) -> None:
-        self._items().archive_item(kind, path)
+    def archive_item(self, kind: str, path: str) -> int:
+        return self._items().archive_item(kind, path)
 
     # ---- scripts
     def deploy(self, script: NewScript) -> Deployed:
@@ -130,28 +140,28 @@ class LocalBackend:
         return self.store.submit(JobSpec(bundle_hash=bundle.hash, entry=bundle.entry, args=args,
                                          script_path=script_path, preview=True))
 
-    def start_workers(self, config: Any) -> Any:
-        """In-process workers on this store (``config`` is a WorkerConfig); started, zygote first."""
+    def start_workers(self, config: WorkerConfig) -> Worker:
+        """In-process workers on this store; started, zygote first."""
         from wac.engine.worker import Worker
 
         config.workspace = self.name
-        if self.root is not None and getattr(config, "repo_root", None) is None:
+        if self.root is not None and config.repo_root is None:
             config.repo_root = str(self.root)
         worker = Worker(self.store, self.state_dir, config)
         worker.start()
         return worker
 
     # ---- workspace objects (variables, resources, resource types)
-    def objects(self) -> Any:
+    def objects(self) -> Objects:
         from wac.engine.objects import Objects
 
         return Objects(self.store)
 
-    def list_objects(self, kind: str, *, reveal: bool = False) -> list[Any]:
+    def list_objects(self, kind: str, *, reveal: bool = False) -> list[ObjectFile]:
         """Every object of ``kind`` (``ObjectFile``s by path); secret values only with ``reveal``."""
         return list(self.objects().list(kind, reveal=reveal))
 
-    def get_object(self, kind: str, path: str, *, reveal: bool = False) -> Any:
+    def get_object(self, kind: str, path: str, *, reveal: bool = False) -> ObjectFile:
         from wac.engine.objects import label
         from wac.errors import ObjectNotFoundError
 
@@ -160,7 +170,7 @@ class LocalBackend:
             raise ObjectNotFoundError(f"{label(kind)} {path} not found in workspace '{self.name}'")
         return found
 
-    def put_object(self, obj: Any, source: str | None = None) -> None:
+    def put_object(self, obj: ObjectFile, source: str | None = None) -> None:
         """Create or replace an object; ``source`` is the file text a sync push read it from."""
         self.objects().put(obj, source)
 
@@ -168,8 +178,7 @@ class LocalBackend:
         self.objects().delete(kind, path)
 
     def object_source(self, kind: str, path: str) -> str | None:
-        source: str | None = self.objects().source(kind, path)
-        return source
+        return self.objects().source(kind, path)
 
     def job_progress(self, job_id: str) -> int | None:
         return self.store.get_progress(job_id)
@@ -205,7 +214,7 @@ class LocalBackend:
         secret = approvals.token_hash(token) if token is not None else None
         self.store.resume(job_id, key, secret, approved, value, approver)
 
-    def approval_info(self, job_id: str, key: str) -> dict[str, Any]:
+    def approval_info(self, job_id: str, key: str) -> PendingApproval:
         """What an approval prompt shows: the stored form (``{"form", "description", "skin"}``),
         when it times out, and fresh resume URLs (``{approvalPage, resume, cancel}``; the store
         keeps only their secrets' hashes)."""
@@ -218,10 +227,10 @@ class LocalBackend:
             "urls": approvals.mint_waiting(self.store, self.name, job_id, key),
         }
 
-    def change_token(self) -> Any:
+    def change_token(self) -> object:
         return self.store.change_token()
 
-    def wait_for_change(self, job_id: str, timeout: float, since: Any = None) -> None:
+    def wait_for_change(self, job_id: str, timeout: float, since: object = None) -> None:
         self.store.wait_for_change(job_id, timeout, since)
 
 

@@ -19,13 +19,13 @@ from typing import Any
 
 
 def _replay_all(spec: dict[str, Any]) -> dict[str, Any]:
-    from wac.engine.round import _error_record, _load_main
+    from wac.engine.rounds.round import error_record, load_main
     from wac.sdk.dryrun import dry_replay
 
     try:
-        main = _load_main(spec)
+        main = load_main(spec["bundle_dir"], spec["entry"], spec["mod_dir"], spec.get("shim_dir"))
     except BaseException as exc:  # the new code cannot even be loaded: every run is stuck
-        return {"error": _error_record(exc, spec["entry"])}
+        return {"error": error_record(exc, spec["entry"])}
     import asyncio
 
     results: dict[str, Any] = {}

@@ -30,7 +30,7 @@ _TAG = 32
 
 
 def key_path() -> Path:
-    from wac.engine.workspaces import config_dir
+    from wac.workspaces import config_dir
 
     return config_dir() / KEY_FILE
 

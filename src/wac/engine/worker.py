@@ -19,9 +19,11 @@ from typing import Any
 
 from wac.engine import approvals
 from wac.engine.bundle import Manifest, materialize
-from wac.engine.envzygotes import ZygotePool
-from wac.engine.parked import ParkedParents, done_keys
-from wac.engine.runner import SHIM_DIR, RoundProcess
+from wac.engine.rounds.envzygotes import ZygotePool
+from wac.engine.rounds.parked import ParkedParents, done_keys
+from wac.engine.rounds.spec import RoundSpec
+from wac.engine.rounds.warm import WarmTasks
+from wac.engine.rounds.zygote_client import RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
 from wac.errors import ConflictError, EnvBuildError, JobNotFoundError, LostClaimError, StoreError, WacError
 
@@ -43,6 +45,11 @@ def _number(name: str, default: float, low: float) -> float:
 def direct_children_default() -> bool:
     """``WAC_DIRECT_CHILDREN``: ``0`` (or ``false``/``no``/``off``) replays every child; on by default."""
     return _flag("WAC_DIRECT_CHILDREN", True)
+
+
+def warm_tasks_default() -> bool:
+    """``WAC_WARM_TASKS``: ``0`` forks a fresh process for every direct child; on by default."""
+    return _flag("WAC_WARM_TASKS", True)
 
 
 def sticky_parents_default() -> bool:
@@ -69,6 +76,10 @@ class WorkerConfig:
     sticky_parents: bool = field(default_factory=sticky_parents_default)
     sticky_max: int = field(default_factory=lambda: int(_number("WAC_STICKY_MAX", 16, 0)))
     sticky_idle_s: float = field(default_factory=lambda: _number("WAC_STICKY_IDLE_S", 30.0, 0.0))
+    # A direct child's round process is kept for the next direct child of the same code instead of
+    # exiting (engine/rounds/warm.py), at most one per slot, each for at most warm_idle_s seconds.
+    warm_tasks: bool = field(default_factory=warm_tasks_default)
+    warm_idle_s: float = field(default_factory=lambda: _number("WAC_WARM_IDLE_S", 30.0, 0.0))
 
 
 def is_failure_marker(value: Any) -> bool:
@@ -143,6 +154,7 @@ class Worker:
         self._last_reap = 0.0
         self._bundles: dict[str, tuple[frozenset[str], Path, Manifest]] = {}
         self.parked = ParkedParents(self.config.sticky_max, self.config.sticky_idle_s)
+        self.warm = WarmTasks(self.config.slots, self.config.warm_idle_s)
         self.rounds_run = 0
         #: The error that stopped this worker (a store that is gone, damaged or full, or a bug):
         #: the worker stops at the first one instead of looping on it; its owner raises it.
@@ -178,6 +190,7 @@ class Worker:
             except WacError:
                 pass  # already given back, finished, or the store is gone
         self.parked.clear()
+        self.warm.clear()
         self.zygotes.stop()
 
     def request_stop(self) -> None:
@@ -262,6 +275,7 @@ class Worker:
         while not self._stop.wait(tick):
             now_mono = time.monotonic()
             self.parked.evict_idle(now_mono)
+            self.warm.evict_idle(now_mono)
             with self._live_lock:
                 live = list(self._live.items())
             for _job_id, (_token, proc, deadline) in live:
@@ -309,27 +323,29 @@ class Worker:
         # own args; its round reads the parent's from the store only if it must replay after all.
         args = claim.parent_args if claim.parent_args is not None else job.args
         checkpoint = claim.checkpoint()
-        spec = {
-            "job_id": job.id, "bundle_dir": str(bundle_dir), "entry": job.entry,
-            "mod_dir": manifest.module_dir, "args": args, "checkpoint": checkpoint,
-            "fast_path": self.config.fast_path, "real_wmill": self.config.real_wmill, "shim_dir": SHIM_DIR,
-            "store_url": self.store.url, "token": [token.job_id, token.attempt, token.worker_id],
-            "lease_s": self.config.lease_s,
-            "base_url": self._base_url(), "workspace": self.config.workspace,
-            "cwd": os.getcwd(), "env": self._job_env(job),
-            "script_path": job.script_path, "root_id": job.root_id, "slots": self.config.slots,
-            "direct_children": self.config.direct_children and not self.config.real_wmill,
-            "sticky": (self.config.sticky_parents and self.config.sticky_max > 0 and not self.config.real_wmill
-                       and job.executing_key is None),
-            "direct": job.options.direct if job.executing_key is not None and job.parent_id else None,
-            "parent_id": job.parent_id,
-            **self._preview_sources(job),
-        }
+        direct = job.options.direct if job.executing_key is not None and job.parent_id else None
+        direct_children = self.config.direct_children and not self.config.real_wmill
+        spec = RoundSpec(
+            job_id=job.id, bundle_dir=str(bundle_dir), entry=job.entry, mod_dir=manifest.module_dir,
+            args=args, checkpoint=checkpoint, store_url=self.store.url,
+            token=[token.job_id, token.attempt, token.worker_id], workspace=self.config.workspace,
+            cwd=os.getcwd(), env=self._job_env(job), script_path=job.script_path, root_id=job.root_id,
+            parent_id=job.parent_id, lease_s=self.config.lease_s, slots=self.config.slots,
+            fast_path=self.config.fast_path, real_wmill=self.config.real_wmill,
+            base_url=approvals.base_url_from_env(), direct_children=direct_children,
+            sticky=(self.config.sticky_parents and self.config.sticky_max > 0 and not self.config.real_wmill
+                    and job.executing_key is None),
+            direct=direct, warm=bool(direct and direct_children and self.config.warm_tasks),
+        )
+        if self._in_preview(job):  # a preview's client reads the repo's object files first
+            spec.repo_root, spec.objects_workspace = self.config.repo_root, self.config.objects_workspace
         deadline = time.monotonic() + job.options.timeout if job.options.timeout else None
         with self._live_lock:
             self._live[job.id] = (token, None, deadline)
         try:
             proc = self.parked.resume(job, token, claim.steps)
+            if proc is None and spec.warm:
+                proc = self.warm.take((job.bundle_hash, job.entry), spec)
             if proc is None:
                 proc = self.zygotes.spawn(bundle_dir, job.script_path or job.name, spec)
         except (OSError, WacError) as exc:  # WacError: the bundle's environment could not be built
@@ -345,25 +361,22 @@ class Worker:
             self._live[job.id] = (token, proc, deadline)
         if self._stop.is_set():  # stop() ran while this round was being forked: it saw no process
             proc.kill("worker stopping")
-        kept = False
+        kept = "closed"
         try:
             kept = self._converse(job, token, proc, manifest.module_dir, done_keys(claim.steps))
         finally:
             with self._live_lock:
                 self._live.pop(job.id, None)
-            if not kept:
+            # kept warm only once no heartbeat can kill it for this job (it is out of _live now)
+            if kept == "warm" and proc.killed_because is None and not self._stop.is_set():
+                self.warm.put((job.bundle_hash, job.entry), proc)  # it waits for the next direct child
+            elif kept != "parked":
                 proc.close()
-
-    def _preview_sources(self, job: Job) -> dict[str, str | None]:
-        """Where a preview job's client reads objects before its store: the repo, the current workspace."""
-        if self.config.repo_root is None and self.config.objects_workspace is None:
-            return {}
-        if not self._in_preview(job):
-            return {}
-        return {"repo_root": self.config.repo_root, "objects_workspace": self.config.objects_workspace}
 
     def _in_preview(self, job: Job) -> bool:
         """A preview job, or a child of one (children read the repo's object files too)."""
+        if self.config.repo_root is None and self.config.objects_workspace is None:
+            return False  # nothing to read first: no need to know
         if job.preview or job.root_id == job.id:
             return job.preview
         try:
@@ -402,12 +415,13 @@ class Worker:
         return logs
 
     def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str,
-                  known: frozenset[str] = frozenset()) -> bool:
-        """Apply what the round reports; True when its process was kept as a parked parent."""
+                  known: frozenset[str] = frozenset()) -> str:
+        """Apply what the round reports. Returns what becomes of its process: ``"parked"`` (kept
+        as a sticky parent), ``"warm"`` (to keep for the next direct child), else ``"closed"``."""
         msg = proc.recv(None)
         if msg is None:
             self._round_died(job, token, proc)
-            return False
+            return "closed"
         logs = self._mask(proc.logs(), msg.get("mask"))
         if msg.get("op") == "parked":  # a sticky parent: its dispatch, and it waits alive
             outcome = msg.get("outcome") or {}
@@ -415,16 +429,18 @@ class Worker:
             if applied and outcome.get("type") == "dispatch" and not self._stop.is_set():
                 proc.reset_log()  # the next round's log starts here
                 self.parked.park(job, proc, known)
-                return True
+                return "parked"
             proc.kill("released")
         elif msg.get("op") == "outcome":
-            self._apply_outcome(job, token, msg["outcome"], logs, module_dir, msg.get("direct"))
+            applied = self._apply_outcome(job, token, msg["outcome"], logs, module_dir, msg.get("direct"))
+            if msg.get("warm") and applied and self.config.warm_tasks:
+                return "warm"
         else:
             err = msg.get("error") or error_record("Error", "round failed")
             if isinstance(err, dict):  # an exception's message or stack may quote a secret too
                 err = {k: self._mask(v, msg.get("mask")) if isinstance(v, str) else v for k, v in err.items()}
             self._apply_error(token, err, logs)
-        return False
+        return "closed"
 
     def _round_died(self, job: Job, token: Token, proc: RoundProcess) -> None:
         logs = self._mask(proc.logs())
@@ -494,10 +510,6 @@ class Worker:
         except LostClaimError:
             return False
         return True
-
-    def _base_url(self) -> str | None:
-        """The http(s) root of ``wac server`` for resume URLs: the environment's, else the store's."""
-        return approvals.base_url_from_env() or self.store.get_setting("base_url")
 
     def _not_deployed(self, job: Job, path: str) -> dict[str, Any]:
         """The error of a child whose workspace script or flow could not be pinned."""

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wac.engine.lockresolver import LockResolver
 from wac.errors import MetadataError, WacError
 from wac.metadata.analysis import Analysis, Job, analyze_many
-from wac.metadata.locks import LockResolver
 from wac.metadata.plan import Plan, PlanItem, dependency_files_of
 from wac.metadata.schema_merge import update_metadata
 from wac.metadata.state import ScriptState

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from wac.errors import MetadataError
+from wac.errors import DiskFullError, MetadataError
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _OTHER_BOMS = (
@@ -105,8 +105,6 @@ def write_error(folder: Path, exc: OSError) -> Exception:
     from wac.errors import WriteError
 
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        from wac.engine.store._sqlite_conn import disk_full
-
         return disk_full(str(folder))
     return WriteError(f"cannot write in {folder}: {exc.strerror or exc}",
                       hint="make the repo writable (WAC_STATE_DIR only moves wac's own state: "
@@ -125,3 +123,20 @@ def create_exclusive(path: Path, text: str) -> bool:
     with os.fdopen(fd, "wb") as fh:
         fh.write(text.encode("utf-8"))
     return True
+
+
+def mount_point(path: str) -> str:
+    """The mount point of the file system holding ``path`` (to name a full disk)."""
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    while path != "/" and not os.path.ismount(path):
+        path = os.path.dirname(path)
+    return path
+
+
+def disk_full(where: str) -> DiskFullError:
+    """The one error for a full disk, naming the folder and the file system it lives on (the
+    store's and the repo's writes raise it alike)."""
+    folder = where if os.path.isdir(where) else os.path.dirname(where)
+    return DiskFullError(f"no space left on the disk holding {folder} (file system {mount_point(folder)})")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wac.errors import MetadataError, NotDeployedError, WacError
 from wac.metadata.state import load_state
@@ -22,6 +22,9 @@ from wac.sync.pull import PullPlan
 from wac.sync.push import PushPlan
 from wac.sync.scripts import LocalScript, read_script
 from wac.sync.state import SyncState, digest
+
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
 
 
 def read_local(root: Path, config: RepoConfig) -> tuple[list[ScriptRef], list[LocalScript], dict[str, str]]:
@@ -56,7 +59,7 @@ class PushResult:
     archived: list[str] = field(default_factory=list)
 
 
-def apply_push(backend: Any, plan: PushPlan, message: str | None = None) -> PushResult:
+def apply_push(backend: Backend, plan: PushPlan, message: str | None = None) -> PushResult:
     """Deploy every added/changed script (with ``message`` as its deployment message) and archive
     every deleted one, in plan order."""
     from dataclasses import replace

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wac.errors import WacError
 from wac.project.config import RepoConfig
@@ -21,21 +21,17 @@ from wac.sync.kinds import all_kinds, local_items
 from wac.sync.local import DiskView
 from wac.sync.state import SyncState, digest
 
-
-def supports_items(backend: Any) -> bool:
-    """True for a workspace that stores flows, apps, schedules... (wac's embedded and sqlite ones)."""
-    return hasattr(backend, "list_items") and hasattr(backend, "deploy_item")
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
 
 
-def _carried(root: Path, config: RepoConfig, backend: Any, push: bool) -> tuple[list[Any], list[str]]:
+def _carried(root: Path, config: RepoConfig, backend: Backend, push: bool) -> tuple[list[Any], list[str]]:
     """The repo's items of the kinds ``backend`` carries, and notes on the rest (a Windmill server
     carries flows, apps, raw apps, schedules, triggers and folders). A push hands it the repo (wmill
     compares flows using the repo's inline file names), a pull does not (wmill writes its own)."""
-    configure = getattr(backend, "configure_items", None)
-    if configure is not None:
-        configure(config, root if push else None)
+    backend.configure_items(config, root if push else None)
     local, notes = local_items(root, config)
-    kinds = getattr(backend, "item_kinds", None)
+    kinds = backend.item_kinds
     if kinds is None:
         return local, notes
     left = [i for i in local if i.kind not in kinds]
@@ -62,14 +58,8 @@ class ItemsPush:
         return f"{of.count('add')} added, {of.count('change')} changed, {of.count('delete')} archived"
 
 
-def prepare_push(root: Path, config: RepoConfig, backend: Any) -> ItemsPush:
-    """The item push plan (empty, with a note, for a workspace that stores no items)."""
-    if not supports_items(backend):
-        local, notes = local_items(root, config)
-        if local:
-            notes.append(f"{len(local)} item(s) (flows, apps, schedules...) not pushed: wac syncs only scripts "
-                         f"with workspace '{backend.name}' (a Windmill server) for now")
-        return ItemsPush(ItemPushPlan(), notes=notes)
+def prepare_push(root: Path, config: RepoConfig, backend: Backend) -> ItemsPush:
+    """The item push plan, with notes on the repo's items of kinds the workspace does not carry."""
     local, notes = _carried(root, config, backend, push=True)
     snapshot = {rel: digest((root / rel).read_bytes()) for item in local for rel in item.files}
     plan = plan_item_push(read_items(root, local), backend.list_items(), config)
@@ -80,14 +70,12 @@ def render_item_push(plan: ItemPushPlan) -> str:
     return "".join(f"{c.sign} {_label(c.kind)} {c.path}\n" for c in plan.items)
 
 
-def apply_item_push(backend: Any, plan: ItemPushPlan, message: str | None = None) -> None:
+def apply_item_push(backend: Backend, plan: ItemPushPlan, message: str | None = None) -> None:
     """Deploy or archive the plan's items (a Windmill server sends ``message`` as their
     ``deployment_message``, where wmill sends it)."""
-    if message and hasattr(backend, "deployment_message"):
-        backend.deployment_message = message
     for change in plan.items:
         if change.item is not None:
-            backend.deploy_item(change.item)
+            backend.deploy_item(replace(change.item, deployment_message=message) if message else change.item)
         else:
             backend.archive_item(change.kind, change.path)
 
@@ -97,10 +85,8 @@ def record_item_push(state: SyncState, push: ItemsPush) -> None:
     state.files.update(push.snapshot)
 
 
-def prepare_pull(root: Path, config: RepoConfig, backend: Any, recorded: dict[str, str]) -> ItemPullPlan:
-    """The item pull plan (empty for a workspace that stores no items)."""
-    if not supports_items(backend):
-        return ItemPullPlan()
+def prepare_pull(root: Path, config: RepoConfig, backend: Backend, recorded: dict[str, str]) -> ItemPullPlan:
+    """The item pull plan."""
     local, _ = _carried(root, config, backend, push=False)
     return plan_item_pull(backend.list_items(), local, DiskView(root), recorded, config)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wac.errors import ObjectError, RejectedError
 from wac.project.collation import sort_key
@@ -35,6 +35,9 @@ from wac.project.objectfiles import (
 from wac.project.safepath import relative_path_problem
 from wac.sync.paths import escapes
 from wac.sync.state import SyncState, digest
+
+if TYPE_CHECKING:
+    from wac.engine.backend import Backend
 
 ROOTS = ("f", "u", "g")
 SKIP_KEYS = {"variable": "skipVariables", "resource": "skipResources", "resource_type": "skipResourceTypes"}
@@ -133,7 +136,7 @@ class ObjectPush(ObjectChange):
         return {"action": self.action, "kind": self.kind, "path": self.path, "file": self.rel}
 
 
-def remote_objects(backend: Any, config: RepoConfig) -> dict[tuple[str, str], ObjectFile]:
+def remote_objects(backend: Backend, config: RepoConfig) -> dict[tuple[str, str], ObjectFile]:
     """The workspace's objects of the kinds not skipped (secret values only when secrets sync)."""
     skips = Skips.of(config)
     out: dict[tuple[str, str], ObjectFile] = {}
@@ -192,7 +195,7 @@ def _check_types(local: dict[tuple[str, str], LocalObject], remote: dict[tuple[s
                               hint=f"see the schema in {rtype}.resource-type.yaml")
 
 
-def apply_push(backend: Any, items: list[ObjectPush]) -> int:
+def apply_push(backend: Backend, items: list[ObjectPush]) -> int:
     """Resource types first (resources are checked against them), then variables, then resources."""
     order = {"resource_type": 0, "variable": 1, "resource": 2}
     done = 0
@@ -320,12 +323,10 @@ def apply_pull(root: Path, plan: ObjectPullPlan, state: SyncState) -> tuple[int,
     return written, deleted
 
 
-def sources_of(backend: Any, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
-    """The file texts the workspace kept for these objects (wac's own workspaces keep them)."""
-    getter = getattr(backend, "object_source", None)
-    if getter is None:
-        return {}
-    return {key: getter(*key) for key in keys}
+def sources_of(backend: Backend, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+    """The file texts the workspace kept for these objects (wac's own workspaces keep them; a
+    Windmill server keeps none: every value None)."""
+    return {key: backend.object_source(*key) for key in keys}
 
 
 def remote_path_of(rel: str) -> tuple[str, str] | None:

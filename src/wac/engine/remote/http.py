@@ -26,8 +26,8 @@ from urllib.parse import quote
 
 import httpx
 
-from wac.engine.workspaces import redact_url as shown_url
 from wac.errors import AuthError, NetworkError, RejectedError, WorkspaceError
+from wac.workspaces import redact_url as shown_url
 
 JsonValue = Any
 NotFound = Callable[[str], NoReturn]  # raises the caller's error for a 404, given the server's text

@@ -269,6 +269,7 @@ class WindmillItems(WindmillRawApps):
 
     def deploy_item(self, item: NewItem) -> None:
         """Create or update ``item`` as wmill 1.819's sync push does (nothing when already equal)."""
+        self.deployment_message = item.deployment_message
         if item.kind == "flow":
             folder = next((f.rpartition("/")[0] for f in item.files if f.endswith("/flow.yaml")), item.path + ".flow")
             body = flow_body(folder, item.files)

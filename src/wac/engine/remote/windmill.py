@@ -21,9 +21,9 @@ The server runs the jobs (``runs_workers`` is False); following a job is polling
 from __future__ import annotations
 
 import time
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from wac.engine.backend import Deployed, HistoryEntry, NewScript, ScriptVersion
+from wac.engine.backend import Deployed, HistoryEntry, NewScript, PendingApproval, ScriptVersion
 from wac.engine.bundle import MANIFEST, Bundle, Manifest
 from wac.engine.remote import scripts as wm_scripts
 from wac.engine.remote.http import WindmillHTTP, raw_path, segment
@@ -33,6 +33,10 @@ from wac.engine.remote.objects import WindmillObjects
 from wac.engine.remote.tarball import QUERY, python_scripts, read_archive
 from wac.engine.store.base import TERMINAL, Job, TimelineEntry
 from wac.errors import JobNotFoundError, NotDeployedError, RejectedError, WorkspaceError
+from wac.workspaces import WorkspaceConfig
+
+if TYPE_CHECKING:
+    from wac.engine.worker import WorkerConfig
 
 JsonValue = Any
 
@@ -55,8 +59,8 @@ class WindmillBackend(WindmillObjects, WindmillItems):
         self.http = http or WindmillHTTP(name, url, workspace_id, token)
 
     @classmethod
-    def from_config(cls, ws: Any) -> WindmillBackend:
-        """From a :class:`~wac.engine.workspaces.WorkspaceConfig`; the workspace id defaults to its name."""
+    def from_config(cls, ws: WorkspaceConfig) -> WindmillBackend:
+        """From a :class:`~wac.workspaces.WorkspaceConfig`; the workspace id defaults to its name."""
         return cls(ws.name, ws.url, ws.workspace_id or ws.name, ws.token)
 
     def close(self) -> None:
@@ -197,8 +201,17 @@ class WindmillBackend(WindmillObjects, WindmillItems):
             body["modules"] = modules
         return self.http.text("POST", "jobs/run/preview", body=body).strip()
 
-    def start_workers(self, config: Any) -> Any:
+    def start_workers(self, config: WorkerConfig) -> None:
         return None  # the server's workers run the jobs
+
+    def job_progress(self, job_id: str) -> int | None:
+        return None  # not read from the server
+
+    def approval_info(self, job_id: str, key: str) -> PendingApproval | None:
+        return None  # approve on the server, or with resume()
+
+    def object_source(self, kind: str, path: str) -> str | None:
+        return None  # the server keeps no file text
 
     # ---- jobs
     def _job_doc(self, job_id: str) -> dict[str, JsonValue]:
@@ -279,10 +292,10 @@ class WindmillBackend(WindmillObjects, WindmillItems):
         self.http.request("POST", f"jobs_u/flow/resume_suspended/{segment(job_id)}", body=body,
                           not_found=self._no_job(job_id))
 
-    def change_token(self) -> Any:
+    def change_token(self) -> object:
         return None
 
-    def wait_for_change(self, job_id: str, timeout: float, since: Any = None) -> None:
+    def wait_for_change(self, job_id: str, timeout: float, since: object = None) -> None:
         """No notifications over HTTP: wait one poll interval (the caller re-reads the job)."""
         time.sleep(max(0.0, min(timeout, POLL_INTERVAL)))
 

@@ -12,6 +12,8 @@ database clock, ``LISTEN/NOTIFY`` wake-ups and numbered migrations under an advi
   least every :data:`SAFETY_POLL_S` (G5: notifications are hints).
 - Lost connections (a server restart) are retried with backoff for :data:`RETRY_BUDGET_S`,
   with one line on stderr per outage.
+- A transaction left idle by a frozen client is ended by the server after
+  :data:`IDLE_IN_TRANSACTION_S`, so a stopped worker cannot hold the write lock for longer.
 
 psycopg is imported here only, so ``import wac`` stays light.
 """
@@ -28,7 +30,7 @@ import zlib
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 from wac.engine.store._sqlite_conn import waker_for
@@ -40,6 +42,11 @@ T = TypeVar("T")
 SAFETY_POLL_S = 1.0
 #: How long an operation keeps retrying a lost server before giving up.
 RETRY_BUDGET_S = 300.0
+#: A transaction idle this long is ended by the server: a client frozen inside a write (SIGSTOP,
+#: a partition) holds the store's write lock, and every other writer waits on it, at most this
+#: long. An operation never idles in its transaction (its statements run back to back); one
+#: ended this way is retried whole when its client comes back.
+IDLE_IN_TRANSACTION_S = 5.0
 _LOCK_SPACE = 0x7761_6300  # "wac\0": advisory lock keys of wac, per schema
 
 
@@ -76,6 +83,42 @@ def translate(sql: str) -> str:
     return out.replace("?", "%s")
 
 
+class PgRow(tuple[Any, ...]):
+    """A PostgreSQL result row, read by column name like ``sqlite3.Row`` (``row["status"]``),
+    iterable, with ``keys()``. A position (``row[0]``) is refused: the store reads rows by name
+    only (:mod:`._sqlite_rows`). One subclass per column list (:func:`_row_class`) holds the
+    name → index map, so a row costs what a tuple costs."""
+
+    __slots__ = ()
+    _index: ClassVar[dict[str, int]] = {}
+    _names: ClassVar[tuple[str, ...]] = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        if key.__class__ is str:
+            try:
+                return tuple.__getitem__(self, self._index[key])
+            except KeyError:
+                raise KeyError(f"no column {key!r} in this row ({', '.join(self._names)})") from None
+        raise TypeError(f"read a store row by column name ({', '.join(self._names)}), not by position")
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+@lru_cache(maxsize=512)
+def _row_class(names: tuple[str, ...]) -> type[PgRow]:
+    return type("PgRow", (PgRow,), {"__slots__": (), "_index": {n: i for i, n in enumerate(names)},
+                                    "_names": names})
+
+
+def named_row(cursor: Any) -> Any:
+    """psycopg row factory: rows of :class:`PgRow` for the cursor's column names."""
+    desc = cursor.description
+    if desc is None:
+        return tuple
+    return _row_class(tuple(c.name for c in desc))
+
+
 class PgConn:
     """A psycopg connection with the ``execute`` the store's SQL is written for."""
 
@@ -85,7 +128,7 @@ class PgConn:
         self.raw = raw
 
     def execute(self, sql: str, params: Any = ()) -> Any:
-        cur = self.raw.cursor()
+        cur = self.raw.cursor(row_factory=named_row)
         cur.execute(translate(sql), params if params else None)
         return cur
 
@@ -129,7 +172,14 @@ def _transient(exc: BaseException) -> bool:
     if isinstance(exc, psycopg.OperationalError):
         return True
     state = getattr(exc, "sqlstate", None) or ""
-    return state.startswith(("08", "57P", "40"))
+    # 25P03: the server ended a transaction this client left idle too long (it was frozen).
+    return state.startswith(("08", "57P", "40")) or state == "25P03"
+
+
+def _configure(raw: Any) -> None:
+    """Every pooled connection: the server ends a transaction its client leaves idle for
+    :data:`IDLE_IN_TRANSACTION_S` (a frozen or cut-off worker), releasing the store's write lock."""
+    raw.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_S:g}s'")
 
 
 # ---------------------------------------------------------------------------- the dialect
@@ -137,6 +187,10 @@ class PgPool:
     """The PostgreSQL dialect: a psycopg_pool of connections to one database (and schema)."""
 
     skip_locked = " FOR UPDATE OF j SKIP LOCKED"
+    #: Measurement knobs (bench/store_engine_bench.py), never turned off in use: a write takes
+    #: the store's write lock, and ends with NOTIFY.
+    write_lock = True
+    notify_on_write = True
 
     def __init__(self, url: str, *, max_size: int = 8) -> None:
         self._url = url
@@ -186,14 +240,16 @@ class PgPool:
             from psycopg_pool import ConnectionPool as Pool
 
             self._pool = Pool(self._url, min_size=1, max_size=self._max, open=True,
-                              kwargs={"connect_timeout": 10}, check=Pool.check_connection,
-                              name="wac-store")
+                              kwargs={"connect_timeout": 10, "autocommit": True}, check=Pool.check_connection,
+                              configure=_configure, name="wac-store")
             self._pid = os.getpid()
             self._listener = None
             return self._pool
 
-    def _run(self, fn: Callable[[Any], T], *, write: bool) -> T:
-        """``fn(PgConn)`` in one transaction, retried as a whole while the server is away."""
+    def _run(self, fn: Callable[[Any], T], *, write: bool, work: bool = True) -> T:
+        """``fn(PgConn)`` in one transaction (a write) or in autocommit (a read: at READ COMMITTED
+        each statement sees its own snapshot either way), retried as a whole while the server is
+        away. A write whose COMMIT reply is lost is looked up, not retried blindly (:meth:`_settle`)."""
         psycopg = _psycopg()
         give_up = time.monotonic() + RETRY_BUDGET_S
         delay = 0.05
@@ -203,17 +259,13 @@ class PgPool:
         while True:
             pool = self._ensure()
             try:
-                with pool.connection(timeout=30) as raw:
-                    conn = PgConn(raw)
-                    self._local.conn = conn
-                    try:
-                        if write:
-                            raw.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
-                        out = fn(conn)
-                        if write:  # the payload says who: a process ignores its own (see _listen_loop)
-                            raw.execute(f"NOTIFY {self._channel}, '{os.getpid()}'")
-                    finally:
-                        self._local.conn = None
+                try:
+                    with pool.connection(timeout=30) as raw:
+                        out = self._once(raw, fn, write, work)
+                except _CommitUnknown as unknown:
+                    if not self._settle(unknown, give_up):
+                        raise unknown.cause from None  # it did not commit: retried whole below
+                    out = unknown.out
                 if write:
                     self.waker.notify(work=False)
                 if self._outage:
@@ -223,22 +275,85 @@ class PgPool:
             except psycopg.Error as exc:
                 if not _transient(exc) or time.monotonic() > give_up:
                     raise _store_error(exc, self._url) from exc
-                if not self._outage and isinstance(exc, psycopg.OperationalError):
-                    self._outage = True
-                    print(f"wac: lost PostgreSQL at {host_of(self._url)} ({_first_line(exc)}); retrying",
-                          file=sys.stderr)
+                self._lost(exc)
             except Exception as exc:
                 if type(exc).__name__ in ("PoolTimeout", "PoolClosed") and time.monotonic() <= give_up:
-                    if not self._outage:
-                        self._outage = True
-                        print(f"wac: cannot reach PostgreSQL at {host_of(self._url)}; retrying", file=sys.stderr)
+                    self._lost(None)
                 else:
                     raise
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
-    def write(self, fn: Callable[[Any], T]) -> T:
-        return self._run(fn, write=True)
+    def _lost(self, exc: BaseException | None) -> None:
+        """One stderr line when the server goes away (not one per retry)."""
+        if self._outage or (exc is not None and not isinstance(exc, _psycopg().OperationalError)):
+            return
+        self._outage = True
+        why = f"lost PostgreSQL at {host_of(self._url)} ({_first_line(exc)})" if exc is not None \
+            else f"cannot reach PostgreSQL at {host_of(self._url)}"
+        print(f"wac: {why}; retrying", file=sys.stderr)
+
+    def _once(self, raw: Any, fn: Callable[[Any], T], write: bool, work: bool = True) -> T:
+        """One attempt. A write opens its transaction, takes the store's write lock, queues its
+        NOTIFY (sent at commit), and reads its transaction id and the clock, in one round trip;
+        then ``fn``'s statements; then COMMIT."""
+        conn = PgConn(raw)
+        self._local.conn = conn
+        try:
+            if not write:
+                return fn(conn)
+            head = ["BEGIN ISOLATION LEVEL READ COMMITTED"]
+            if self.write_lock:
+                head.append(f"SELECT pg_advisory_xact_lock({self._write_key:d})")
+            if self.notify_on_write:  # the payload says who (a process ignores its own) and whether
+                head.append(f"NOTIFY {self._channel}, '{os.getpid()} {int(work)}'")  # work may be runnable
+            head.append("SELECT pg_current_xact_id()::text, extract(epoch from clock_timestamp())::float8")
+            cur = raw.execute("; ".join(head))
+            while cur.nextset():
+                pass
+            xid, self._local.now = cur.fetchone()
+            try:
+                out = fn(conn)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    raw.execute("ROLLBACK")
+                raise
+            try:
+                raw.execute("COMMIT")
+            except _psycopg().OperationalError as exc:  # did the server commit before the line broke?
+                raise _CommitUnknown(xid, out, exc) from exc
+            return out
+        finally:
+            self._local.conn = None
+            self._local.now = None
+
+    def _settle(self, unknown: _CommitUnknown, give_up: float) -> bool:
+        """Whether the transaction whose COMMIT reply was lost committed (``pg_xact_status``),
+        asked on a new connection until the server knows. Retrying it blindly could apply it
+        twice (a submit, a dispatch); this way every write applies exactly once."""
+        psycopg = _psycopg()
+        self._lost(unknown.cause)
+        delay = 0.05
+        while True:
+            try:
+                with self._ensure().connection(timeout=30) as raw:
+                    row = raw.execute("SELECT pg_xact_status(%s::xid8)", (unknown.xid,)).fetchone()
+                status = row[0] if row else None
+                if status == "committed":
+                    return True
+                if status != "in progress":  # aborted (or forgotten: it cannot have committed)
+                    return False
+            except (psycopg.Error, Exception) as exc:
+                if time.monotonic() > give_up:
+                    raise NetworkError(
+                        f"lost PostgreSQL at {host_of(self._url)} while committing, and could not learn"
+                        f" whether the commit landed: {_first_line(exc)}",
+                        hint="look at the workspace's jobs (wac job list) before doing it again") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def write(self, fn: Callable[[Any], T], *, work: bool = True) -> T:
+        return self._run(fn, write=True, work=work)
 
     def read(self, fn: Callable[[Any], T]) -> T:
         return self._run(fn, write=False)
@@ -247,13 +362,18 @@ class PgPool:
         return self._run(fn, write=False)
 
     def now(self) -> float:
+        """The server's clock; inside a write, the moment it took the write lock (one reading
+        per transaction, read with the lock: no round trip of its own)."""
+        if getattr(self._local, "conn", None) is not None and getattr(self._local, "now", None) is not None:
+            return float(self._local.now)
         return float(self._run(
-            lambda c: c.execute("SELECT extract(epoch from clock_timestamp())::float8").fetchone()[0],
+            lambda c: c.execute("SELECT extract(epoch from clock_timestamp())::float8 AS now").fetchone()["now"],
             write=False))
 
     # -------------------------------------------------------------- wake-ups
     def data_version(self) -> int:
-        """Moves on every notification (and when the listener had to reconnect)."""
+        """Moves on every notification of a commit that may have made work runnable (and when the
+        listener had to reconnect); other commits wake waits on a change through the waker."""
         self._listen()
         return self._notified
 
@@ -282,23 +402,27 @@ class PgPool:
             try:
                 conn.execute(f"LISTEN {self._channel}")
                 if ready.is_set():
-                    self._bump()  # a reconnect: anything committed while we were not listening
+                    self._bump(True)  # a reconnect: anything committed while we were not listening
                 ready.set()
                 while not self._closed:
                     for note in conn.notifies(timeout=1.0):
                         # This process's own commits woke its waiters synchronously already; a
                         # late echo of them would only be a spurious wake-up.
-                        if note.payload != str(pid):
-                            self._bump()
+                        who, _, work = note.payload.partition(" ")
+                        if who != str(pid):
+                            self._bump(work != "0")
             except psycopg.Error:
                 time.sleep(0.2)
             finally:
                 with contextlib.suppress(Exception):  # closing a broken connection
                     conn.close()
 
-    def _bump(self) -> None:
-        self._notified += 1
-        self.waker.notify(work=True)
+    def _bump(self, work: bool) -> None:
+        """Another process committed: wake this one's waits on a change, and, when the commit may
+        have made work runnable, its idle workers (a heartbeat or a step wakes no idle slot)."""
+        if work:
+            self._notified += 1
+        self.waker.notify(work=work)
 
     # -------------------------------------------------------------- lifecycle
     def close(self) -> None:
@@ -311,7 +435,19 @@ class PgPool:
         return migrate(self)
 
 
-def _first_line(exc: BaseException) -> str:
+class _CommitUnknown(Exception):
+    """The connection broke while COMMIT was on its way: it may or may not have landed."""
+
+    def __init__(self, xid: str, out: Any, cause: BaseException) -> None:
+        super().__init__(f"the reply of COMMIT (transaction {xid}) was lost")
+        self.xid = xid
+        self.out = out
+        self.cause = cause
+
+
+def _first_line(exc: BaseException | None) -> str:
+    if exc is None:
+        return ""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from importlib import resources
 from typing import TypeVar
 
-from wac.errors import DiskFullError, StoreCorruptError, StoreError, StoreGoneError
+from wac.errors import StoreCorruptError, StoreError, StoreGoneError
+from wac.project.textio import disk_full as disk_full  # also imported from here by engine/worker.py
 
 T = TypeVar("T")
 
@@ -67,7 +68,10 @@ def waker_for(path: str) -> Waker:
         return _WAKERS.setdefault(path, Waker())
 
 
-_NOW_SQL = "SELECT (julianday('now') - 2440587.5) * 86400.0"
+_NOW_SQL = "SELECT (julianday('now') - 2440587.5) * 86400.0 AS now"
+#: Rows the store reads by column name (see :mod:`._sqlite_rows`); tests swap in rows that refuse
+#: positions, to prove no code reads one by position.
+ROW_FACTORY: type[sqlite3.Row] = sqlite3.Row
 
 
 class ConnectionPool:
@@ -154,6 +158,7 @@ class ConnectionPool:
                 f"cannot open the store at {self.path}: {exc}",
                 hint="check that the directory exists and is writable (WAC_STATE_DIR moves wac's state folder)",
             ) from exc
+        conn.row_factory = ROW_FACTORY
         pragmas = (
             f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
             "PRAGMA journal_mode=WAL",
@@ -183,7 +188,7 @@ class ConnectionPool:
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 0.05)
 
-    def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def write(self, fn: Callable[[sqlite3.Connection], T], *, work: bool = True) -> T:
         """Run ``fn(conn)`` in one ``BEGIN IMMEDIATE`` transaction (G1), retrying on busy."""
         conn = self.get()
         self.check_identity()
@@ -238,11 +243,11 @@ class ConnectionPool:
     def now(self) -> float:
         """SQLite's ``julianday('now')`` in seconds since the epoch (millisecond steps)."""
         conn = self.get()
-        return float(self._retry(lambda: conn.execute(_NOW_SQL).fetchone()[0]))
+        return float(self._retry(lambda: conn.execute(_NOW_SQL).fetchone()["now"]))
 
     def data_version(self) -> int:
         conn = self.get()
-        return int(self._retry(lambda: conn.execute("PRAGMA data_version").fetchone()[0]))
+        return int(self._retry(lambda: conn.execute("PRAGMA data_version").fetchone()["data_version"]))
 
     def migrate(self) -> int:
         return migrate(self)
@@ -266,28 +271,12 @@ _CORRUPT, _FULL, _NOTADB, _READONLY, _IOERR = 11, 13, 26, 8, 10
 _READONLY_DBMOVED = 1032
 
 
-def mount_point(path: str) -> str:
-    """The mount point of the file system holding ``path`` (to name a full disk)."""
-    path = os.path.abspath(path)
-    while not os.path.exists(path):
-        path = os.path.dirname(path)
-    while path != "/" and not os.path.ismount(path):
-        path = os.path.dirname(path)
-    return path
-
-
 def _no_space(path: str) -> bool:
     try:
         st = os.statvfs(os.path.dirname(path))
     except OSError:
         return False
     return st.f_bavail * st.f_frsize < 256 * 1024
-
-
-def disk_full(where: str) -> DiskFullError:
-    """The one error for a full disk, naming the folder and the file system it lives on."""
-    folder = where if os.path.isdir(where) else os.path.dirname(where)
-    return DiskFullError(f"no space left on the disk holding {folder} (file system {mount_point(folder)})")
 
 
 def _store_error(exc: sqlite3.Error, path: str) -> StoreError:
@@ -349,7 +338,7 @@ def migrate(pool: ConnectionPool) -> int:
     files = _migration_files()
     latest = files[-1][0] if files else 0
     conn = pool.get()
-    current = int(pool._retry(lambda: conn.execute("PRAGMA user_version").fetchone()[0]))
+    current = int(pool._retry(lambda: conn.execute("PRAGMA user_version").fetchone()["user_version"]))
     if current > latest:
         raise StoreError(
             f"the store at {pool.path} has schema version {current}, newer than this wac ({latest})",
@@ -360,7 +349,7 @@ def migrate(pool: ConnectionPool) -> int:
             continue
 
         def apply(c: sqlite3.Connection, version: int = version, sql: str = sql) -> None:
-            if int(c.execute("PRAGMA user_version").fetchone()[0]) >= version:
+            if int(c.execute("PRAGMA user_version").fetchone()["user_version"]) >= version:
                 return
             for stmt in _statements(sql):
                 c.execute(stmt)

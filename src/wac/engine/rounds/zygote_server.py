@@ -1,11 +1,11 @@
-"""The zygote: a warm process that forks one child per round.
+"""The zygote's server: a warm process that forks one child per round.
 
 Starting an interpreter and importing asyncio and the SDK costs tens of milliseconds; forking a
 process that already did so costs about one. A worker starts one zygote (``python -m
-wac.engine.zygote FD``) and asks it for round processes over a unix socket. The zygote always
-keeps one child forked ahead: that spare runs a throw-away round (so the pages a round touches are
+wac.engine.rounds.zygote_server FD``, through :mod:`wac.engine.rounds.zygote_client`) and asks it
+for round processes over a unix socket. The zygote always keeps one child forked ahead: that spare runs a throw-away round (so the pages a round touches are
 already copied) and then waits. A request gets the spare's pid and its channel socket at once, and
-the zygote forks the next spare. The child then runs :func:`wac.engine.round.run_child`.
+the zygote forks the next spare. The child then runs :func:`wac.engine.rounds.round.run_child`.
 
 The zygote holds no threads and no event loop, so forking it is safe. When its worker goes away
 (EOF on the control socket) it exits, and its round children get SIGKILL through
@@ -29,7 +29,7 @@ import sys
 import traceback  # noqa: F401
 
 import wac  # noqa: F401
-import wac.engine.round as round_mod
+import wac.engine.rounds.round as round_mod
 import wac.engine.store.sqlite  # noqa: F401  (rounds commit their steps themselves)
 import wac.sdk  # noqa: F401
 

@@ -20,7 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from wac.engine.runner import RoundProcess
+from wac.engine.rounds.zygote_client import RoundProcess
 from wac.engine.store.base import Job, Step, Token
 
 

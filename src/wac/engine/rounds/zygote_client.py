@@ -1,4 +1,9 @@
-"""The worker's side of round processes: a zygote to fork from, and a handle per running round."""
+"""The zygote's client, in the worker: the zygote process to fork rounds from, and a handle per round.
+
+:class:`Zygote` starts ``python -m wac.engine.rounds.zygote_server`` and asks it for round
+processes; :class:`RoundProcess` is the worker's handle on one of them (its channel, its log file,
+how to kill it). What runs inside the round process is :mod:`wac.engine.rounds.round`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-SHIM_DIR = str(Path(__file__).resolve().parent.parent / "_shims")
+from wac.engine.rounds.spec import RoundSpec
 
 
 class RoundProcess:
@@ -56,6 +61,23 @@ class RoundProcess:
             except (ProcessLookupError, PermissionError):
                 pass
 
+    def hand(self, spec: RoundSpec) -> None:
+        """Give a kept warm task process its next round: a fresh log file, then the spec."""
+        log = tempfile.TemporaryFile()
+        try:
+            socket.send_fds(self.chan, [b"L"], [log.fileno()])
+            self.send(spec.to_json())
+        except BaseException:
+            log.close()
+            raise
+        self._log = log
+
+    def end_log(self) -> None:
+        """Close this round's log file (its logs are stored): the process is kept for another."""
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
     def reset_log(self) -> None:
         """Empty the log file (its offset is shared with the round): a parked parent's next
         round logs from here."""
@@ -65,6 +87,8 @@ class RoundProcess:
     def logs(self) -> str:
         from wac.engine.logcap import read_capped
 
+        if self._log is None:
+            return ""
         return read_capped(self._log)  # at most WAC_LOG_CAP bytes of it, whatever the round printed
 
     def close(self) -> None:
@@ -72,14 +96,15 @@ class RoundProcess:
             self._rfile.close()
             self.chan.close()
         finally:
-            self._log.close()
+            if self._log is not None:
+                self._log.close()
             done, self.on_close = self.on_close, None
             if done is not None:
                 done()
 
 
 class Zygote:
-    """A warm ``python -m wac.engine.zygote`` that forks round processes on request.
+    """A warm ``python -m wac.engine.rounds.zygote_server`` that forks round processes on request.
 
     By default it runs on wac's own interpreter. An environment's zygote runs on the
     environment's ``python``, imports wac's engine from ``pythonpath`` (a folder holding only
@@ -109,13 +134,13 @@ class Zygote:
     def _start_locked(self) -> None:
         ours, theirs = socket.socketpair()
         env = dict(os.environ)
-        src = self._pythonpath or str(Path(__file__).resolve().parent.parent.parent)
+        src = self._pythonpath or str(Path(__file__).resolve().parents[3])  # the folder holding ``wac``
         env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env.pop("WAC_ZYGOTE_PREIMPORT", None)
         if self.preimport:
             env["WAC_ZYGOTE_PREIMPORT"] = ",".join(self.preimport)
         self._proc = subprocess.Popen(
-            [self.python, "-m", "wac.engine.zygote", str(theirs.fileno())],
+            [self.python, "-m", "wac.engine.rounds.zygote_server", str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
             env=env,
@@ -123,7 +148,7 @@ class Zygote:
         theirs.close()
         self._control = ours
 
-    def spawn(self, spec: dict[str, Any]) -> RoundProcess:
+    def spawn(self, spec: RoundSpec) -> RoundProcess:
         """Fork a round process and hand it its spec."""
         log = tempfile.TemporaryFile()
         with self._lock:
@@ -146,7 +171,7 @@ class Zygote:
         chan = socket.socket(fileno=fds[0])
         socket.send_fds(chan, [b"L"], [log.fileno()])
         handle = RoundProcess(pid, chan, log)
-        handle.send(spec)
+        handle.send(spec.to_json())
         return handle
 
     def stop(self) -> None:

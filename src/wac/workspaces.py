@@ -1,4 +1,7 @@
-"""Named workspaces: the user's config file, the current workspace, and opening its Backend.
+"""Named workspaces: the user's config file, the current workspace, a repo's pin.
+
+This is user configuration, below the engine: it reads and writes a JSON file and opens nothing.
+:func:`wac.engine.backend.open_backend` turns a :class:`WorkspaceConfig` into a Backend.
 
 The config lives in ``$WAC_CONFIG_DIR`` or ``$XDG_CONFIG_HOME/wac`` (default ``~/.config/wac``) as
 ``workspaces.json``, mode 0600 because it holds tokens::
@@ -16,6 +19,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,14 +213,6 @@ def sqlite_path(url: str) -> Path:
     return Path("/" + db.lstrip("/"))
 
 
-def check_postgres(url: str) -> None:
-    """Connect to a PostgreSQL workspace and make (or check) its store, so a wrong URL, password
-    or database is reported when the workspace is added (exit 7, 3 or 5), not at first use."""
-    from wac.engine.store import open_store
-
-    open_store(url).close()
-
-
 def _is_loopback(host: str | None) -> bool:
     import ipaddress
 
@@ -231,9 +227,14 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def add_workspace(name: str, url: str, token: str | None, workspace_id: str | None, *,
-                  create: bool = False, insecure: bool = False, clear_token: bool = False) -> tuple[WorkspaceConfig, str]:
+                  create: bool = False, insecure: bool = False, clear_token: bool = False,
+                  check: Callable[[str], None] | None = None) -> tuple[WorkspaceConfig, str]:
     """Add or replace workspace ``name``; returns it and what happened to a token already saved
     (``""``, ``"kept"`` or ``"dropped"``).
+
+    ``check(url)`` is called for a PostgreSQL URL before anything is saved (the CLI passes
+    :func:`wac.engine.backend.check_store`, so a wrong URL, password or database is reported
+    when the workspace is added, not at first use; this module does not open stores itself).
 
     Without ``token`` a token already saved under that name is kept when the URL still points
     at the same server (scheme, host and port), dropped otherwise (it was for another server).
@@ -265,8 +266,8 @@ def add_workspace(name: str, url: str, token: str | None, workspace_id: str | No
                 db.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise UsageError(f"cannot create the folder of {db}: {exc.strerror}") from None
-    if url.startswith(("postgresql://", "postgres://")):
-        check_postgres(url)
+    if url.startswith(("postgresql://", "postgres://")) and check is not None:
+        check(url)
     data = _load()
     old = data["workspaces"].get(name) if isinstance(data["workspaces"].get(name), dict) else None
     what = ""
@@ -309,31 +310,3 @@ def remove_workspace(name: str) -> None:
     if data.get("active") == name:
         data["active"] = None
     _save(data)
-
-
-def open_backend(ws: WorkspaceConfig, repo_root: Path | None) -> Any:
-    """The Backend of a workspace. ``repo_root`` locates the embedded store of ``local``."""
-    if ws.kind == "embedded":
-        from wac.engine.local_backend import LocalBackend
-
-        if ws.url:
-            db = sqlite_path(ws.url)
-            if not db.parent.is_dir():
-                raise WorkspaceError(
-                    f"workspace '{ws.name}': the folder of its store {db} does not exist",
-                    hint=f"create it (mkdir -p {db.parent}) or fix the URL: wac workspace add {ws.name} sqlite:///…")
-            return LocalBackend.open(ws.name, db, cache_dir() / ws.name)
-        from wac.engine.local_backend import open_local
-
-        if repo_root is None:
-            raise UsageError("the local workspace lives in a repo; run this inside one (wac init creates one)")
-        return open_local(repo_root)
-    if ws.kind == "windmill":
-        from wac.engine.remote.windmill import WindmillBackend
-
-        return WindmillBackend.from_config(ws)
-    from wac.engine.local_backend import LocalBackend
-
-    # A PostgreSQL workspace: the same engine; code bundles, results and logs travel through
-    # the database, and each machine materializes bundles in its own cache.
-    return LocalBackend.open_url(ws.name, ws.url, cache_dir() / ws.name)

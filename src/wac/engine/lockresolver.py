@@ -3,6 +3,10 @@
 Windmill writes ``requirements.in`` and runs ``uv pip compile -q --no-header ... --strip-extras``;
 the lock is ``# py: <X.Y>`` followed by the non-comment lines of the compiled file. wac does the
 same on the user's machine instead of in a backend dependency job.
+
+It lives in the engine (beside :mod:`wac.engine.envs`, which installs what it pins) because a run
+resolves too: a deployed version pushed without locks (:mod:`wac.engine.envlock`); the metadata
+layer's ``generate-metadata`` uses it from here.
 """
 
 from __future__ import annotations

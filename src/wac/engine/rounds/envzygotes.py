@@ -19,11 +19,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from wac.engine.envlock import ENV_LOCK, third_party_imports
 from wac.engine.envs import EnvSpec, engine_path, ensure, env_python, note_once
-from wac.engine.runner import RoundProcess, Zygote
+from wac.engine.rounds.spec import RoundSpec
+from wac.engine.rounds.zygote_client import RoundProcess, Zygote
 
 DEFAULT_IDLE_S = 300.0
 
@@ -76,7 +76,7 @@ class ZygotePool:
         with self._lock:
             return {k: w.zygote.pid for k, w in self._envs.items()}
 
-    def spawn(self, bundle_dir: Path, label: str, spec: dict[str, Any]) -> RoundProcess:
+    def spawn(self, bundle_dir: Path, label: str, spec: RoundSpec) -> RoundProcess:
         """Fork a round for ``spec`` from the zygote of the bundle's environment.
 
         Raises:
