@@ -16,6 +16,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "wac"
 # What each part may import (besides itself and the standard library / third-party packages).
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
+    "timeformat": set(),  # reading and showing times: a leaf, like errors
     "sdk": {"errors"},
     "wac": {"sdk", "errors"},  # the SDK facade
     "_shims": {"sdk", "errors"},  # `import wmill` inside a round
@@ -23,11 +24,12 @@ ALLOWED: dict[str, set[str]] = {
     "project": {"errors"},
     "workspaces": {"errors", "project"},  # the user's config: below the engine, opens nothing
     "parser": {"project", "errors"},
-    "engine": {"wac", "sdk", "errors", "project", "workspaces", "parser"},
+    "engine": {"wac", "sdk", "errors", "project", "workspaces", "parser", "timeformat"},
     "metadata": {"parser", "project", "engine", "errors"},
     "sync": {"metadata", "parser", "project", "engine", "errors", "workspaces"},
-    "server": {"engine", "workspaces", "errors", "project"},
-    "cli": {"server", "sync", "metadata", "engine", "parser", "project", "workspaces", "sdk", "wac", "errors"},
+    "server": {"engine", "workspaces", "errors", "project", "timeformat"},
+    "cli": {"server", "sync", "metadata", "engine", "parser", "project", "workspaces", "sdk", "wac", "errors",
+            "timeformat"},
     "__main__": {"cli"},
 }
 
