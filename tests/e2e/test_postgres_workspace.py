@@ -282,3 +282,48 @@ def test_a_server_restarted_mid_run_is_survived_by_the_worker_and_the_waiting_ru
     assert run.returncode == 0, errs
     assert out.strip() == "3", errs
     assert errs.count("lost PostgreSQL") <= 4, errs  # one line per outage and process, not a flood
+
+
+def _no_saved_password(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-pgpass"))
+
+
+def test_a_password_the_server_asks_for_is_prompted_hidden_on_a_terminal_and_kept_in_the_0600_config(
+    tmp_path: Path, repo: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server wants a password (scram-sha-256 over TCP) and none is in the URL, PGPASSWORD
+    or ~/.pgpass: `workspace add` asks for it on the terminal without echoing it (a wrong one is
+    asked again), and keeps it in the user config file (mode 0600); it is never printed."""
+    from tests.clirun import wac_on_terminal
+
+    _no_saved_password(monkeypatch, tmp_path)
+    bare = pg_url.replace(":" + quote(pg_server.PASSWORD) + "@", "@")
+    assert pg_server.PASSWORD not in bare
+    code, screen = wac_on_terminal(
+        "workspace", "add", "prod", bare, "--switch", cwd=repo, answer=b"not-it\r", when=b"password for wac at",
+        then=[(b"password for wac at", pg_server.PASSWORD.encode() + b"\r")], timeout=60)
+    assert code == 0, screen
+    assert "wrong password; try again" in screen and "added workspace 'prod'" in screen
+    assert pg_server.PASSWORD not in screen and "not-it" not in screen  # never echoed, never printed
+    config = Path(os.environ["WAC_CONFIG_DIR"]) / "workspaces.json"
+    assert oct(config.stat().st_mode & 0o777) == "0o600"
+    assert quote(pg_server.PASSWORD) in config.read_text()
+    listed = wac("script", "list", cwd=repo)  # later commands log in with the kept password
+    shown = wac("workspace", "list", cwd=repo)
+    assert pg_server.PASSWORD not in listed.stdout + listed.stderr + shown.stdout + shown.stderr
+
+
+def test_without_a_terminal_a_password_the_server_asks_for_is_refused_with_exit_3_and_a_hint(
+    tmp_path: Path, repo: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _no_saved_password(monkeypatch, tmp_path)
+    bare = pg_url.replace(":" + quote(pg_server.PASSWORD) + "@", "@")
+    res = wac("workspace", "add", "prod", bare, cwd=repo, code=3)
+    assert "no password supplied" in res.stderr and "PGPASSWORD" in res.stderr and "~/.pgpass" in res.stderr
+    assert not (Path(os.environ["WAC_CONFIG_DIR"]) / "workspaces.json").exists() or \
+        "prod" not in (Path(os.environ["WAC_CONFIG_DIR"]) / "workspaces.json").read_text()
+    monkeypatch.setenv("PGPASSWORD", pg_server.PASSWORD)  # the password from the environment
+    added = wac("workspace", "add", "prod", bare, cwd=repo)
+    assert pg_server.PASSWORD not in added.stderr
+    assert pg_server.PASSWORD not in (Path(os.environ["WAC_CONFIG_DIR"]) / "workspaces.json").read_text()

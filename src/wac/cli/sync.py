@@ -86,6 +86,8 @@ def push(
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Leave out scripts that do not compile (listed) instead of refusing."),
     migrate: bool = typer.Option(False, "--migrate", help="Move live runs the new versions can carry on to them."),
+    message: str = typer.Option("", "--message", help="Deployment message of the scripts, flows and apps "
+                                "this push deploys (as wmill sync push --message)."),
 ) -> None:
     """Deploy the repo's new and changed scripts to the workspace; archive the ones deleted locally."""
     from pathlib import Path
@@ -126,7 +128,7 @@ def push(
         items = prepare_push(root, config, backend)
         run = _PushRun(backend, name, plan, objects, items,
                        lambda: _record_push(root, name, refs, snapshot, local_objects, items),
-                       started, dry_run=dry_run, migrate=migrate, quiet=json_out)
+                       started, dry_run=dry_run, migrate=migrate, quiet=json_out, message=message or None)
         run_planned(run, verb="push", dry_run=dry_run, yes=yes, json_out=json_out)
     finally:
         backend.close()
@@ -160,6 +162,7 @@ class _PushRun:
     dry_run: bool
     migrate: bool
     quiet: bool
+    message: str | None = None  # --message: the deployment message of what this push deploys
     doc: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -210,9 +213,9 @@ class _PushRun:
         from wac.sync.apply import apply_push
         from wac.sync.items_apply import apply_item_push
 
-        result = apply_push(self.backend, self.plan)
+        result = apply_push(self.backend, self.plan, self.message)
         pushed_objects = objsync.apply_push(self.backend, self.objects)
-        apply_item_push(self.backend, self.items.plan)
+        apply_item_push(self.backend, self.items.plan, self.message)
         self.record()
         self.doc["live_runs"] = after_sync_push(self.backend, result.deployed, migrate=self.migrate, quiet=self.quiet)
         seconds = time.perf_counter() - self.started

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
 from wac.cli import output
@@ -45,15 +47,61 @@ def add(
         raise UsageError("the token is empty")
     from wac.engine.backend import check_store
 
+    check: Callable[[str], None] | None = check_store
+    if url.startswith(("postgresql://", "postgres://")):
+        url = _postgres_login(url)  # checked (and a password asked for, if the server wants one)
+        check = None
     ws, what = workspaces.add_workspace(name, url, token.strip() if token else None, workspace_id,
                                         create=create, insecure=insecure, clear_token=clear_token,
-                                        check=check_store)
+                                        check=check)
     if switch:
         workspaces.switch_workspace(name)
     note = {"kept": " (kept the token saved before)", "dropped": " (the token saved before was dropped)"}.get(what, "")
     output.info(f"added workspace '{ws.name}' ({ws.kind}, {ws.shown_url()})"
                 + (" with a token" if ws.token else "") + note + (" and switched to it" if switch else "")
                 + f"; config: {workspaces.config_file()}")
+
+
+def _postgres_login(url: str) -> str:
+    """Check a PostgreSQL workspace's URL; returns it, with a password when one was asked for.
+
+    When the server wants a password and none is given (URL, ``PGPASSWORD``, ``~/.pgpass``), it
+    is asked for on the terminal (hidden; three tries) and kept in the URL saved in the user's
+    config file (mode 0600, like tokens). Without a terminal the login is refused (exit 3) with
+    the ways to give one. The password is never printed."""
+    import getpass
+    import os
+    import sys
+    from urllib.parse import quote, urlsplit
+
+    from wac.engine.backend import check_store
+    from wac.errors import AuthError
+
+    try:
+        check_store(url)
+        return url
+    except AuthError as exc:
+        if "no password supplied" not in exc.message:
+            raise
+        if not sys.stdin.isatty():
+            raise AuthError(exc.message.replace("fe_sendauth: ", ""),
+                            hint="give the password in PGPASSWORD or ~/.pgpass (or run this on a terminal to be "
+                                 "asked for it, then kept in the config file, mode 0600)") from None
+    parts = urlsplit(url)
+    user = parts.username or os.environ.get("PGUSER") or getpass.getuser()
+    where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}"
+    for attempt in range(3):
+        password = getpass.getpass(f"password for {user} at {where}: ", stream=sys.stderr)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        with_password = parts._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}").geturl()
+        try:
+            check_store(with_password)
+            return with_password
+        except AuthError as exc:
+            if attempt == 2 or "password authentication failed" not in exc.message:
+                raise
+            output.info("wrong password; try again")
+    raise AssertionError("unreachable")
 
 
 def _read_token() -> str:

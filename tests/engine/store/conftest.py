@@ -7,13 +7,22 @@ backends (SQLite now; PostgreSQL later joins ``FACTORIES`` and runs the same sui
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from wac.engine.store import ANY_TAG, ChildSpec, Claim, JobSpec, Store, TaskOptions
+from wac.engine.store import (
+    ANY_TAG,
+    ChildSpec,
+    Claim,
+    JobSpec,
+    Store,
+    TaskOptions,
+    _sqlite_conn,
+)
 from wac.engine.store.sqlite import SqliteStore
 
 BUNDLE = "b" * 64
@@ -120,3 +129,18 @@ def start_parent(store: Store, n: int, max_in_flight: int | None = None, **optio
     c = claim_job(store, job_id)
     ids = store.dispatch(c.token, [task(f"t_{i + 1}", {"i": i}) for i in range(n)], max_in_flight)
     return job_id, ids
+
+
+class PositionRefusingRow(sqlite3.Row):
+    """A SQLite row that refuses ``row[0]``, as the PostgreSQL dialect's rows do: the contract
+    suite proves on both stores that the store reads every row by column name."""
+
+    def __getitem__(self, key: object) -> object:
+        if not isinstance(key, str):
+            raise TypeError("read a store row by column name, not by position")
+        return super().__getitem__(key)
+
+
+@pytest.fixture(autouse=True)
+def _rows_by_name_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_sqlite_conn, "ROW_FACTORY", PositionRefusingRow)

@@ -14,7 +14,8 @@ import pytest
 from tests import pg_server
 from tests.engine.store.conftest import BUNDLE, spec
 from wac.engine.store import ANY_TAG, open_store
-from wac.engine.store._pg_conn import safe_url, translate
+from wac.engine.store._pg_conn import safe_url
+from wac.engine.store._pg_sql import translate
 from wac.engine.store.postgres import PostgresStore
 
 
@@ -153,3 +154,131 @@ def test_the_store_sql_is_translated_once_and_a_password_never_shows() -> None:
         'INSERT INTO concurrency_slots ("window") VALUES (%s)'
     assert safe_url("postgresql://u:pw@h:5/db") == "postgresql://u:***@h:5/db"
     assert safe_url("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_a_postgresql_row_is_read_by_column_name_and_refuses_a_position(server: pg_server.PgServer) -> None:
+    store = PostgresStore(server.fresh_url())
+    store.migrate()
+    row = store._pool.read(lambda c: c.execute("SELECT 1 AS one, 'x' AS two").fetchone())
+    assert (row["one"], row["two"], list(row), row.keys()) == (1, "x", [1, "x"], ["one", "two"])
+    with pytest.raises(TypeError, match="by column name"):
+        row[0]
+    with pytest.raises(KeyError, match="no column 'three'"):
+        row["three"]
+    store.close()
+
+
+def test_a_client_frozen_inside_a_write_blocks_other_writers_only_until_the_server_ends_its_transaction(
+    server: pg_server.PgServer,
+) -> None:
+    """A worker stopped (SIGSTOP) or cut off in the middle of a write transaction holds the
+    store's write lock; the server ends the idle transaction after IDLE_IN_TRANSACTION_S, the
+    other writers go on, and the frozen operation is retried whole when its client comes back."""
+    from wac.engine.store._pg_conn import IDLE_IN_TRANSACTION_S
+
+    url = server.fresh_url()
+    frozen, other = PostgresStore(url), PostgresStore(url)
+    frozen.migrate()
+    frozen.put_bundle(BUNDLE, {"main.py": ""})
+    thaw, inside = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    def stalled_write(conn: object) -> None:
+        calls.append(1)
+        conn.execute("INSERT INTO settings (name, value) VALUES ('frozen', 'x')"  # type: ignore[attr-defined]
+                     " ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+        inside.set()
+        thaw.wait(120)  # the client is "stopped" here, idle inside its transaction
+
+    t = threading.Thread(target=lambda: frozen._pool.write(stalled_write))
+    t.start()
+    assert inside.wait(30)
+    t0 = time.monotonic()
+    job_id = other.submit(spec())  # waits on the write lock until the server ends the idle one
+    waited = time.monotonic() - t0
+    assert not thaw.is_set() and other.get_job(job_id).status == "queued"
+    assert waited >= IDLE_IN_TRANSACTION_S * 0.5
+    thaw.set()
+    t.join(60)
+    assert len(calls) == 2  # the ended transaction was retried whole
+    assert other.get_setting("frozen") == "x"
+    frozen.close()
+    other.close()
+
+
+class CommitCutter:
+    """A TCP proxy in front of the server that can break the line around one COMMIT: after the
+    server committed, before its reply reaches the client ("reply"), or before the server even
+    sees the COMMIT ("request")."""
+
+    REPLY = b"C\x00\x00\x00\x0bCOMMIT\x00"  # CommandComplete "COMMIT"
+    REQUEST = b"COMMIT\x00"  # the Query message's text
+
+    def __init__(self, port: int) -> None:
+        import socket
+
+        self.target = port
+        self.cut: str | None = None
+        self.cuts = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self._pump, args=(client, upstream, "request"), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, "reply"), daemon=True).start()
+
+    def _pump(self, src: object, dst: object, direction: str) -> None:
+        import contextlib
+
+        marker = self.REQUEST if direction == "request" else self.REPLY
+        try:
+            while data := src.recv(65536):  # type: ignore[attr-defined]
+                if self.cut == direction and marker in data:
+                    self.cut = None
+                    self.cuts += 1
+                    break
+                dst.sendall(data)  # type: ignore[attr-defined]
+        except OSError:
+            pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(2)  # type: ignore[attr-defined]
+                s.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("where", ["reply", "request"])
+def test_a_commit_whose_line_breaks_is_looked_up_and_applied_exactly_once(
+    server: pg_server.PgServer, where: str, capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The connection drops with COMMIT on its way: after the server committed (the reply is
+    lost) or before it got there. The store asks the server whether that transaction committed
+    (pg_xact_status) instead of retrying blindly: the submit lands exactly once either way."""
+    from urllib.parse import urlsplit
+
+    url = server.fresh_url()
+    parts = urlsplit(url)
+    cutter = CommitCutter(parts.port or 5432)
+    via = parts._replace(netloc=parts.netloc.replace(f":{parts.port}", f":{cutter.port}")).geturl()
+    store = PostgresStore(via)
+    store.migrate()
+    store.put_bundle(BUNDLE, {"main.py": ""})
+    cutter.cut = where
+    job_id = store.submit(spec())
+    assert cutter.cuts == 1
+    assert [j.id for j in store.list_jobs()] == [job_id]
+    assert store.get_job(job_id).status == "queued"
+    err = capfd.readouterr().err
+    assert err.count("lost PostgreSQL") == 1 and "is back" in err
+    store.close()
+    cutter.sock.close()

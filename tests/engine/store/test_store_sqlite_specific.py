@@ -84,10 +84,10 @@ def test_connections_use_wal_normal_sync_foreign_keys_and_a_busy_timeout(tmp_pat
     store = open_store(f"sqlite://{tmp_path / 'wac.db'}")
     try:
         conn = store._pool.get()  # type: ignore[attr-defined]
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
-        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30_000
+        assert conn.execute("PRAGMA journal_mode").fetchone()["journal_mode"] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()["synchronous"] == 1  # NORMAL
+        assert conn.execute("PRAGMA foreign_keys").fetchone()["foreign_keys"] == 1
+        assert conn.execute("PRAGMA busy_timeout").fetchone()["timeout"] == 30_000
     finally:
         store.close()
 

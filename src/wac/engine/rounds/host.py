@@ -13,10 +13,13 @@ import json
 import os
 import socket
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wac.engine import approvals
 from wac.engine.rounds.spec import RoundSpec
+
+if TYPE_CHECKING:
+    from wac.sdk.outcomes import DispatchOutcome
 
 
 class Channel:
@@ -51,7 +54,7 @@ class EngineHost:
         if self._spec.direct_children:
             self.direct[key] = target
 
-    def park(self, outcome: dict[str, Any]) -> dict[str, Any] | None:
+    def park(self, outcome: DispatchOutcome) -> dict[str, Any] | None:
         """A sticky parent (issue 17): hand the dispatch to the worker and wait, alive, for the
         children's results; None ends the round with the dispatch as usual.
 
@@ -218,3 +221,36 @@ def watch_claim(spec: RoundSpec) -> None:
             os.killpg(0, signal.SIGKILL)
 
     threading.Thread(target=watch, name="wac-claim-watch", daemon=True).start()
+    signal.signal(signal.SIGCONT, _check_claim_on_continue(url))
+
+
+def _check_claim_on_continue(url: str) -> Any:
+    """A SIGCONT handler: a round stopped past its lease (SIGSTOP, a frozen machine) may have lost
+    its claim meanwhile. The handler runs in the main thread between two bytecodes, so it looks
+    before the body runs one more line, and kills the round if another worker holds the job now.
+    A store it cannot reach is left to the watch thread (it counts doubts before it kills)."""
+    opened: list[Any] = []
+
+    def on_continue(_signum: int, _frame: Any) -> None:
+        import signal
+
+        from wac.engine.store import open_store
+        from wac.engine.store.base import Token
+        from wac.errors import StoreError
+
+        if CLAIM["parked"] or not CLAIM["token"]:
+            return
+        claim = Token(*CLAIM["token"])
+        try:
+            if not opened:  # a store of its own: the main thread may be inside one of its own calls
+                opened.append(open_store(url, migrate=False))
+            if opened[0].holds(claim):
+                return
+        except StoreError:
+            return
+        sys.stderr.write(f"wac: round of job {claim.job_id} stopped: it was stopped past its lease"
+                         " and another worker holds the job now\n")
+        EngineHost.flush()
+        os.killpg(0, signal.SIGKILL)
+
+    return on_continue

@@ -37,8 +37,10 @@ class Dialect(Protocol):
     @property
     def url(self) -> str: ...
 
-    def write(self, fn: Callable[[Any], T]) -> T:
-        """Run ``fn(conn)`` in one write transaction; retried as a whole on transient errors."""
+    def write(self, fn: Callable[[Any], T], *, work: bool = True) -> T:
+        """Run ``fn(conn)`` in one write transaction; retried as a whole on transient errors.
+        ``work``: the commit may make a job runnable (other processes' idle workers wake for it;
+        a commit without work wakes only those waiting on a change)."""
 
     def read(self, fn: Callable[[Any], T]) -> T:
         """Run ``fn(conn)`` in one read transaction."""

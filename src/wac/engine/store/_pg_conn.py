@@ -12,8 +12,11 @@ database clock, ``LISTEN/NOTIFY`` wake-ups and numbered migrations under an advi
   least every :data:`SAFETY_POLL_S` (G5: notifications are hints).
 - Lost connections (a server restart) are retried with backoff for :data:`RETRY_BUDGET_S`,
   with one line on stderr per outage.
+- A transaction left idle by a frozen client is ended by the server after
+  :data:`IDLE_IN_TRANSACTION_S`, so a stopped worker cannot hold the write lock for longer.
 
-psycopg is imported here only, so ``import wac`` stays light.
+SQL translation and rows are in :mod:`._pg_sql`, migrations in :mod:`._pg_migrate`. psycopg is
+imported in these modules only, so ``import wac`` stays light.
 """
 
 from __future__ import annotations
@@ -26,11 +29,10 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from functools import lru_cache
-from importlib import resources
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from wac.engine.store._pg_sql import PgConn
 from wac.engine.store._sqlite_conn import waker_for
 from wac.errors import AuthError, NetworkError, StoreError
 
@@ -40,6 +42,11 @@ T = TypeVar("T")
 SAFETY_POLL_S = 1.0
 #: How long an operation keeps retrying a lost server before giving up.
 RETRY_BUDGET_S = 300.0
+#: A transaction idle this long is ended by the server: a client frozen inside a write (SIGSTOP,
+#: a partition) holds the store's write lock, and every other writer waits on it, at most this
+#: long. An operation never idles in its transaction (its statements run back to back); one
+#: ended this way is retried whole when its client comes back.
+IDLE_IN_TRANSACTION_S = 5.0
 _LOCK_SPACE = 0x7761_6300  # "wac\0": advisory lock keys of wac, per schema
 
 
@@ -56,43 +63,6 @@ def host_of(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
     return f"{host}:{parts.port or 5432}"
-
-
-# ---------------------------------------------------------------------------- SQL translation
-_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-_JSON_NUM = re.compile(r"json_extract\((\w+), '\$\.(\w+)'\)")
-_SQLITE_NOW = "(julianday('now') - 2440587.5) * 86400.0"
-
-
-@lru_cache(maxsize=1024)
-def translate(sql: str) -> str:
-    """The store's SQL (SQLite spelling of the shared subset) in PostgreSQL's spelling."""
-    out = sql.replace("%", "%%")
-    out = out.replace(_SQLITE_NOW, "extract(epoch from clock_timestamp())::float8")
-    out = _JSON_NUM.sub(r"(\1::jsonb->>'\2')::float8", out)
-    out = out.replace("max(j.scheduled_at, ", "greatest(j.scheduled_at, ")
-    out = re.sub(r"\bwindow\b", '"window"', out)
-    out = _NAMED.sub(r"%(\1)s", out)
-    return out.replace("?", "%s")
-
-
-class PgConn:
-    """A psycopg connection with the ``execute`` the store's SQL is written for."""
-
-    __slots__ = ("raw",)
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
-    def execute(self, sql: str, params: Any = ()) -> Any:
-        cur = self.raw.cursor()
-        cur.execute(translate(sql), params if params else None)
-        return cur
-
-    def executemany(self, sql: str, rows: Any) -> Any:
-        cur = self.raw.cursor()
-        cur.executemany(translate(sql), list(rows))
-        return cur
 
 
 # ---------------------------------------------------------------------------- errors
@@ -129,7 +99,14 @@ def _transient(exc: BaseException) -> bool:
     if isinstance(exc, psycopg.OperationalError):
         return True
     state = getattr(exc, "sqlstate", None) or ""
-    return state.startswith(("08", "57P", "40"))
+    # 25P03: the server ended a transaction this client left idle too long (it was frozen).
+    return state.startswith(("08", "57P", "40")) or state == "25P03"
+
+
+def _configure(raw: Any) -> None:
+    """Every pooled connection: the server ends a transaction its client leaves idle for
+    :data:`IDLE_IN_TRANSACTION_S` (a frozen or cut-off worker), releasing the store's write lock."""
+    raw.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_S:g}s'")
 
 
 # ---------------------------------------------------------------------------- the dialect
@@ -137,6 +114,10 @@ class PgPool:
     """The PostgreSQL dialect: a psycopg_pool of connections to one database (and schema)."""
 
     skip_locked = " FOR UPDATE OF j SKIP LOCKED"
+    #: Measurement knobs (bench/store_engine_bench.py), never turned off in use: a write takes
+    #: the store's write lock, and ends with NOTIFY.
+    write_lock = True
+    notify_on_write = True
 
     def __init__(self, url: str, *, max_size: int = 8) -> None:
         self._url = url
@@ -186,14 +167,16 @@ class PgPool:
             from psycopg_pool import ConnectionPool as Pool
 
             self._pool = Pool(self._url, min_size=1, max_size=self._max, open=True,
-                              kwargs={"connect_timeout": 10}, check=Pool.check_connection,
-                              name="wac-store")
+                              kwargs={"connect_timeout": 10, "autocommit": True}, check=Pool.check_connection,
+                              configure=_configure, name="wac-store")
             self._pid = os.getpid()
             self._listener = None
             return self._pool
 
-    def _run(self, fn: Callable[[Any], T], *, write: bool) -> T:
-        """``fn(PgConn)`` in one transaction, retried as a whole while the server is away."""
+    def _run(self, fn: Callable[[Any], T], *, write: bool, work: bool = True) -> T:
+        """``fn(PgConn)`` in one transaction (a write) or in autocommit (a read: at READ COMMITTED
+        each statement sees its own snapshot either way), retried as a whole while the server is
+        away. A write whose COMMIT reply is lost is looked up, not retried blindly (:meth:`_settle`)."""
         psycopg = _psycopg()
         give_up = time.monotonic() + RETRY_BUDGET_S
         delay = 0.05
@@ -203,17 +186,13 @@ class PgPool:
         while True:
             pool = self._ensure()
             try:
-                with pool.connection(timeout=30) as raw:
-                    conn = PgConn(raw)
-                    self._local.conn = conn
-                    try:
-                        if write:
-                            raw.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
-                        out = fn(conn)
-                        if write:  # the payload says who: a process ignores its own (see _listen_loop)
-                            raw.execute(f"NOTIFY {self._channel}, '{os.getpid()}'")
-                    finally:
-                        self._local.conn = None
+                try:
+                    with pool.connection(timeout=30) as raw:
+                        out = self._once(raw, fn, write, work)
+                except _CommitUnknown as unknown:
+                    if not self._settle(unknown, give_up):
+                        raise unknown.cause from None  # it did not commit: retried whole below
+                    out = unknown.out
                 if write:
                     self.waker.notify(work=False)
                 if self._outage:
@@ -223,22 +202,85 @@ class PgPool:
             except psycopg.Error as exc:
                 if not _transient(exc) or time.monotonic() > give_up:
                     raise _store_error(exc, self._url) from exc
-                if not self._outage and isinstance(exc, psycopg.OperationalError):
-                    self._outage = True
-                    print(f"wac: lost PostgreSQL at {host_of(self._url)} ({_first_line(exc)}); retrying",
-                          file=sys.stderr)
+                self._lost(exc)
             except Exception as exc:
                 if type(exc).__name__ in ("PoolTimeout", "PoolClosed") and time.monotonic() <= give_up:
-                    if not self._outage:
-                        self._outage = True
-                        print(f"wac: cannot reach PostgreSQL at {host_of(self._url)}; retrying", file=sys.stderr)
+                    self._lost(None)
                 else:
                     raise
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
 
-    def write(self, fn: Callable[[Any], T]) -> T:
-        return self._run(fn, write=True)
+    def _lost(self, exc: BaseException | None) -> None:
+        """One stderr line when the server goes away (not one per retry)."""
+        if self._outage or (exc is not None and not isinstance(exc, _psycopg().OperationalError)):
+            return
+        self._outage = True
+        why = f"lost PostgreSQL at {host_of(self._url)} ({_first_line(exc)})" if exc is not None \
+            else f"cannot reach PostgreSQL at {host_of(self._url)}"
+        print(f"wac: {why}; retrying", file=sys.stderr)
+
+    def _once(self, raw: Any, fn: Callable[[Any], T], write: bool, work: bool = True) -> T:
+        """One attempt. A write opens its transaction, takes the store's write lock, queues its
+        NOTIFY (sent at commit), and reads its transaction id and the clock, in one round trip;
+        then ``fn``'s statements; then COMMIT."""
+        conn = PgConn(raw)
+        self._local.conn = conn
+        try:
+            if not write:
+                return fn(conn)
+            head = ["BEGIN ISOLATION LEVEL READ COMMITTED"]
+            if self.write_lock:
+                head.append(f"SELECT pg_advisory_xact_lock({self._write_key:d})")
+            if self.notify_on_write:  # the payload says who (a process ignores its own) and whether
+                head.append(f"NOTIFY {self._channel}, '{os.getpid()} {int(work)}'")  # work may be runnable
+            head.append("SELECT pg_current_xact_id()::text, extract(epoch from clock_timestamp())::float8")
+            cur = raw.execute("; ".join(head))
+            while cur.nextset():
+                pass
+            xid, self._local.now = cur.fetchone()
+            try:
+                out = fn(conn)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    raw.execute("ROLLBACK")
+                raise
+            try:
+                raw.execute("COMMIT")
+            except _psycopg().OperationalError as exc:  # did the server commit before the line broke?
+                raise _CommitUnknown(xid, out, exc) from exc
+            return out
+        finally:
+            self._local.conn = None
+            self._local.now = None
+
+    def _settle(self, unknown: _CommitUnknown, give_up: float) -> bool:
+        """Whether the transaction whose COMMIT reply was lost committed (``pg_xact_status``),
+        asked on a new connection until the server knows. Retrying it blindly could apply it
+        twice (a submit, a dispatch); this way every write applies exactly once."""
+        psycopg = _psycopg()
+        self._lost(unknown.cause)
+        delay = 0.05
+        while True:
+            try:
+                with self._ensure().connection(timeout=30) as raw:
+                    row = raw.execute("SELECT pg_xact_status(%s::xid8)", (unknown.xid,)).fetchone()
+                status = row[0] if row else None
+                if status == "committed":
+                    return True
+                if status != "in progress":  # aborted (or forgotten: it cannot have committed)
+                    return False
+            except (psycopg.Error, Exception) as exc:
+                if time.monotonic() > give_up:
+                    raise NetworkError(
+                        f"lost PostgreSQL at {host_of(self._url)} while committing, and could not learn"
+                        f" whether the commit landed: {_first_line(exc)}",
+                        hint="look at the workspace's jobs (wac job list) before doing it again") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def write(self, fn: Callable[[Any], T], *, work: bool = True) -> T:
+        return self._run(fn, write=True, work=work)
 
     def read(self, fn: Callable[[Any], T]) -> T:
         return self._run(fn, write=False)
@@ -247,13 +289,18 @@ class PgPool:
         return self._run(fn, write=False)
 
     def now(self) -> float:
+        """The server's clock; inside a write, the moment it took the write lock (one reading
+        per transaction, read with the lock: no round trip of its own)."""
+        if getattr(self._local, "conn", None) is not None and getattr(self._local, "now", None) is not None:
+            return float(self._local.now)
         return float(self._run(
-            lambda c: c.execute("SELECT extract(epoch from clock_timestamp())::float8").fetchone()[0],
+            lambda c: c.execute("SELECT extract(epoch from clock_timestamp())::float8 AS now").fetchone()["now"],
             write=False))
 
     # -------------------------------------------------------------- wake-ups
     def data_version(self) -> int:
-        """Moves on every notification (and when the listener had to reconnect)."""
+        """Moves on every notification of a commit that may have made work runnable (and when the
+        listener had to reconnect); other commits wake waits on a change through the waker."""
         self._listen()
         return self._notified
 
@@ -282,23 +329,27 @@ class PgPool:
             try:
                 conn.execute(f"LISTEN {self._channel}")
                 if ready.is_set():
-                    self._bump()  # a reconnect: anything committed while we were not listening
+                    self._bump(True)  # a reconnect: anything committed while we were not listening
                 ready.set()
                 while not self._closed:
                     for note in conn.notifies(timeout=1.0):
                         # This process's own commits woke its waiters synchronously already; a
                         # late echo of them would only be a spurious wake-up.
-                        if note.payload != str(pid):
-                            self._bump()
+                        who, _, work = note.payload.partition(" ")
+                        if who != str(pid):
+                            self._bump(work != "0")
             except psycopg.Error:
                 time.sleep(0.2)
             finally:
                 with contextlib.suppress(Exception):  # closing a broken connection
                     conn.close()
 
-    def _bump(self) -> None:
-        self._notified += 1
-        self.waker.notify(work=True)
+    def _bump(self, work: bool) -> None:
+        """Another process committed: wake this one's waits on a change, and, when the commit may
+        have made work runnable, its idle workers (a heartbeat or a step wakes no idle slot)."""
+        if work:
+            self._notified += 1
+        self.waker.notify(work=work)
 
     # -------------------------------------------------------------- lifecycle
     def close(self) -> None:
@@ -308,10 +359,24 @@ class PgPool:
             pool.close()
 
     def migrate(self) -> int:
+        from wac.engine.store._pg_migrate import migrate
+
         return migrate(self)
 
 
-def _first_line(exc: BaseException) -> str:
+class _CommitUnknown(Exception):
+    """The connection broke while COMMIT was on its way: it may or may not have landed."""
+
+    def __init__(self, xid: str, out: Any, cause: BaseException) -> None:
+        super().__init__(f"the reply of COMMIT (transaction {xid}) was lost")
+        self.xid = xid
+        self.out = out
+        self.cause = cause
+
+
+def _first_line(exc: BaseException | None) -> str:
+    if exc is None:
+        return ""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
@@ -321,64 +386,3 @@ def _store_error(exc: BaseException, url: str) -> StoreError | NetworkError | Au
     if isinstance(exc, psycopg.OperationalError):
         return connect_error(exc, url)
     return StoreError(f"store error (PostgreSQL at {host_of(url)}): {_first_line(exc)}")
-
-
-# ---------------------------------------------------------------------------- migrations
-def _migration_files() -> list[tuple[int, str, str]]:
-    out = []
-    folder = resources.files("wac.engine.store").joinpath("pg_migrations")
-    for item in folder.iterdir():
-        name = item.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            out.append((int(name[:4]), name, item.read_text(encoding="utf-8")))
-    return sorted(out)
-
-
-def migrate(pool: PgPool) -> int:
-    """Apply every PostgreSQL migration newer than the store's, under ``pg_advisory_lock``.
-
-    A database with tables but no ``wac_schema`` table is not wac's and is refused; a store of a
-    newer schema is refused too. Neither is altered. Returns the schema version.
-    """
-    files = _migration_files()
-    latest = files[-1][0] if files else 0
-    pool._ensure()
-    conn = pool.connect_raw(autocommit=True)
-    where = host_of(pool.url)
-    try:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_SPACE - 1,))
-        try:
-            has_version = conn.execute("SELECT to_regclass('wac_schema') IS NOT NULL").fetchone()[0]
-            if has_version:
-                row = conn.execute("SELECT max(version) FROM wac_schema").fetchone()
-                current = int(row[0] or 0)
-            else:
-                others = conn.execute(
-                    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()").fetchone()[0]
-                if others:
-                    raise StoreError(
-                        f"the database at {where} is not a wac store (it has other tables)",
-                        hint="point the workspace at an empty database of its own (createdb wac)",
-                    )
-                current = 0
-            if current > latest:
-                raise StoreError(
-                    f"the store at {where} has schema version {current}, newer than this wac ({latest})",
-                    hint="upgrade wac on this machine; nothing was changed",
-                )
-            for version, _name, sql in files:
-                if version <= current:
-                    continue
-                with conn.transaction():
-                    if version == 1:
-                        conn.execute("CREATE TABLE wac_schema (version bigint PRIMARY KEY,"
-                                     " applied_at timestamptz NOT NULL DEFAULT now())")
-                    conn.execute(sql)
-                    conn.execute("INSERT INTO wac_schema (version) VALUES (%s)", (version,))
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_SPACE - 1,))
-    except _psycopg().Error as exc:
-        raise StoreError(f"migrating the store at {where} failed: {_first_line(exc)}") from exc
-    finally:
-        conn.close()
-    return latest

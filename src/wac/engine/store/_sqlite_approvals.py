@@ -61,7 +61,7 @@ class SqliteApprovals:
 
         def txn(conn: sqlite3.Connection) -> None:
             row = conn.execute("SELECT status, suspended_key FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            if row is None or row[0] != "suspended" or row[1] != key:
+            if row is None or row["status"] != "suspended" or row["suspended_key"] != key:
                 raise ConflictError(f"job {job_id} is not waiting for approval {key!r}")
             now = self.now()
             conn.executemany(
@@ -87,7 +87,7 @@ class SqliteApprovals:
                 f"the approval secret does not match approval {key!r} of job {job_id}",
                 hint="use the URL get_resume_urls() made for this approval, whole",
             )
-        action, bound = row
+        action, bound = row["action"], row["approver"]
         if approved is not None and approved not in ACTION_ALLOWS.get(action, ()):
             raise ConflictError(
                 f"this {action} link cannot {'approve' if approved else 'reject'} job {job_id}",
@@ -119,13 +119,14 @@ class SqliteApprovals:
         row = self._pool.read(read)
         if row is None:
             return None
-        form = loads(row[0]) if row[0] else None
-        return ApprovalInfo(job_id, key, form if isinstance(form, dict) else None, row[1], row[2], row[3])
+        form = loads(row["form"]) if row["form"] else None
+        return ApprovalInfo(job_id, key, form if isinstance(form, dict) else None, row["created_at"],
+                            row["timeout_at"], row["resolved_at"])
 
     # ------------------------------------------------------------------ settings
     def get_setting(self, name: str) -> str | None:
         row = self._pool.read(lambda c: c.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchone())
-        return None if row is None else str(row[0])
+        return None if row is None else str(row["value"])
 
     def set_setting(self, name: str, value: str | None) -> None:
         def txn(conn: sqlite3.Connection) -> None:
@@ -145,7 +146,7 @@ class SqliteApprovals:
         from wac.engine import approvalform
 
         row = conn.execute("SELECT form FROM approvals WHERE job_id = ? AND key = ?", (job_id, key)).fetchone()
-        schema = approvalform.schema_of(loads(row[0])) if row is not None and row[0] else None
+        schema = approvalform.schema_of(loads(row["form"])) if row is not None and row["form"] else None
         if schema is None:
             return
         bad = approvalform.problems(schema, value)

@@ -68,7 +68,10 @@ def waker_for(path: str) -> Waker:
         return _WAKERS.setdefault(path, Waker())
 
 
-_NOW_SQL = "SELECT (julianday('now') - 2440587.5) * 86400.0"
+_NOW_SQL = "SELECT (julianday('now') - 2440587.5) * 86400.0 AS now"
+#: Rows the store reads by column name (see :mod:`._sqlite_rows`); tests swap in rows that refuse
+#: positions, to prove no code reads one by position.
+ROW_FACTORY: type[sqlite3.Row] = sqlite3.Row
 
 
 class ConnectionPool:
@@ -155,6 +158,7 @@ class ConnectionPool:
                 f"cannot open the store at {self.path}: {exc}",
                 hint="check that the directory exists and is writable (WAC_STATE_DIR moves wac's state folder)",
             ) from exc
+        conn.row_factory = ROW_FACTORY
         pragmas = (
             f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
             "PRAGMA journal_mode=WAL",
@@ -184,7 +188,7 @@ class ConnectionPool:
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 0.05)
 
-    def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    def write(self, fn: Callable[[sqlite3.Connection], T], *, work: bool = True) -> T:
         """Run ``fn(conn)`` in one ``BEGIN IMMEDIATE`` transaction (G1), retrying on busy."""
         conn = self.get()
         self.check_identity()
@@ -239,11 +243,11 @@ class ConnectionPool:
     def now(self) -> float:
         """SQLite's ``julianday('now')`` in seconds since the epoch (millisecond steps)."""
         conn = self.get()
-        return float(self._retry(lambda: conn.execute(_NOW_SQL).fetchone()[0]))
+        return float(self._retry(lambda: conn.execute(_NOW_SQL).fetchone()["now"]))
 
     def data_version(self) -> int:
         conn = self.get()
-        return int(self._retry(lambda: conn.execute("PRAGMA data_version").fetchone()[0]))
+        return int(self._retry(lambda: conn.execute("PRAGMA data_version").fetchone()["data_version"]))
 
     def migrate(self) -> int:
         return migrate(self)
@@ -334,7 +338,7 @@ def migrate(pool: ConnectionPool) -> int:
     files = _migration_files()
     latest = files[-1][0] if files else 0
     conn = pool.get()
-    current = int(pool._retry(lambda: conn.execute("PRAGMA user_version").fetchone()[0]))
+    current = int(pool._retry(lambda: conn.execute("PRAGMA user_version").fetchone()["user_version"]))
     if current > latest:
         raise StoreError(
             f"the store at {pool.path} has schema version {current}, newer than this wac ({latest})",
@@ -345,7 +349,7 @@ def migrate(pool: ConnectionPool) -> int:
             continue
 
         def apply(c: sqlite3.Connection, version: int = version, sql: str = sql) -> None:
-            if int(c.execute("PRAGMA user_version").fetchone()[0]) >= version:
+            if int(c.execute("PRAGMA user_version").fetchone()["user_version"]) >= version:
                 return
             for stmt in _statements(sql):
                 c.execute(stmt)

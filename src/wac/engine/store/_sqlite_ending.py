@@ -9,25 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
 from wac.engine.store._sqlite_reads import SqliteReads
 from wac.engine.store._sqlite_rows import (
-    J_CACHE_KEY,
-    J_CACHE_TTL,
-    J_CANCEL_REASON,
-    J_CANCEL_REQ,
-    J_CONC_KEY,
-    J_CONC_WINDOW,
-    J_ID,
-    J_LOST,
-    J_NAME,
-    J_OPTIONS,
-    J_PARENT,
-    J_PKEY,
-    J_ROUND_DEADLINE,
-    J_STATUS,
     JOB_COLUMNS,
+    NamedRow,
     dumps,
     failure_marker,
     normalise_error,
@@ -35,7 +21,7 @@ from wac.engine.store._sqlite_rows import (
 from wac.engine.store.base import JsonValue, Token
 from wac.errors import JobNotFoundError, LostClaimError
 
-Row = tuple[Any, ...]
+Row = NamedRow
 
 #: A running job whose lease expires this many times in a row fails instead of being re-queued.
 MAX_LOST = 5
@@ -55,7 +41,8 @@ class SqliteEnding(SqliteReads):
         ).fetchone()
         if row is None:
             raise _lost(token)
-        return row  # type: ignore[no-any-return]
+        found: Row = row
+        return found
 
     def _fence_seq(self, conn: sqlite3.Connection, token: Token) -> int:
         """Fence and allocate the next step ``seq`` of the job in one statement (hot path)."""
@@ -66,7 +53,7 @@ class SqliteEnding(SqliteReads):
         ).fetchone()
         if row is None:
             raise _lost(token)
-        return int(row[0])
+        return int(row["step_seq"])
 
     # ------------------------------------------------------------------ round outcomes
     def complete(self, token: Token, result: JsonValue, logs: str = "") -> None:
@@ -84,14 +71,14 @@ class SqliteEnding(SqliteReads):
         conn.execute(
             f"UPDATE jobs SET status = 'succeeded', result = ?, error = NULL, finished_at = ?,"
             f" {RELEASE}, lost_count = 0 WHERE id = ?",
-            (result_json, now, row[J_ID]),
+            (result_json, now, row["id"]),
         )
         self._release_slot_txn(conn, row, now)
-        if row[J_CACHE_KEY] is not None and row[J_CACHE_TTL]:
+        if row["cache_key"] is not None and row["cache_ttl"]:
             conn.execute(
                 "INSERT INTO cache (key, result, expires_at) VALUES (?, ?, ?) ON CONFLICT (key)"
                 " DO UPDATE SET result = excluded.result, expires_at = excluded.expires_at",
-                (row[J_CACHE_KEY], result_json, now + row[J_CACHE_TTL]),
+                (row["cache_key"], result_json, now + row["cache_ttl"]),
             )
         self._finish_child(conn, row, result_json, False, now)
 
@@ -112,19 +99,19 @@ class SqliteEnding(SqliteReads):
         self, conn: sqlite3.Connection, row: Row, err: dict[str, JsonValue],
         retry_at: float | None, now: float,
     ) -> None:
-        if row[J_CANCEL_REQ]:
-            self._cancel_now_txn(conn, row, row[J_CANCEL_REASON] or "cancelled", now, finish=True)
+        if row["cancel_requested"]:
+            self._cancel_now_txn(conn, row, row["cancel_reason"] or "cancelled", now, finish=True)
         elif retry_at is not None:
             conn.execute(
                 f"UPDATE jobs SET status = 'queued', scheduled_at = ?, error = ?, {RELEASE},"
                 " lost_count = 0 WHERE id = ?",
-                (retry_at, dumps(err, "error"), row[J_ID]),
+                (retry_at, dumps(err, "error"), row["id"]),
             )
         else:
             conn.execute(
                 f"UPDATE jobs SET status = 'failed', error = ?, finished_at = ?, {RELEASE}"
                 " WHERE id = ?",
-                (dumps(err, "error"), now, row[J_ID]),
+                (dumps(err, "error"), now, row["id"]),
             )
             self._release_slot_txn(conn, row, now)
             self._finish_failed_child(conn, row, err, now)
@@ -132,8 +119,8 @@ class SqliteEnding(SqliteReads):
     def _finish_failed_child(
         self, conn: sqlite3.Connection, row: Row, err: dict[str, JsonValue], now: float
     ) -> None:
-        if row[J_PARENT] is not None:
-            marker = failure_marker(err, row[J_PKEY], row[J_ID])
+        if row["parent_id"] is not None:
+            marker = failure_marker(err, row["parent_key"], row["id"])
             self._finish_child(conn, row, dumps(marker, "error"), True, now)
 
     def _finish_child(
@@ -145,20 +132,21 @@ class SqliteEnding(SqliteReads):
         decrements the parent's ``pending``, re-queues the parent in the transaction that takes
         ``pending`` from 1 to 0, and promotes the next ``blocked`` sibling (sliding window).
         """
-        parent_id = child[J_PARENT]
+        parent_id = child["parent_id"]
         if parent_id is None:
             return
         cur = conn.execute(
             "UPDATE steps SET done = 1, failed = ?, value = ?, finished_at = ?"
             " WHERE job_id = ? AND key = ? AND done = 0",
-            (int(failed), value_json, now, parent_id, child[J_PKEY]),
+            (int(failed), value_json, now, parent_id, child["parent_key"]),
         )
         if cur.rowcount == 0:
             return
-        pending, status = conn.execute(
+        parent = conn.execute(
             "UPDATE jobs SET pending = pending - 1 WHERE id = ? RETURNING pending, status",
             (parent_id,),
         ).fetchone()
+        pending, status = parent["pending"], parent["status"]
         if pending == 0 and status == "waiting":
             conn.execute(
                 "UPDATE jobs SET status = 'queued', scheduled_at = ? WHERE id = ?", (now, parent_id)
@@ -171,17 +159,17 @@ class SqliteEnding(SqliteReads):
             )
 
     def _release_slot_txn(self, conn: sqlite3.Connection, row: Row, now: float) -> None:
-        if row[J_CONC_KEY] is None:
+        if row["conc_key"] is None:
             return
-        if row[J_CONC_WINDOW]:
+        if row["conc_window"]:
             # Starts inside the window still count, so keep the row (without its live slot).
-            conn.execute("UPDATE concurrency_slots SET live = 0 WHERE job_id = ?", (row[J_ID],))
+            conn.execute("UPDATE concurrency_slots SET live = 0 WHERE job_id = ?", (row["id"],))
             conn.execute(
                 "DELETE FROM concurrency_slots WHERE key = ? AND live = 0 AND started_at <= ?",
-                (row[J_CONC_KEY], now - row[J_CONC_WINDOW]),
+                (row["conc_key"], now - row["conc_window"]),
             )
         else:
-            conn.execute("DELETE FROM concurrency_slots WHERE job_id = ?", (row[J_ID],))
+            conn.execute("DELETE FROM concurrency_slots WHERE job_id = ?", (row["id"],))
 
     # ------------------------------------------------------------------ cancel / reap
     def cancel(self, job_id: str, reason: str) -> int:
@@ -196,16 +184,16 @@ class SqliteEnding(SqliteReads):
                 " AND status NOT IN ('succeeded', 'failed', 'cancelled') ORDER BY seq",
                 (job_id,),
             ).fetchall()
-            in_set = {r[J_ID] for r in rows}
+            in_set = {r["id"] for r in rows}
             for r in rows:
-                if r[J_STATUS] == "running":
+                if r["status"] == "running":
                     # The worker sees it in heartbeat, kills the round and calls fail().
                     conn.execute(
                         "UPDATE jobs SET cancel_requested = 1, cancel_reason = ? WHERE id = ?",
-                        (reason, r[J_ID]),
+                        (reason, r["id"]),
                     )
                 else:
-                    self._cancel_now_txn(conn, r, reason, now, finish=r[J_PARENT] not in in_set)
+                    self._cancel_now_txn(conn, r, reason, now, finish=r["parent_id"] not in in_set)
             return len(rows)
 
         n: int = self._write(txn, work=True)
@@ -218,11 +206,11 @@ class SqliteEnding(SqliteReads):
         conn.execute(
             f"UPDATE jobs SET status = 'cancelled', error = ?, finished_at = ?, {RELEASE},"
             " cancel_reason = ?, suspended_key = NULL WHERE id = ?",
-            (dumps(err), now, reason, row[J_ID]),
+            (dumps(err), now, reason, row["id"]),
         )
         conn.execute(
             "UPDATE approvals SET resolved_at = ? WHERE job_id = ? AND resolved_at IS NULL",
-            (now, row[J_ID]),
+            (now, row["id"]),
         )
         self._release_slot_txn(conn, row, now)
         if finish:
@@ -230,7 +218,7 @@ class SqliteEnding(SqliteReads):
 
     def reap(self) -> int:
         now = self.now()
-        due = self._pool.peek(lambda c: c.execute(_REAP_DUE, (now, now, now)).fetchone()[0])
+        due = self._pool.peek(lambda c: c.execute(_REAP_DUE, (now, now, now)).fetchone()["due"])
         if not due:
             return 0
         n: int = self._write(self._reap_txn, work=True)
@@ -245,14 +233,14 @@ class SqliteEnding(SqliteReads):
             (now, now),
         ).fetchall()
         for r in expired:
-            if r[J_CANCEL_REQ]:
-                self._cancel_now_txn(conn, r, r[J_CANCEL_REASON] or "cancelled", now, finish=True)
-            elif r[J_ROUND_DEADLINE] is not None and r[J_ROUND_DEADLINE] < now:
+            if r["cancel_requested"]:
+                self._cancel_now_txn(conn, r, r["cancel_reason"] or "cancelled", now, finish=True)
+            elif r["round_deadline"] is not None and r["round_deadline"] < now:
                 # The worker should have killed the round at its timeout; it did not.
-                timeout = json.loads(r[J_OPTIONS]).get("timeout")
-                err = {"name": "TimeoutError", "message": f"{r[J_NAME]} timed out after {timeout:g}s"}
+                timeout = json.loads(r["options"]).get("timeout")
+                err = {"name": "TimeoutError", "message": f"{r['name']} timed out after {timeout:g}s"}
                 self._fail_txn(conn, r, err, None, now)
-            elif r[J_LOST] + 1 >= MAX_LOST:
+            elif r["lost_count"] + 1 >= MAX_LOST:
                 err = {
                     "name": "WorkerLostError",
                     "message": f"worker lost {MAX_LOST} times while running this job"
@@ -263,7 +251,7 @@ class SqliteEnding(SqliteReads):
                 conn.execute(
                     f"UPDATE jobs SET status = 'queued', scheduled_at = ?, {RELEASE},"
                     " lost_count = lost_count + 1 WHERE id = ?",
-                    (now, r[J_ID]),
+                    (now, r["id"]),
                 )
         due = conn.execute(
             "SELECT a.job_id, a.key, a.timeout_at, a.created_at FROM approvals a"
@@ -271,8 +259,9 @@ class SqliteEnding(SqliteReads):
             " AND j.status = 'suspended' AND j.suspended_key = a.key",
             (now,),
         ).fetchall()
-        for job_id, key, timeout_at, created_at in due:
-            message = f"approval '{key}' timed out after {round(timeout_at - created_at)}s"
+        for a in due:
+            job_id, key, timeout_at = a["job_id"], a["key"], a["timeout_at"]
+            message = f"approval '{key}' timed out after {round(timeout_at - a['created_at'])}s"
             marker = failure_marker({"name": "ApprovalTimeout", "message": message}, key, None)
             conn.execute(
                 "UPDATE steps SET done = 1, failed = 1, value = ?, finished_at = ?"
@@ -303,5 +292,5 @@ _REAP_DUE = (
     " OR EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND round_deadline < ?)"
     " OR EXISTS (SELECT 1 FROM approvals a JOIN jobs j ON j.id = a.job_id"
     " WHERE a.resolved_at IS NULL AND a.timeout_at <= ? AND j.status = 'suspended'"
-    " AND j.suspended_key = a.key)"
+    " AND j.suspended_key = a.key) AS due"
 )

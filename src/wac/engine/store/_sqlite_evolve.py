@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from wac.engine.store._sqlite_rows import (
-    J_NAME,
-    J_OPTIONS,
-    J_PATH,
     JOB_COLUMNS,
     dumps,
     loads,
@@ -65,27 +62,29 @@ def _sqlite(store: Store) -> Any:
 
 def _snapshots(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> list[RunSnapshot]:
     rows = conn.execute(
-        f"SELECT {JOB_COLUMNS}, step_seq, (SELECT script_hash FROM run_lineage l WHERE l.job_id = jobs.id)"
+        f"SELECT {JOB_COLUMNS}, step_seq,"
+        " (SELECT script_hash FROM run_lineage l WHERE l.job_id = jobs.id) AS script_hash"
         f" FROM jobs WHERE {where}", params,
     ).fetchall()
     if not rows:
         return []
-    ids = [r[1] for r in rows]
+    ids = [r["id"] for r in rows]
     steps: dict[str, list[RecordedStep]] = {i: [] for i in ids}
     for chunk in range(0, len(ids), 500):
         part = ids[chunk:chunk + 500]
         marks = ",".join("?" * len(part))
-        for job_id, key, kind, done, failed, value in conn.execute(
+        for s in conn.execute(
             f"SELECT job_id, key, kind, done, failed, value FROM steps WHERE job_id IN ({marks})"
             " ORDER BY job_id, seq", part,
         ):
-            steps[job_id].append(RecordedStep(key, kind, done == 1, failed == 1, loads(value)))
+            steps[s["job_id"]].append(
+                RecordedStep(s["key"], s["kind"], s["done"] == 1, s["failed"] == 1, loads(s["value"])))
     out = []
     for r in rows:
         job = row_to_job(r)
         recorded = tuple(steps[job.id])
-        fingerprint = (job.status, job.attempt, r[-2], sum(1 for s in recorded if s.done))
-        out.append(RunSnapshot(job, recorded, fingerprint, r[-1]))
+        fingerprint = (job.status, job.attempt, r["step_seq"], sum(1 for s in recorded if s.done))
+        out.append(RunSnapshot(job, recorded, fingerprint, r["script_hash"]))
     return out
 
 
@@ -119,7 +118,7 @@ def lineage(store: Store, job_id: str) -> dict[str, Any] | None:
     row = _sqlite(store)._pool.read(read)
     if row is None:
         return None
-    return dict(zip(_LINEAGE_COLUMNS.split(", "), row, strict=True))
+    return {name: row[name] for name in _LINEAGE_COLUMNS.split(", ")}
 
 
 def record_version(store: Store, job_id: str, script_hash: str) -> None:
@@ -145,18 +144,20 @@ def migrate_run(
 
     def txn(c: sqlite3.Connection) -> None:
         row = c.execute(
-            "SELECT status, attempt, step_seq, (SELECT count(*) FROM steps WHERE job_id = ? AND done = 1)"
+            "SELECT status, attempt, step_seq,"
+            " (SELECT count(*) FROM steps WHERE job_id = ? AND done = 1) AS done_steps"
             " FROM jobs WHERE id = ?", (job_id, job_id),
         ).fetchone()
         if row is None:
             raise JobNotFoundError(f"no job {job_id}")
-        if row[0] == "running":
+        status = row["status"]
+        if status == "running":
             raise ConflictError(f"job {job_id} is in a round right now; it was not moved",
                                 hint=f"try again when it waits: wac job migrate {job_id}")
-        if row[0] in FINISHED:
-            raise ConflictError(f"job {job_id} has finished ({row[0]}); only live runs move",
+        if status in FINISHED:
+            raise ConflictError(f"job {job_id} has finished ({status}); only live runs move",
                                 hint=f"start it again on the new code: wac job rerun {job_id} --latest")
-        if tuple(row) != snap.fingerprint:
+        if (status, row["attempt"], row["step_seq"], row["done_steps"]) != snap.fingerprint:
             raise ConflictError(f"job {job_id} moved on since it was checked; it was not moved",
                                 hint=f"check it again: wac job migrate {job_id}")
         now = s.now()
@@ -188,9 +189,9 @@ def create_rerun(
             raise JobNotFoundError(f"no job {old.job.id}")
         now = s.now()
         (job_id,) = next_id(c, now)
-        options = TaskOptions.from_json(loads(row[J_OPTIONS]))
-        s._insert_job_txn(c, job_id, job_id, None, None, "queued", bundle_hash, entry, row[J_PATH],
-                          row[J_NAME], args_json, None, options, now)
+        options = TaskOptions.from_json(loads(row["options"]))
+        s._insert_job_txn(c, job_id, job_id, None, None, "queued", bundle_hash, entry, row["script_path"],
+                          row["name"], args_json, None, options, now)
         for i in range(0, len(reuse), 500):
             part = reuse[i:i + 500]
             marks = ",".join("?" * len(part))

@@ -7,14 +7,15 @@ from typing import Any
 
 from wac.engine.items import ItemRecord
 from wac.engine.store._dialect import Dialect
-from wac.engine.store._sqlite_rows import dumps, loads
+from wac.engine.store._sqlite_rows import NamedRow, dumps, loads
 
 _COLUMNS = "kind, path, hash, parent_hash, doc, created_at, created_by, archived"
 
 
-def _record(row: tuple[Any, ...]) -> ItemRecord:
-    return ItemRecord(kind=row[0], path=row[1], hash=row[2], parent_hash=row[3], doc=loads(row[4]),
-                      created_at=row[5], created_by=row[6], archived=bool(row[7]))
+def _record(row: NamedRow) -> ItemRecord:
+    return ItemRecord(kind=row["kind"], path=row["path"], hash=row["hash"], parent_hash=row["parent_hash"],
+                      doc=loads(row["doc"]), created_at=row["created_at"], created_by=row["created_by"],
+                      archived=bool(row["archived"]))
 
 
 class SqliteItems:
@@ -24,8 +25,8 @@ class SqliteItems:
         raise NotImplementedError
 
     @staticmethod
-    def _item_head_txn(conn: sqlite3.Connection, kind: str, path: str) -> tuple[Any, ...] | None:
-        row: tuple[Any, ...] | None = conn.execute(
+    def _item_head_txn(conn: sqlite3.Connection, kind: str, path: str) -> NamedRow | None:
+        row: NamedRow | None = conn.execute(
             f"SELECT {_COLUMNS} FROM items WHERE kind = ? AND path = ? AND archived = 0 ORDER BY seq DESC LIMIT 1",
             (kind, path),
         ).fetchone()
@@ -38,9 +39,9 @@ class SqliteItems:
 
         def txn(conn: sqlite3.Connection) -> tuple[bool, str | None]:
             head = self._item_head_txn(conn, kind, path)
-            if head is not None and head[2] == item_hash:
-                return False, head[3]
-            parent = head[2] if head is not None else None
+            if head is not None and head["hash"] == item_hash:
+                return False, head["parent_hash"]
+            parent = head["hash"] if head is not None else None
             conn.execute(
                 "INSERT INTO items (kind, path, hash, parent_hash, doc, created_at, created_by) VALUES (?,?,?,?,?,?,?)",
                 (kind, path, item_hash, parent, text, self.now(), created_by),

@@ -4,17 +4,18 @@ and the progress a job reports. Values are opaque JSON text here; secrets arrive
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 from wac.engine.store._dialect import Dialect
+from wac.engine.store._sqlite_rows import NamedRow
 from wac.engine.store.base import OBJECT_KINDS, ObjectRecord
 
 _COLUMNS = "kind, path, value, is_secret, resource_type, description, source, updated_at"
 
 
-def _record(row: tuple[Any, ...]) -> ObjectRecord:
-    return ObjectRecord(kind=row[0], path=row[1], value=row[2], is_secret=bool(row[3]), resource_type=row[4],
-                        description=row[5], source=row[6], updated_at=row[7])
+def _record(row: NamedRow) -> ObjectRecord:
+    return ObjectRecord(kind=row["kind"], path=row["path"], value=row["value"], is_secret=bool(row["is_secret"]),
+                        resource_type=row["resource_type"], description=row["description"], source=row["source"],
+                        updated_at=row["updated_at"])
 
 
 def _check_kind(kind: str) -> None:
@@ -75,4 +76,4 @@ class SqliteObjects:
     def get_progress(self, job_id: str) -> int | None:
         row = self._pool.read(lambda c: c.execute(
             "SELECT progress FROM job_progress WHERE job_id = ?", (job_id,)).fetchone())
-        return None if row is None else int(row[0])
+        return None if row is None else int(row["progress"])

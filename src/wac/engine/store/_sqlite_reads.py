@@ -88,7 +88,7 @@ class SqliteReads:
         )
         if row is None:
             raise StoreError(f"no code bundle {bundle_hash[:12]} in the store")
-        files: dict[str, str] = loads(row[0])
+        files: dict[str, str] = loads(row["files"])
         return files
 
     # ------------------------------------------------------------------ logs
@@ -117,7 +117,7 @@ class SqliteReads:
                 (job_id, after_seq),
             ).fetchall()
         )
-        return [LogLine(job_id, seq, ts, text) for seq, ts, text in rows]
+        return [LogLine(job_id, r["seq"], r["ts"], r["text"]) for r in rows]
 
     # ------------------------------------------------------------------ jobs and steps
     def get_job(self, job_id: str) -> Job:
@@ -167,7 +167,8 @@ class SqliteReads:
             exists = c.execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone()
             rows = c.execute(
                 "SELECT s.key, s.kind, s.done, s.failed, s.started_at, s.finished_at,"
-                " s.child_job_id, j.status, j.started_at, j.finished_at FROM steps s"
+                " s.child_job_id, j.status AS child_status, j.started_at AS child_started,"
+                " j.finished_at AS child_finished FROM steps s"
                 " LEFT JOIN jobs j ON j.id = s.child_job_id WHERE s.job_id = ? ORDER BY s.seq",
                 (job_id,),
             ).fetchall()
@@ -177,19 +178,20 @@ class SqliteReads:
         if exists is None:
             raise JobNotFoundError(f"no job {job_id}")
         out = []
-        for key, kind, done, failed, started, finished, child, cstatus, cstart, cend in rows:
-            if done:
-                status = "cancelled" if cstatus == "cancelled" else ("failed" if failed else "done")
+        for r in rows:
+            cstatus, cstart, finished = r["child_status"], r["child_started"], r["finished_at"]
+            if r["done"]:
+                status = "cancelled" if cstatus == "cancelled" else ("failed" if r["failed"] else "done")
             elif cstatus is not None:
                 status = _TIMELINE_STATUS.get(cstatus, cstatus)
             else:
                 status = "waiting"
             out.append(
                 TimelineEntry(
-                    key=key, kind=kind, status=status,
-                    started_at=cstart if cstart is not None else started,
-                    finished_at=finished if finished is not None else cend,
-                    child_job_id=child,
+                    key=r["key"], kind=r["kind"], status=status,
+                    started_at=cstart if cstart is not None else r["started_at"],
+                    finished_at=finished if finished is not None else r["child_finished"],
+                    child_job_id=r["child_job_id"],
                 )
             )
         return out
@@ -202,7 +204,7 @@ class SqliteReads:
 
         def txn(conn: sqlite3.Connection) -> int:
             roots = [
-                r[0]
+                r["id"]
                 for r in conn.execute(
                     "SELECT id FROM jobs r WHERE parent_id IS NULL AND finished_at < ?"
                     " AND status IN ('succeeded', 'failed', 'cancelled') AND NOT EXISTS"
@@ -232,17 +234,17 @@ class SqliteReads:
         round overrunning its timeout."""
         where, params = tag_filter(tags)
         sql = (
-            "SELECT min(d) FROM ("
+            "SELECT min(d) AS due FROM ("
             f" SELECT min(CASE WHEN {SLOT_FREE} THEN j.scheduled_at WHEN j.conc_window IS NOT NULL"
             f" THEN max(j.scheduled_at, {_WINDOW_FREES}) END) AS d"
             f" FROM jobs j WHERE j.status = 'queued'{where}"
             " UNION ALL SELECT min(timeout_at) FROM approvals WHERE resolved_at IS NULL"
             " UNION ALL SELECT min(lease_until) FROM jobs WHERE status = 'running'"
-            " UNION ALL SELECT min(round_deadline) FROM jobs WHERE status = 'running') AS due"
+            " UNION ALL SELECT min(round_deadline) FROM jobs WHERE status = 'running') AS candidates"
         )
         all_params = {"now": self.now(), **params}
         row = self._pool.read(lambda c: c.execute(sql, all_params).fetchone())
-        return None if row[0] is None else float(row[0])
+        return None if row["due"] is None else float(row["due"])
 
     def _data_version(self) -> int:
         return self._pool.data_version()

@@ -1,11 +1,16 @@
-"""Rows ↔ records for the SQLite store: JSON encoding, ids, failure markers, row mapping."""
+"""Rows ↔ records for the store (both dialects): JSON encoding, ids, failure markers, row mapping.
+
+The store reads every result row by column name (``row["status"]``), never by position: a
+dialect's rows are :class:`NamedRow` (``sqlite3.Row`` for SQLite, :class:`~._pg_sql.PgRow` for
+PostgreSQL), so a query's column list can change without shifting the code that reads it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from wac.engine.store.base import Job, JsonValue, Step, TaskOptions
 from wac.errors import StoreError
@@ -18,6 +23,17 @@ JOB_COLUMNS = (
     " cancel_reason, round_deadline"
 )
 STEP_COLUMNS = "key, kind, seq, done, value, child_job_id, started_at, finished_at, failed"
+
+
+class NamedRow(Protocol):
+    """A result row read by column name: ``row["status"]`` (names as the query spells them, in
+    lower case; an expression needs an ``AS`` alias). Iterating gives the values in order."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def keys(self) -> list[str]: ...
 
 # ensure_ascii: a lone surrogate (e.g. an undecodable file name) survives as an escape instead
 # of failing SQLite's UTF-8 encoding.
@@ -49,14 +65,14 @@ def cache_key(bundle_hash: str, entry: str, name: str, args: JsonValue) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def next_id(conn: sqlite3.Connection, now: float, count: int = 1) -> list[str]:
+def next_id(conn: Any, now: float, count: int = 1) -> list[str]:
     """``count`` new job ids: 14 hex chars, milliseconds then a 12-bit counter.
 
     Called under the write lock, so taking ``max(newest id + 1, clock)`` makes ids unique and
     sortable in creation order even across processes and clock hiccups.
     """
     row = conn.execute("SELECT id FROM jobs ORDER BY seq DESC LIMIT 1").fetchone()
-    base = max(int(now * 1000) << 12, int(row[0], 16) + 1 if row else 0)
+    base = max(int(now * 1000) << 12, int(row["id"], 16) + 1 if row else 0)
     return [f"{base + i:014x}" for i in range(count)]
 
 
@@ -83,57 +99,47 @@ def normalise_error(error: dict[str, JsonValue] | None) -> dict[str, JsonValue]:
     return err
 
 
-def row_to_job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
+def row_to_job(row: NamedRow) -> Job:
     return Job(
-        id=row[1],
-        root_id=row[2],
-        parent_id=row[3],
-        parent_key=row[4],
-        status=row[5],
-        bundle_hash=row[6],
-        entry=row[7],
-        script_path=row[8],
-        name=row[9],
-        args=_loads(row[10]),
-        executing_key=row[11],
-        options=TaskOptions.from_json(_loads(row[12])),
-        attempt=row[13],
-        rounds=row[14],
-        pending=row[15],
-        created_at=row[16],
-        started_at=row[17],
-        finished_at=row[18],
-        scheduled_at=row[19],
-        result=loads(row[20]),
-        error=loads(row[21]),
-        worker_id=row[22],
-        cancel_requested=bool(row[23]),
-        preview=bool(row[24]),
-        suspended_key=row[25],
+        id=row["id"],
+        root_id=row["root_id"],
+        parent_id=row["parent_id"],
+        parent_key=row["parent_key"],
+        status=row["status"],
+        bundle_hash=row["bundle_hash"],
+        entry=row["entry"],
+        script_path=row["script_path"],
+        name=row["name"],
+        args=_loads(row["args"]),
+        executing_key=row["executing_key"],
+        options=TaskOptions.from_json(_loads(row["options"])),
+        attempt=row["attempt"],
+        rounds=row["rounds"],
+        pending=row["pending"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        scheduled_at=row["scheduled_at"],
+        result=loads(row["result"]),
+        error=loads(row["error"]),
+        worker_id=row["worker_id"],
+        cancel_requested=bool(row["cancel_requested"]),
+        preview=bool(row["preview"]),
+        suspended_key=row["suspended_key"],
     )
 
 
-_STEP_FIELDS = ("key", "kind", "seq", "done", "value", "child_job_id", "started_at", "finished_at", "failed")
-
-
-def row_to_step(row: tuple[Any, ...]) -> Step:
+def row_to_step(row: NamedRow) -> Step:
     """A Step from a STEP_COLUMNS row.
 
     A child's claim decodes every step of its parent, so this is on the claim path: it fills
     the frozen dataclass's ``__dict__`` directly (its generated ``__init__`` costs ~3x more).
     """
-    value = row[4]
+    value = row["value"]
     step: Step = object.__new__(Step)
-    step.__dict__.update(zip(_STEP_FIELDS, (
-        row[0], row[1], row[2], row[3] == 1, None if value is None else _loads(value),
-        row[5], row[6], row[7], row[8] == 1,
-    ), strict=True))
+    step.__dict__.update(
+        key=row["key"], kind=row["kind"], seq=row["seq"], done=row["done"] == 1,
+        value=None if value is None else _loads(value), child_job_id=row["child_job_id"],
+        started_at=row["started_at"], finished_at=row["finished_at"], failed=row["failed"] == 1,
+    )
     return step
-
-
-# Indexes into a JOB_COLUMNS row, for the store's own logic.
-J_SEQ, J_ID, J_ROOT, J_PARENT, J_PKEY, J_STATUS, J_BUNDLE, J_ENTRY, J_PATH, J_NAME = range(10)
-J_ARGS, J_EXEC, J_OPTIONS, J_ATTEMPT = 10, 11, 12, 13
-J_CANCEL_REQ, J_TAG, J_PRIORITY = 23, 26, 27
-J_CONC_KEY, J_CONC_LIMIT, J_CONC_WINDOW, J_CACHE_KEY, J_CACHE_TTL, J_LOST = 28, 29, 30, 31, 32, 33
-J_LEASE, J_CANCEL_REASON, J_ROUND_DEADLINE = 34, 35, 36

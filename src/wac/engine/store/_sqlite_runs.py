@@ -38,7 +38,7 @@ class SqliteRuns:
             params.append(before)
         sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?"
         rows = self._pool.read(lambda c: c.execute(sql, (*params, limit)).fetchall())
-        return [(int(r[0]), row_to_job(r)) for r in rows]
+        return [(int(r["seq"]), row_to_job(r)) for r in rows]
 
     def run_tree(self, root_id: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """The raw rows of the run whose root is ``root_id`` (empty lists when no such run):
@@ -65,4 +65,4 @@ class SqliteRuns:
         """Who started the run ``job_id`` belongs to ('' when unknown)."""
         row = self._pool.read(lambda c: c.execute(
             "SELECT r.created_by FROM jobs j JOIN jobs r ON r.id = j.root_id WHERE j.id = ?", (job_id,)).fetchone())
-        return str(row[0]) if row else ""
+        return str(row["created_by"]) if row else ""

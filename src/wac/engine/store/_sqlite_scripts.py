@@ -6,15 +6,16 @@ import sqlite3
 from typing import Any
 
 from wac.engine.store._dialect import Dialect
-from wac.engine.store._sqlite_rows import dumps, loads
+from wac.engine.store._sqlite_rows import NamedRow, dumps, loads
 from wac.engine.store.base import ScriptRecord
 
 _COLUMNS = "path, hash, parent_hash, doc, created_at, created_by, deployment_message, archived"
 
 
-def _record(row: tuple[Any, ...]) -> ScriptRecord:
-    return ScriptRecord(path=row[0], hash=row[1], parent_hash=row[2], doc=loads(row[3]), created_at=row[4],
-                        created_by=row[5], deployment_message=row[6], archived=bool(row[7]))
+def _record(row: NamedRow) -> ScriptRecord:
+    return ScriptRecord(path=row["path"], hash=row["hash"], parent_hash=row["parent_hash"], doc=loads(row["doc"]),
+                        created_at=row["created_at"], created_by=row["created_by"],
+                        deployment_message=row["deployment_message"], archived=bool(row["archived"]))
 
 
 class SqliteScripts:
@@ -24,8 +25,8 @@ class SqliteScripts:
         raise NotImplementedError
 
     @staticmethod
-    def _head_txn(conn: sqlite3.Connection, path: str) -> tuple[Any, ...] | None:
-        row: tuple[Any, ...] | None = conn.execute(
+    def _head_txn(conn: sqlite3.Connection, path: str) -> NamedRow | None:
+        row: NamedRow | None = conn.execute(
             f"SELECT {_COLUMNS} FROM scripts WHERE path = ? AND archived = 0 ORDER BY seq DESC LIMIT 1", (path,)
         ).fetchone()
         return row
@@ -40,9 +41,9 @@ class SqliteScripts:
 
         def txn(conn: sqlite3.Connection) -> tuple[bool, str | None]:
             head = self._head_txn(conn, path)
-            if head is not None and head[1] == script_hash:
-                return False, head[2]
-            parent = head[1] if head is not None else None
+            if head is not None and head["hash"] == script_hash:
+                return False, head["parent_hash"]
+            parent = head["hash"] if head is not None else None
             conn.execute(
                 "INSERT INTO scripts (path, hash, parent_hash, doc, created_at, created_by, deployment_message)"
                 " VALUES (?,?,?,?,?,?,?)",
@@ -55,10 +56,10 @@ class SqliteScripts:
 
     def get_script(self, path: str, script_hash: str | None = None) -> ScriptRecord | None:
         """The head of ``path`` (or its newest version with ``script_hash``); None if none."""
-        def read(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+        def read(conn: sqlite3.Connection) -> NamedRow | None:
             if script_hash is None:
                 return self._head_txn(conn, path)
-            row: tuple[Any, ...] | None = conn.execute(
+            row: NamedRow | None = conn.execute(
                 f"SELECT {_COLUMNS} FROM scripts WHERE path = ? AND hash = ? ORDER BY seq DESC LIMIT 1",
                 (path, script_hash),
             ).fetchone()

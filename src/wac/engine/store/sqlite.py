@@ -22,19 +22,6 @@ from wac.engine.store._sqlite_items import SqliteItems
 from wac.engine.store._sqlite_objects import SqliteObjects
 from wac.engine.store._sqlite_reads import SLOT_FREE, tag_filter
 from wac.engine.store._sqlite_rows import (
-    J_ATTEMPT,
-    J_BUNDLE,
-    J_CANCEL_REASON,
-    J_CANCEL_REQ,
-    J_CONC_KEY,
-    J_CONC_WINDOW,
-    J_EXEC,
-    J_ID,
-    J_PARENT,
-    J_PATH,
-    J_PRIORITY,
-    J_ROOT,
-    J_TAG,
     JOB_COLUMNS,
     STEP_COLUMNS,
     cache_key,
@@ -99,7 +86,7 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
         return self._pool.now()
 
     def _write(self, fn: Callable[[sqlite3.Connection], Any], *, work: bool) -> Any:
-        out = self._pool.write(fn)
+        out = self._pool.write(fn, work=work)
         self._waker.notify(work)
         return out
 
@@ -114,7 +101,7 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
                     "SELECT id FROM jobs WHERE idempotency_key = ?", (spec.idempotency_key,)
                 ).fetchone()
                 if row is not None:
-                    return str(row[0])
+                    return str(row["id"])
             if conn.execute("SELECT 1 FROM bundles WHERE hash = ?", (spec.bundle_hash,)).fetchone() is None:
                 raise StoreError(
                     f"no code bundle {spec.bundle_hash[:12]} in the store",
@@ -162,7 +149,7 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
     def claim(self, worker_id: str, tags: frozenset[str], lease_s: float) -> Claim | None:
         where, tag_params = tag_filter(tags)
         sql = (
-            "SELECT j.id FROM jobs j WHERE j.status = 'queued' AND j.scheduled_at <= :now"
+            "SELECT j.id, j.cancel_requested FROM jobs j WHERE j.status = 'queued' AND j.scheduled_at <= :now"
             f"{where} AND {SLOT_FREE} ORDER BY j.priority DESC, j.scheduled_at, j.seq LIMIT 1"
         )
         # Look without the write lock first, so idle workers never queue up for it.
@@ -182,30 +169,28 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
                 # A job whose cancel was asked while it ran and that came back to the queue (its
                 # worker stopped, its round requeued itself before the heartbeat saw the cancel)
                 # ends here: a cancelled job never starts user code again.
-                asked = conn.execute(
-                    f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND cancel_requested = 1", (found[0],)
-                ).fetchone()
-                if asked is None:
+                if not found["cancel_requested"]:
                     break
-                self._cancel_now_txn(conn, asked, asked[J_CANCEL_REASON] or "cancelled", now, finish=True)
-                cancelled.append(found[0])
+                asked = conn.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (found["id"],)).fetchone()
+                self._cancel_now_txn(conn, asked, asked["cancel_reason"] or "cancelled", now, finish=True)
+                cancelled.append(found["id"])
             row = conn.execute(
                 "UPDATE jobs SET status = 'running', attempt = attempt + 1, rounds = rounds + 1,"
                 " worker_id = ?, lease_until = ?, started_at = coalesce(started_at, ?),"
                 " round_deadline = ? + json_extract(options, '$.timeout')"
                 f" WHERE id = ? RETURNING {JOB_COLUMNS}",
-                (worker_id, now + lease_s, now, now + lease_s, found[0]),
+                (worker_id, now + lease_s, now, now + lease_s, found["id"]),
             ).fetchone()
-            if row[J_CONC_KEY] is not None:
+            if row["conc_key"] is not None:
                 conn.execute(
                     "INSERT INTO concurrency_slots (job_id, key, started_at, window)"
                     " VALUES (?, ?, ?, ?) ON CONFLICT (job_id) DO NOTHING",
-                    (row[J_ID], row[J_CONC_KEY], now, row[J_CONC_WINDOW]),
+                    (row["id"], row["conc_key"], now, row["conc_window"]),
                 )
-            if row[J_EXEC] is not None and row[J_PARENT]:
+            if row["executing_key"] is not None and row["parent_id"]:
                 return row, None  # a @task child: its parent's steps are read after commit
             steps = conn.execute(
-                f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? ORDER BY seq", (row[J_ID],)
+                f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? ORDER BY seq", (row["id"],)
             ).fetchall()
             return row, steps
 
@@ -224,16 +209,16 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
             # needs was committed before the dispatch and done step rows never change, so they
             # are read after the claim commits, keeping the write lock short.
             def read(c: sqlite3.Connection) -> tuple[Any, list[Row]]:
-                args = c.execute("SELECT args FROM jobs WHERE id = ?", (row[J_PARENT],)).fetchone()
+                args = c.execute("SELECT args FROM jobs WHERE id = ?", (row["parent_id"],)).fetchone()
                 rows = c.execute(
                     f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? ORDER BY seq",
-                    (row[J_PARENT],),
+                    (row["parent_id"],),
                 ).fetchall()
                 return args, rows
 
             args_row, steps = self._pool.read(read)
-            parent_args = loads(args_row[0]) if args_row else None
-        token = Token(job.id, row[J_ATTEMPT], worker_id)
+            parent_args = loads(args_row["args"]) if args_row else None
+        token = Token(job.id, row["attempt"], worker_id)
         return Claim(job, token, [row_to_step(s) for s in steps], parent_args)
 
     def heartbeat(self, tokens: list[Token], lease_s: float) -> HeartbeatReport:
@@ -251,11 +236,11 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
                 ).fetchone()
                 if row is None:
                     lost.add(t.job_id)
-                elif row[0]:
+                elif row["cancel_requested"]:
                     cancel.add(t.job_id)
             return HeartbeatReport(frozenset(lost), frozenset(cancel))
 
-        report: HeartbeatReport = self._pool.write(txn)
+        report: HeartbeatReport = self._pool.write(txn, work=False)
         return report
 
     def holds(self, token: Token) -> bool:
@@ -264,13 +249,13 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
 
         def read(conn: sqlite3.Connection) -> Any:
             return conn.execute(
-                f"SELECT lease_until >= ({NOW_SQL}) FROM jobs WHERE id = ? AND status = 'running'"
+                f"SELECT lease_until >= ({NOW_SQL}) AS live FROM jobs WHERE id = ? AND status = 'running'"
                 " AND attempt = ? AND worker_id = ?",
                 (token.job_id, token.attempt, token.worker_id),
             ).fetchone()
 
         row = self._pool.read(read)
-        return bool(row is not None and row[0])
+        return bool(row is not None and row["live"])
 
     # ------------------------------------------------------------------ round outcomes
     def dispatch(
@@ -286,31 +271,33 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
             now = self.now()
             parent = self._fence(conn, token)
             ids = next_id(conn, now, len(children))
-            (last_seq,) = conn.execute(
+            last_seq = conn.execute(
                 "UPDATE jobs SET step_seq = step_seq + ? WHERE id = ? RETURNING step_seq",
                 (len(children), token.job_id),
-            ).fetchone()
+            ).fetchone()["step_seq"]
             seq0 = last_seq - len(children)
             out: list[str] = []
             pending = in_flight = 0
             for i, (child, args_json) in enumerate(zip(children, encoded, strict=True)):
                 cid = ids[i]
                 opts = _inherit(child.options, parent)
-                bundle = child.bundle_hash or parent[J_BUNDLE]
-                path = child.script_path or parent[J_PATH]
+                bundle = child.bundle_hash or parent["bundle_hash"]
+                path = child.script_path or parent["script_path"]
                 kind = child.kind or ("task" if child.executing_key is not None else "script")
-                cached = ckey = None
+                cached: str | None = None
+                ckey: str | None = None
                 if opts.cache_ttl:
                     ckey = cache_key(bundle, child.entry, child.name, child.args)
-                    cached = conn.execute(
+                    hit = conn.execute(
                         "SELECT result FROM cache WHERE key = ? AND expires_at > ?", (ckey, now)
                     ).fetchone()
+                    cached = None if hit is None else hit["result"]
                 cur = conn.execute(
                     "INSERT INTO steps (job_id, key, seq, kind, done, value, child_job_id,"
                     " started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?)"
                     " ON CONFLICT (job_id, key) DO NOTHING",
                     (token.job_id, child.key, seq0 + i + 1, kind, int(cached is not None),
-                     cached[0] if cached else None, cid, now, now if cached else None),
+                     cached, cid, now, None if cached is None else now),
                 )
                 if cur.rowcount == 0:
                     # The key already has a row: done means nothing to run; a live child still
@@ -319,8 +306,8 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
                         "SELECT done, child_job_id FROM steps WHERE job_id = ? AND key = ?",
                         (token.job_id, child.key),
                     ).fetchone()
-                    pending += 0 if prev[0] else 1
-                    out.append(prev[1] or "")
+                    pending += 0 if prev["done"] else 1
+                    out.append(prev["child_job_id"] or "")
                     continue
                 if cached is not None:
                     status = "succeeded"
@@ -329,9 +316,9 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
                 else:
                     status, pending = "blocked", pending + 1
                 self._insert_job_txn(
-                    conn, cid, parent[J_ROOT], token.job_id, child.key, status, bundle,
+                    conn, cid, parent["root_id"], token.job_id, child.key, status, bundle,
                     child.entry, path, child.name, args_json, child.executing_key, opts, now,
-                    result_json=cached[0] if cached else None, ckey=ckey,
+                    result_json=cached, ckey=ckey,
                 )
                 out.append(cid)
             status = "waiting" if pending else "queued"
@@ -396,8 +383,8 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
 
         def txn(conn: sqlite3.Connection) -> None:
             row = self._fence(conn, token)
-            if row[J_CANCEL_REQ]:  # its cancel was asked while it ran: it ends now, not queued
-                self._cancel_now_txn(conn, row, row[J_CANCEL_REASON] or "cancelled", self.now(), finish=True)
+            if row["cancel_requested"]:  # its cancel was asked while it ran: it ends now, not queued
+                self._cancel_now_txn(conn, row, row["cancel_reason"] or "cancelled", self.now(), finish=True)
                 return
             conn.execute(
                 f"UPDATE jobs SET status = 'queued', scheduled_at = ?, {RELEASE} WHERE id = ?",
@@ -454,7 +441,7 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
             ).fetchone()
             if row is None:
                 raise JobNotFoundError(f"no job {job_id}")
-            status, waiting_on = row
+            status, waiting_on = row["status"], row["suspended_key"]
             if status != "suspended" or (key is not None and key != waiting_on):
                 what = f"approval {key!r}" if key is not None else "an approval"
                 raise ConflictError(
@@ -496,8 +483,8 @@ def _submitter() -> str:
 
 def _inherit(options: TaskOptions, parent: Row) -> TaskOptions:
     """A child runs under its own options, with the parent's tag and priority when unset."""
-    tag = options.tag or (parent[J_TAG] if parent[J_TAG] != "default" else None)
-    priority = options.priority or parent[J_PRIORITY]
+    tag = options.tag or (parent["tag"] if parent["tag"] != "default" else None)
+    priority = options.priority or parent["priority"]
     if tag == options.tag and priority == options.priority:
         return options
     return replace(options, tag=tag, priority=priority)
