@@ -146,7 +146,8 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
         if parent_id is None:  # who started the run, for the approval page (server)
             conn.execute("UPDATE jobs SET created_by = ? WHERE id = ?", (_submitter(), job_id))
 
-    def claim(self, worker_id: str, tags: frozenset[str], lease_s: float) -> Claim | None:
+    def claim(self, worker_id: str, tags: frozenset[str], lease_s: float,
+              recent: Callable[[str], float | None] | None = None) -> Claim | None:
         where, tag_params = tag_filter(tags)
         sql = (
             "SELECT j.id, j.cancel_requested FROM jobs j WHERE j.status = 'queued' AND j.scheduled_at <= :now"
@@ -160,8 +161,12 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
 
         cancelled = []
 
+        since: list[float | None] = [None]
+        claimed_at = [0.0]
+
         def txn(conn: sqlite3.Connection) -> tuple[Row, list[Row] | None] | None:
-            now = self.now()
+            now = claimed_at[0] = self.now()
+            since[0] = None
             while True:
                 found = conn.execute(sql + self._pool.skip_locked, {"now": now, **tag_params}).fetchone()
                 if found is None:
@@ -189,6 +194,13 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
                 )
             if row["executing_key"] is not None and row["parent_id"]:
                 return row, None  # a @task child: its parent's steps are read after commit
+            since[0] = recent(row["id"]) if recent is not None else None
+            if since[0] is not None:  # only what finished since then (a parked parent's new results)
+                steps = conn.execute(
+                    f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? AND done = 1"
+                    " AND (finished_at IS NULL OR finished_at >= ?) ORDER BY seq", (row["id"], since[0]),
+                ).fetchall()
+                return row, steps
             steps = conn.execute(
                 f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? ORDER BY seq", (row["id"],)
             ).fetchall()
@@ -219,7 +231,8 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
             args_row, steps = self._pool.read(read)
             parent_args = loads(args_row["args"]) if args_row else None
         token = Token(job.id, row["attempt"], worker_id)
-        return Claim(job, token, [row_to_step(s) for s in steps], parent_args)
+        return Claim(job, token, [row_to_step(s) for s in steps], parent_args, claimed_at=claimed_at[0],
+                     steps_since=since[0])
 
     def heartbeat(self, tokens: list[Token], lease_s: float) -> HeartbeatReport:
         if not tokens:
