@@ -1,7 +1,12 @@
 """Linear cost (issue 17): the curve of task-heavy workflows, before and after, in one run.
 
     .venv/bin/python bench/linear_bench.py [--before DIR] [--sizes 10,100,300,1000] [--runs 1]
-                                           [--skip-process] [--only SHAPE]
+                                           [--skip-process] [--only SHAPE] [--dbos PYTHON]
+
+``--dbos bench/.venv-dbos/bin/python`` (a venv of the bench's own with ``pip install dbos``, never
+the project's) adds DBOS's sequential child workflows on SQLite at the same sizes, in the same run
+(bench/linear_dbos.py). The whole-process figures also give the peak PSS of the preview's process
+tree (bench/linear_memory.py samples it).
 
 ``--before DIR`` is a tree holding another wac's ``src/`` (for example main's code:
 ``git archive main src | tar -x -C /tmp/wac-before``); each measurement then runs on both trees
@@ -32,6 +37,8 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # linear_memory beside this file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,9 +125,14 @@ def measure(src: Path, shape: str, n: int, runs: int) -> float:
     return float(json.loads(out.stdout.strip().splitlines()[-1])["engine"])
 
 
-def preview(src: Path, shape: str, n: int, runs: int) -> float:
-    """Whole-process wall time of ``wac script preview`` (median of ``runs``; the store exists)."""
-    walls = []
+def preview(src: Path, shape: str, n: int, runs: int) -> tuple[float, float]:
+    """Whole-process wall time of ``wac script preview`` (median of ``runs``; the store exists,
+    the schema and lint caches are warm) and the peak PSS of its process tree (MiB, Linux)."""
+    import threading
+
+    from linear_memory import _pss_kib, _tree
+
+    walls, peaks = [], []
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp)
         (repo / "wmill.yaml").write_text("{}\n")
@@ -134,11 +146,25 @@ def preview(src: Path, shape: str, n: int, runs: int) -> float:
         subprocess.run(warm, cwd=repo, env=env, capture_output=True, check=True)  # creates the store
         for _ in range(runs):
             t0 = time.perf_counter()
-            out = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, check=False)
+            proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True)
+            peak, done = [0], threading.Event()
+
+            def sample(pid: int = proc.pid, peak: list[int] = peak, done: threading.Event = done) -> None:
+                while not done.is_set() and Path("/proc/self/stat").exists():
+                    peak[0] = max(peak[0], sum(_pss_kib(p) for p in _tree(pid)))
+                    time.sleep(0.02)
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            _out, err = proc.communicate()
             walls.append(time.perf_counter() - t0)
-            if out.returncode != 0:
-                raise SystemExit(f"preview {shape} {n} on {src} failed:\n{out.stderr[-2000:]}")
-    return statistics.median(walls)
+            done.set()
+            sampler.join()
+            peaks.append(peak[0] / 1024)
+            if proc.returncode != 0:
+                raise SystemExit(f"preview {shape} {n} on {src} failed:\n{err[-2000:]}")
+    return statistics.median(walls), max(peaks)
 
 
 def import_time(src: Path, runs: int = 5) -> float:
@@ -196,6 +222,8 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated shapes (seq,par10,par,steps)")
     parser.add_argument("--skip-process", action="store_true", help="no whole-process preview figures")
     parser.add_argument("--idle", action="store_true", help="only the idle worker's CPU share")
+    parser.add_argument("--dbos", type=Path, help="a python with dbos installed (bench/.venv-dbos/bin/python): "
+                        "its sequential child workflows on SQLite at the same sizes, in this run")
     opts = parser.parse_args()
     if opts.one:
         print(json.dumps(one(opts.one[0], int(opts.one[1]), opts.runs)))
@@ -235,16 +263,33 @@ def main() -> None:
             if len(trees) == 2:
                 line += f" {figures[0] / figures[1]:6.1f}x"
             print(line + f" {marg:>16}", flush=True)
+    if opts.dbos is not None and "seq" in shapes:
+        out = subprocess.run([str(opts.dbos), str(Path(__file__).resolve().parent / "linear_dbos.py"),
+                              "--sizes", opts.sizes], capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            raise SystemExit(f"dbos bench failed:\n{out.stderr[-2000:]}")
+        ours = rows[("seq", trees[-1][0])]
+        print("DBOS child workflows on SQLite (same run, its own process, warm):")
+        for line in out.stdout.strip().splitlines():
+            got = json.loads(line)
+            n = got["n"]
+            wac = ours.get(n)
+            ratio = f"   wac {wac / n * 1000:.1f} ms/child: {got['per_child_ms'] / (wac / n * 1000):.1f}x faster" \
+                if wac else ""
+            print(f"{'dbos sequential children':26} {n:>6} {_fmt(got['seconds']):>10}  "
+                  f"{got['per_child_ms']:.1f} ms/child{ratio}", flush=True)
     if not opts.skip_process:
         print("whole process `wac script preview` (wall, store already created):")
         for shape, n in [("seq", 1), ("seq", max(sizes)), ("par10", max(sizes)), ("par", max(sizes)),
                          ("steps", opts.steps)]:
             if shape not in shapes:
                 continue
-            figures = [preview(src, shape, n, opts.runs) for _name, src in trees]
+            measured = [preview(src, shape, n, opts.runs) for _name, src in trees]
+            figures = [wall for wall, _pss in measured]
             line = f"{LABELS[shape]:26} {n:>6} " + " ".join(f"{_fmt(v):>10}" for v in figures)
             if len(trees) == 2:
                 line += f" {figures[0] / figures[1]:6.1f}x"
+            line += "   peak PSS " + " / ".join(f"{pss:.0f} MiB" for _wall, pss in measured)
             print(line, flush=True)
         figures = [import_time(src) for _name, src in trees]
         print(f"{'import wac':26} {'':>6} " + " ".join(f"{v * 1000:8.1f}ms" for v in figures))

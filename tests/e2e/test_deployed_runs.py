@@ -16,6 +16,8 @@ import pytest
 
 from tests.clirun import SRC, wac
 
+pytestmark = pytest.mark.slow  # end to end: real wac processes, seconds each
+
 Write = Callable[[str, str], Path]
 
 GREET = """
@@ -179,7 +181,6 @@ async def main():
 """
 
 
-@pytest.mark.slow
 def test_ctrl_c_while_watch_follows_a_run_stops_watching(repo: Path, write: Write) -> None:
     write("f/demo/w.py", "import time\n\ndef main():\n    time.sleep(60)\n    return 1\n")
     env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(SRC)}

@@ -15,6 +15,8 @@ import pytest
 from tests.clirun import SRC
 from tests.engine.enginerun import submit, workspace
 
+pytestmark = pytest.mark.slow  # end to end: real wac processes, seconds each
+
 
 @pytest.fixture(autouse=True, params=["direct-sticky-warm", "direct-sticky-fresh", "direct-replay-warm",
                                       "replayed-sticky", "replayed-replay"])

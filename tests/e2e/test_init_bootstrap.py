@@ -9,6 +9,8 @@ import pytest
 
 from tests.clirun import wac
 
+pytestmark = pytest.mark.slow  # end to end: real wac processes, seconds each
+
 RECORDED_WMILL_YAML = Path(__file__).resolve().parent.parent / "init" / "wmill-init-default.yaml"
 EXAMPLE = "f/examples/hello_workflow.py"
 

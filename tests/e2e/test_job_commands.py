@@ -8,7 +8,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.clirun import SRC, wac
+
+pytestmark = pytest.mark.slow  # end to end: real wac processes, seconds each
 
 WF = """
     from wac import step, task, workflow

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.clirun import wac
+
+pytestmark = pytest.mark.slow  # end to end: real wac processes, seconds each
 
 OK_SCRIPT = """
     def main(x: int = 1):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.clirun import wac
+
+pytestmark = pytest.mark.slow  # end to end: real wac processes, seconds each
 
 
 def test_sequential_tasks_feed_each_other(repo, write):

@@ -9,7 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.clirun import SRC, wac, wac_on_terminal
+
+pytestmark = pytest.mark.slow  # end to end: real wac processes, seconds each
 
 GATE = """
     from wac import task, wait_for_approval, workflow

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.clirun import wac
+
+pytestmark = pytest.mark.slow  # end to end: real wac processes, seconds each
 
 
 def test_init_bootstrap_generate_push_run_edit_push_run(tmp_path: Path) -> None:

@@ -8,7 +8,11 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.clirun import wac
+
+pytestmark = pytest.mark.slow  # end to end: real wac processes, seconds each
 
 Write = Callable[[str, str], Path]
 

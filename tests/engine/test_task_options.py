@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.engine.enginerun import submit, workers, workspace
 from wac.engine.worker import WorkerConfig
+
+pytestmark = pytest.mark.slow  # real workers and round processes: about a second each
 
 
 def _events_peak(path) -> int:

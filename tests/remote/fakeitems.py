@@ -4,6 +4,10 @@ Each item is kept as the fields a client sent (``path``, ``skip_draft_deletion``
 ``deployment_message`` left out), answered by ``get`` with the server's own fields added, and
 exported as ``{path}.flow.json``, ``{path}.schedule.json`` (with ``include_schedules=true``),
 ``{path}.{t}_trigger.json`` (with ``include_triggers=true``) and ``f/{name}/folder.meta.json``.
+Raw apps (``apps/create_raw``, ``apps/update_raw``: multipart ``app`` + ``js`` + ``css``) are kept
+with the bundle beside them and exported as ``{path}.raw_app.json``. Granular ACLs
+(``acls/add|remove/{kind}/{path}``) are the items' ``extra_perms``: answered by ``get``, exported on
+flows and apps when not empty (the server's ``KeepIfNonEmpty`` with ``preserve_extra_perms=true``).
 """
 
 from __future__ import annotations
@@ -35,20 +39,37 @@ class FakeItems:
     folders: dict[str, dict[str, Any]]
     apps: dict[str, dict[str, Any]]
     export_extra: dict[str, dict[str, Any]]  # path -> fields the server adds to an exported item
+    acls: dict[tuple[str, str], dict[str, bool]]  # (kind, path) -> {owner: write}
+    bundles: dict[str, dict[str, str]]  # raw app path -> {"js": ..., "css": ...}
 
     def init_items(self) -> None:
         self.flows, self.schedules, self.folders, self.apps = {}, {}, {}, {}
         self.triggers = {t: {} for t in TRIGGER_TYPES}
         self.export_extra = {}
+        self.acls, self.bundles = {}, {}
 
     def now(self) -> float:
         raise NotImplementedError
 
-    def _server_fields(self, path: str) -> dict[str, Any]:
+    def _server_fields(self, path: str, kind: str = "") -> dict[str, Any]:
         from tests.remote.fakewindmill import iso
 
         return {"workspace_id": self.workspace, "path": path, "edited_by": "admin", "edited_at": iso(self.now()),
-                "extra_perms": {}}
+                "extra_perms": dict(self.acls.get((kind, path), {}))}
+
+    def _perms(self, kind: str, path: str) -> dict[str, Any]:
+        """``extra_perms`` as the export carries it on flows and apps (only when not empty)."""
+        perms = self.acls.get((kind, path))
+        return {"extra_perms": dict(perms)} if perms else {}
+
+    # ---- granular ACLs
+    def op_addGranularAcls(self, params: dict[str, str], q: dict[str, str], body: dict[str, Any]) -> Any:
+        self.acls.setdefault((params["kind"], params["path"]), {})[body["owner"]] = bool(body.get("write"))
+        return _text(200, f"Successfully modified granular acl for {params['kind']}/{params['path']}")
+
+    def op_removeGranularAcls(self, params: dict[str, str], q: dict[str, str], body: dict[str, Any]) -> Any:
+        self.acls.get((params["kind"], params["path"]), {}).pop(body["owner"], None)
+        return _text(200, f"Successfully removed granular acl for {params['kind']}/{params['path']}")
 
     def ensure_folder(self, path: str) -> None:
         """Items under ``f/x/`` live in the folder ``x`` (created on first use, as the UI would)."""
@@ -69,7 +90,7 @@ class FakeItems:
         doc = self.flows.get(params["path"])
         if doc is None:
             return _text(404, f"Flow not found at path {params['path']}")
-        return _json(200, {**doc, **self._server_fields(params["path"]), "archived": False})
+        return _json(200, {**doc, **self._server_fields(params["path"], "flow"), "archived": False})
 
     def op_createFlow(self, params: dict[str, str], q: dict[str, str], body: dict[str, Any]) -> Any:
         if body["path"] in self.flows:
@@ -183,7 +204,8 @@ class FakeItems:
         if doc is None:
             return _text(404, f"App not found at path {params['path']}")
         policy = doc.get("policy") if isinstance(doc.get("policy"), dict) else {}
-        return _json(200, {**doc, **self._server_fields(params["path"]), "id": 1, "versions": [1],
+        kind = "raw_app" if doc.get("raw_app") else "app"
+        return _json(200, {**doc, **self._server_fields(params["path"], kind), "id": 1, "versions": [1],
                            "created_by": "admin", "created_at": iso(self.now()),
                            "execution_mode": policy.get("execution_mode", "publisher")})
 
@@ -203,6 +225,24 @@ class FakeItems:
     def op_deleteApp(self, params: dict[str, str], q: dict[str, str], body: Any) -> Any:
         if self.apps.pop(params["path"], None) is None:
             return _text(404, f"App not found at path {params['path']}")
+        self.bundles.pop(params["path"], None)
+        return _text(200, params["path"])
+
+    def op_createAppRaw(self, params: dict[str, str], q: dict[str, str], form: dict[str, str]) -> Any:
+        app = json.loads(form["app"])
+        if app["path"] in self.apps:
+            return _text(400, f"App {app['path']} already exists")
+        self.ensure_folder(app["path"])
+        self.apps[app["path"]] = {**_kept(app), "raw_app": True}
+        self.bundles[app["path"]] = {"js": form["js"], "css": form.get("css", "")}
+        return _text(201, app["path"])
+
+    def op_updateAppRaw(self, params: dict[str, str], q: dict[str, str], form: dict[str, str]) -> Any:
+        if params["path"] not in self.apps:
+            return _text(404, f"App not found at path {params['path']}")
+        app = json.loads(form["app"])
+        self.apps[params["path"]] = {**self.apps[params["path"]], **_kept(app), "raw_app": True}
+        self.bundles[params["path"]] = {"js": form["js"], "css": form.get("css", "")}
         return _text(200, params["path"])
 
     # ---- export
@@ -215,9 +255,11 @@ class FakeItems:
         for name, doc in sorted(self.folders.items()):
             put(f"f/{name}/folder.meta.json", f"f/{name}", doc)
         for path, doc in sorted(self.flows.items()):
-            put(f"{path}.flow.json", path, doc)
+            put(f"{path}.flow.json", path, {**doc, **self._perms("flow", path)})
         for path, doc in sorted(self.apps.items()):
-            put(f"{path}.app.json", path, {k: v for k, v in doc.items() if k in ("summary", "value", "policy")})
+            kind = "raw_app" if doc.get("raw_app") else "app"
+            keys = ("summary", "value", "policy", "custom_path") if kind == "raw_app" else ("summary", "value", "policy")
+            put(f"{path}.{kind}.json", path, {**{k: v for k, v in doc.items() if k in keys}, **self._perms(kind, path)})
         if q.get("include_schedules") == "true":
             for path, doc in sorted(self.schedules.items()):
                 put(f"{path}.schedule.json", path, doc)

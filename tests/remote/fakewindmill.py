@@ -53,6 +53,21 @@ def as_json(status: int, value: Any) -> Answer:
     return status, "application/json", json.dumps(value).encode(), {}
 
 
+def form_fields(content_type: str, body: bytes) -> dict[str, str]:
+    """The text fields of a multipart/form-data body (a raw app's ``app``, ``js``, ``css``)."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields: dict[str, str] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            fields[name] = payload.decode("utf-8")
+    return fields
+
+
 @dataclass
 class Recorded:
     method: str
@@ -148,6 +163,8 @@ class FakeWindmill(FakeItems):
         if handler is None:
             return text(501, f"the fake does not implement {op}")
         q = {k: v[-1] for k, v in query.items()}
+        if headers.get("content-type", "").startswith("multipart/form-data"):
+            return handler(params, q, form_fields(headers["content-type"], body))  # type: ignore[no-any-return]
         return handler(params, q, json.loads(body) if body else None)  # type: ignore[no-any-return]
 
     # ---- variables, resources, resource types (a secret's value is answered only decrypted on request)
@@ -254,6 +271,8 @@ class FakeWindmill(FakeItems):
 
     def op_getScriptByPath(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:
         head = self.head(params["path"])
+        if head:
+            head = {**head, "extra_perms": dict(self.acls.get(("script", params["path"]), {}))}
         return as_json(200, head) if head else text(404, f"Script not found at name {params['path']}")
 
     def op_getScriptByHash(self, params: dict[str, str], q: dict[str, str], body: Any) -> Answer:

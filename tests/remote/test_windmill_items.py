@@ -228,30 +228,36 @@ def _cli_repo(tmp_path: Path, wm: FakeWindmill, name: str, layout: str = "dotted
 @pytest.mark.slow
 @pytest.mark.parametrize("layout", ["dotted", "nondotted"])
 def test_push_then_pull_into_an_empty_clone_gives_back_every_file_byte_for_byte(layout: str, wm: FakeWindmill,
-                                                                                tmp_path: Path) -> None:
+                                                                                tmp_path: Path, esbuild: str) -> None:
     from tests.clirun import wac
 
     a, env = _cli_repo(tmp_path, wm, "a", layout)
+    env["WAC_ESBUILD"] = esbuild
     shutil.copytree(RECORDED / f"pull-{layout}" / "f", a / "f")
     app = a / ("f/demo/app.app" if layout == "dotted" else "f/demo/app__app")  # the layout's own folder name
     app.mkdir()
     (app / "app.yaml").write_text("summary: an app\nvalue: {}\n")
-    (a / "f/demo/raw.raw_app").mkdir()
-    (a / "f/demo/raw.raw_app/raw_app.yaml").write_text("summary: a raw app\n")
+    raw = a / ("f/demo/raw.raw_app" if layout == "dotted" else "f/demo/raw__raw_app")
+    (raw / "backend").mkdir(parents=True)
+    (raw / "node_modules").mkdir()  # left out of the sync, as wmill leaves it
+    (raw / "raw_app.yaml").write_text("summary: a raw app\n")
+    (raw / "index.tsx").write_text("import { backend } from './wmill'\nbackend.hello({}).then(console.log)\n")
+    (raw / "backend/hello.py").write_text("def main():\n    return 1\n")
+    (raw / "backend/hello.yaml").write_text("type: inline\n")  # as wmill writes it back
 
     pushed = wac("sync", "push", "--yes", cwd=a, env=env)
     again = wac("sync", "push", "--yes", cwd=a, env=env)
     b, _ = _cli_repo(tmp_path, wm, "b", layout)
     wac("sync", "pull", "--yes", cwd=b, env=env)
 
-    assert "1 item(s) (raw app) not synced: wac does not carry them to workspace 'prod'" in pushed.stderr
+    assert "not synced" not in pushed.stderr
     assert set(wm.flows) == {"f/demo/etl"} and set(wm.schedules) == {"f/demo/noon"} and "demo" in wm.folders
-    assert set(wm.apps) == {"f/demo/app"}
+    assert set(wm.apps) == {"f/demo/app", "f/demo/raw"} and "backendAsync" in wm.bundles["f/demo/raw"]["js"]
     assert "f/demo/hook" in wm.triggers["http"]
     writes = [r for r in wm.requests if r.method != "GET"]
-    assert len([r for r in writes if r.op and r.op.startswith(("create", "update"))]) == 5  # the second push: none
+    assert len([r for r in writes if r.op and r.op.startswith(("create", "update"))]) == 6  # the second push: none
     assert "nothing to push" in again.stderr.lower() or "0 added, 0 changed, 0 archived" in again.stderr
-    assert repo_files(b) == {k: v for k, v in repo_files(a).items() if "/raw.raw_app/" not in k}
+    assert repo_files(b) == repo_files(a)
 
 
 @pytest.mark.slow

@@ -30,6 +30,12 @@ class FakeHost:
     def resume_urls(self, approval_key: str, approver: str | None) -> dict[str, str]:
         return {}
 
+    def note_direct(self, key: str, target: str) -> None:
+        pass
+
+    def park(self, outcome: Any) -> None:
+        return None
+
 
 def test_committed_steps_continue_in_the_same_round() -> None:
     @workflow

@@ -76,6 +76,12 @@ class Host:
         self.asked.append((approval_key, approver))
         return {"approvalPage": f"page/{approval_key}", "resume": f"r/{approval_key}", "cancel": f"c/{approval_key}"}
 
+    def note_direct(self, key: str, target: str) -> None:
+        pass
+
+    def park(self, outcome: Any) -> None:
+        return None
+
 
 def test_get_resume_urls_names_the_next_approval_key_without_consuming_it() -> None:
     host = Host()

@@ -60,9 +60,21 @@ def test_approval_and_remote_tasks_need_a_workflow() -> None:
 
 
 def test_task_keeps_the_decorated_functions_identity() -> None:
-    assert add.__name__ == "add" and add._is_task is True and add._task_path is None
+    assert add.__name__ == "add" and add.__wac_task__.path is None
     assert add.__wac_task__.options == {"timeout": 5}
     assert task_script("f/x/extract").__name__ == "extract"
+
+
+def test_a_task_carries_one_mark_whatever_made_it() -> None:
+    from wac.sdk.task import TaskDef, task_def
+
+    extract = task_script("./extract.py")
+    flow = task_flow("f/x/etl")
+    assert [task_def(t).dispatch_type for t in (add, extract, flow)] == ["inline", "script", "flow"]  # type: ignore[union-attr]
+    assert task_def(extract).path == "./extract.py" and task_def(lambda: 1) is None  # type: ignore[union-attr]
+    for marked in (add, extract, flow):
+        assert [a for a in ("_is_task", "_task_path") if hasattr(marked, a)] == []
+        assert isinstance(marked.__wac_task__, TaskDef)
 
 
 def test_task_can_be_used_with_empty_parentheses() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.sync.conftest import Shared, new_repo, put
 from wac.engine.backend import open_backend
 from wac.project import load_config
@@ -12,6 +14,8 @@ from wac.sync.apply import apply_push, read_local, record_push
 from wac.sync.push import plan_push
 from wac.sync.state import load_state
 from wac.workspaces import get_workspace
+
+pytestmark = pytest.mark.slow  # whole pushes and pulls between clones: seconds each
 
 SCRIPT = 'def main():\n    return "{v}"\n'
 

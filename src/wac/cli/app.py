@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from typing import Any
@@ -21,15 +20,43 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# Each module registers its commands on ``app`` through a ``register(app)`` function.
-_COMMAND_MODULES = ("script", "job", "worker", "metadata", "init", "workspace", "sync", "cache", "objects",
-                    "server", "store", "schedule", "jobevolve")
-
 
 def _register_all() -> None:
-    for name in _COMMAND_MODULES:
-        module = importlib.import_module(f"wac.cli.{name}")
-        module.register(app)
+    """Every command of wac is registered here, and only here: a command module defines its
+    commands and a ``register`` that adds them to the group it is given; importing a module adds
+    nothing anywhere. The modules import their heavy dependencies inside each command, so the
+    CLI stays lazy. Help lists plain commands first, then groups, each in this order."""
+    from wac.cli import (
+        cache,
+        deployed,
+        init,
+        job,
+        jobevolve,
+        metadata,
+        objects,
+        schedule,
+        script,
+        server,
+        store,
+        sync,
+        worker,
+        workspace,
+    )
+
+    script.register(app)  # wac script preview
+    deployed.register(script.script_app)  # wac script push | list | show | history | run
+    job.register(app)  # wac job list | get | result | logs | timeline | cancel | approve | reject
+    worker.register(app)
+    metadata.register(app)  # wac generate-metadata (and rehash)
+    init.register(app, script.script_app)  # wac init, wac script bootstrap
+    workspace.register(app)
+    sync.register(app)
+    cache.register(app)
+    objects.register(app)  # wac variable, wac resource
+    server.register(app)
+    store.register(app)
+    schedule.register(app)
+    jobevolve.register(job.job_app, script.script_app)  # wac job migrate | rerun, wac script check
 
 
 _register_all()

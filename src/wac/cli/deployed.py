@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING
 import typer
 
 from wac.cli import output
-from wac.cli.script import follow_run, script_app
+from wac.cli.script import follow_run
+
+
+def register(script_group: typer.Typer) -> None:
+    """Add ``push``, ``list``, ``show``, ``history`` and ``run`` to the ``wac script`` group."""
+    script_group.command("push")(push)
+    script_group.command("list")(list_scripts)
+    script_group.command("show")(show)
+    script_group.command("history")(history)
+    script_group.command("run")(run)
 
 if TYPE_CHECKING:
     from wac.engine.backend import Backend
@@ -25,7 +34,6 @@ def remote_path_of(path: str) -> str:
     return resolve_script(find_repo_root(Path.cwd()), path).remote_path
 
 
-@script_app.command("push")
 def push(
     path: str = typer.Argument(..., help="The script: f/folder/name, its .py file, or x__mod/script.py."),
     message: str | None = typer.Option(None, "--message", "-m", help="Deployment message kept in the history."),
@@ -74,7 +82,6 @@ def push(
                           "parent_hash": result.parent_hash, "workspace": backend.name, "live_runs": live})
 
 
-@script_app.command("list")
 def list_scripts(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the scripts deployed in the current workspace."""
     from wac.cli.prepare import open_workspace
@@ -100,7 +107,6 @@ def list_scripts(as_json: bool = typer.Option(False, "--json", help="Print JSON.
                    f"{escaped(v.script.summary)}".rstrip())
 
 
-@script_app.command("show")
 def show(
     path: str = typer.Argument(..., help="The deployed script's path, e.g. f/folder/name."),
     version: str | None = typer.Option(None, "--version", help="A version hash (default: the newest)."),
@@ -156,7 +162,6 @@ def _full_hash(backend: Backend, path: str, version: str | None) -> str | None:
     return str(matches[0])
 
 
-@script_app.command("history")
 def history(
     path: str = typer.Argument(..., help="The deployed script's path, e.g. f/folder/name."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -179,7 +184,6 @@ def history(
         typer.echo(f"{e.hash[:7]}  {output.when(e.created_at)}  {mark:8}  {escaped(e.deployment_message or '')}".rstrip())
 
 
-@script_app.command("run")
 def run(
     path: str = typer.Argument(..., help="The deployed script's path, e.g. f/folder/name."),
     data: str | None = typer.Option(None, "-d", "--data", help="Arguments: JSON object or @file.json."),

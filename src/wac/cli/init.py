@@ -49,11 +49,10 @@ class _NewFile:
     text: str
 
 
-def register(app: typer.Typer) -> None:
-    from wac.cli.script import script_app
-
+def register(app: typer.Typer, script_group: typer.Typer) -> None:
+    """Add ``wac init`` to the root app and ``bootstrap`` to the ``wac script`` group."""
     app.command("init")(init)
-    script_app.command("bootstrap")(bootstrap)
+    script_group.command("bootstrap")(bootstrap)
 
 
 def template_text(name: str) -> str:

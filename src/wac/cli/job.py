@@ -71,8 +71,8 @@ def list_jobs(
 ) -> None:
     """List recent jobs, newest first."""
     from wac.cli.jobdoc import job_document, shown_status
-    from wac.cli.runview import fmt_duration
     from wac.errors import UsageError
+    from wac.timeformat import duration
 
     if status is not None and status not in SHOWN_STATES:
         raise UsageError(f"unknown status {status!r}", hint="use one of: " + ", ".join(SHOWN_STATES))
@@ -93,7 +93,7 @@ def list_jobs(
     for col in ("ID", "STATUS", "SCRIPT", "CREATED", "DURATION", "ROUNDS"):
         table.add_column(col)
     for j, st in shown:
-        dur = fmt_duration(j.finished_at - j.started_at) if j.finished_at and j.started_at else ""
+        dur = duration(j.finished_at - j.started_at) if j.finished_at and j.started_at else ""
         table.add_row(j.id, st, j.script_path, output.when(j.created_at), dur, str(j.rounds))
     from rich.console import Console
 
@@ -105,7 +105,7 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
     """Show one job: its state, times (local), duration, arguments and result or error."""
     from wac.cli.jobdoc import job_document, shown_status
     from wac.cli.jobevolve import lineage_fields, lineage_rows
-    from wac.cli.runview import fmt_duration
+    from wac.timeformat import duration
 
     ws = _workspace()
     job = _get(ws, job_id)
@@ -119,7 +119,7 @@ def get(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print J
             doc["approval"] = pending
         output.emit_json(doc)
         return
-    took = fmt_duration(job.finished_at - job.started_at) if job.finished_at and job.started_at else None
+    took = duration(job.finished_at - job.started_at) if job.finished_at and job.started_at else None
     rows: list[tuple[str, Any]] = [
         ("id", job.id), ("script", job.script_path), ("status", status),
         ("created", output.when(job.created_at)), ("started", output.when(job.started_at)),
@@ -184,7 +184,8 @@ def logs(
 def timeline(job_id: str, as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Each task, step and wait of a job: start, duration, and the job's replay count."""
     from wac.cli.jobdoc import shown_status
-    from wac.cli.runview import entry_status, fmt_duration
+    from wac.cli.runview import entry_status
+    from wac.timeformat import duration
 
     ws = _workspace()
     job = _get(ws, job_id)
@@ -199,9 +200,9 @@ def timeline(job_id: str, as_json: bool = typer.Option(False, "--json", help="Pr
     base = job.started_at or job.created_at
     typer.echo(f"{job.script_path}  {shown_status(ws, job, now)}  rounds {job.rounds} (replays {max(0, job.rounds - 1)})")
     for e in entries:
-        start = f"+{fmt_duration(e.started_at - base)}" if e.started_at else "-"
+        start = f"+{duration(e.started_at - base)}" if e.started_at else "-"
         status = entry_status(e, now)
-        dur = fmt_duration(e.finished_at - e.started_at) if e.finished_at and e.started_at else "…"
+        dur = duration(e.finished_at - e.started_at) if e.finished_at and e.started_at else "…"
         took = f"wakes at {output.when(e.finished_at)}" if status == "sleeping" else f"took {dur}"
         typer.echo(f"  {e.key:28} {e.kind:9} {status:10} start {start:>10}  {took}")
 

@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from wac.cli import output
-from wac.cli.job import job_app
-from wac.cli.script import script_app
 
 if TYPE_CHECKING:
     from wac.engine.backend import Backend
     from wac.engine.local_backend import LocalBackend
 
 
-def register(app: typer.Typer) -> None:
-    """The commands are added to ``wac job`` and ``wac script`` when this module is imported."""
+def register(job_group: typer.Typer, script_group: typer.Typer) -> None:
+    """Add ``migrate`` and ``rerun`` to the ``wac job`` group and ``check`` to ``wac script``."""
+    job_group.command("migrate")(migrate)
+    job_group.command("rerun")(rerun)
+    script_group.command("check")(check_script)
 
 
 def _local_backend() -> LocalBackend:
@@ -52,7 +53,6 @@ def _target(store: Any, path: str, version: str | None) -> tuple[Any, Any]:
     return deployed_bundle(store, path, full)
 
 
-@job_app.command("migrate")
 def migrate(
     job_id: str,
     to: str | None = typer.Option(None, "--to", help="Version hash (or prefix) to move to (default: the newest)."),
@@ -115,7 +115,6 @@ def _default_from(snap: Any) -> str | None:
     return None  # the body itself failed after its last step: every step is reused
 
 
-@job_app.command("rerun")
 def rerun(
     job_id: str,
     from_key: str | None = typer.Option(None, "--from", help="First step to run again (default: the first failure)."),
@@ -221,7 +220,6 @@ def lineage_rows(fields: dict[str, Any]) -> list[tuple[str, Any]]:
     return rows
 
 
-@script_app.command("check")
 def check_script(
     path: str = typer.Argument(..., help="The LOCAL script: a .py file, x__mod/script.py, or f/folder/name."),
     runs: int = typer.Option(20, "--runs", min=0, help="Also check the last N finished runs of the deployed script."),

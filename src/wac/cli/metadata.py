@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from wac.cli import output
-from wac.cli.confirm import confirm_apply
+from wac.cli.confirm import Applied, run_planned
+from wac.timeformat import duration
 
 if TYPE_CHECKING:
-    from wac.metadata.generate import GenerateResult
+    from wac.errors import MetadataError
+    from wac.metadata.generate import GenerateOptions, GenerateResult
     from wac.metadata.plan import Plan, PlanItem
     from wac.project.config import RepoConfig
 
@@ -74,12 +77,8 @@ def _summary(result: GenerateResult) -> str:
     items = f", {len(result.items_updated)} flow(s)/app(s)" if result.items_updated else ""
     return (
         f"Regenerated {n} script{'s' if n != 1 else ''}{items}, {result.locks_written} "
-        f"lock{'s' if result.locks_written != 1 else ''}{deps} in {_duration(result.seconds)}"
+        f"lock{'s' if result.locks_written != 1 else ''}{deps} in {duration(result.seconds, compact=True)}"
     )
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
 
 
 def generate_metadata(
@@ -131,51 +130,83 @@ def generate_metadata(
                          skip_scripts=skip_scripts, skip_flows=skip_flows, skip_apps=skip_apps)
     _refuse_empty_selection(root, folder, the_plan)
     _print_warnings(the_plan)
-    doc: dict[str, Any] = {"plan": the_plan.to_json()}
-    if dry_run or check or not the_plan.items:
-        if json_out:
-            output.emit_json(doc)
-        else:
-            sys.stdout.write(render_plan(the_plan))
-            sys.stdout.flush()
-        if check and (the_plan.items or the_plan.skipped):
-            raise typer.Exit(1)
-        if not dry_run and not check and the_plan.skipped:
-            raise typer.Exit(1)  # unreadable scripts are errors the user must fix
-        return
-    if not json_out:
-        output.plan_text(render_plan(the_plan))
-    try:
-        confirm_apply("Update metadata?", "update", yes)
-    except BaseException:
-        if json_out:
-            output.emit_json(doc)  # the plan, alone: nothing was applied
-        raise
     resolver = LockResolver.from_env(python_version, index_url, find_links or (), no_index)
     options = GenerateOptions(lock_only=lock_only, schema_only=schema_only, parallel=parallel, resolver=resolver)
-    result = _run_with_progress(root, the_plan, options)
-    for line in result.diagnostics:
-        sys.stderr.write(line + "\n")
-    for warning in result.warnings:
-        sys.stderr.write(f"warning: {warning}\n")
-    if result.lockfile_created:
-        output.info("wmill-lock.yaml created")
-    for path, message in result.failed:
-        sys.stderr.write(f"  {path}: {message}\n")
-    if json_out:
-        doc["result"] = {
+    run = _MetadataRun(root, the_plan, options, folder, dry_run=dry_run, check=check)
+    run_planned(run, verb="update", dry_run=dry_run or check, yes=yes, json_out=json_out)
+
+
+@dataclass
+class _MetadataRun:
+    """generate-metadata as a :class:`~wac.cli.confirm.PlannedRun`."""
+
+    root: Path
+    plan: Plan
+    options: GenerateOptions
+    folder: str | None
+    dry_run: bool
+    check: bool
+    doc: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.doc = {"plan": self.plan.to_json()}
+
+    def render(self) -> str:
+        return render_plan(self.plan)
+
+    def review(self) -> bool:
+        return False
+
+    def pending(self) -> bool:
+        return bool(self.plan.items)
+
+    def question(self) -> str:
+        return "Update metadata?"
+
+    def unapplied(self) -> None:
+        from wac.errors import StaleMetadataError
+
+        if self.check and self.plan.items:
+            n = len(self.plan.items)
+            raise StaleMetadataError(f"{n} item{'' if n == 1 else 's'} with stale metadata (--check)",
+                                     hint="update them with: wac generate-metadata"
+                                     + (f" {self.folder}" if self.folder else ""))
+        if not self.dry_run and self.plan.skipped:  # unreadable scripts are errors the user must fix
+            raise _unreadable(len(self.plan.skipped))
+
+    def apply(self) -> Applied:
+        from wac.errors import MetadataError
+
+        result = _run_with_progress(self.root, self.plan, self.options)
+        for line in result.diagnostics:
+            sys.stderr.write(line + "\n")
+        for warning in result.warnings:
+            sys.stderr.write(f"warning: {warning}\n")
+        if result.lockfile_created:
+            output.info("wmill-lock.yaml created")
+        for path, message in result.failed:
+            sys.stderr.write(f"  {path}: {message}\n")
+        doc = {
             "updated": result.updated,
             "items_updated": result.items_updated,
             "failed": [{"path": p, "error": m} for p, m in result.failed],
             "locks_written": result.locks_written,
             "seconds": round(result.seconds, 3),
         }
-        output.emit_json(doc)
-    if result.failed or the_plan.skipped:
-        failed = len(result.failed) + len(the_plan.skipped)
-        output.info(f"{_summary(result)}; {failed} failed")
-        raise typer.Exit(1)
-    output.info(_summary(result))
+        if not (result.failed or self.plan.skipped):
+            return Applied(doc, [_summary(result)])
+        failed = len(result.failed) + len(self.plan.skipped)
+        error = _unreadable(failed) if not result.failed else MetadataError(
+            f"{failed} item{'' if failed == 1 else 's'} could not be updated",
+            hint="the reasons are printed above; fix them and run again (the other items are written)")
+        return Applied(doc, [f"{_summary(result)}; {failed} failed"], error)
+
+
+def _unreadable(n: int) -> MetadataError:
+    from wac.errors import MetadataError
+
+    return MetadataError(f"{n} file{'' if n == 1 else 's'} could not be read",
+                         hint="the reasons are printed above (error: skipping …); fix them and run again")
 
 
 def _refuse_empty_selection(root: Path, folder: str | None, the_plan: Plan) -> None:
@@ -250,7 +281,7 @@ def rehash_command(
             {"rehashed": result.rehashed, "flows": result.flows, "apps": result.apps, "created": result.created,
              "skipped": [{"path": p, "reason": r} for p, r in result.skipped]}
         )
-    elapsed = _duration(time.perf_counter() - started)
+    elapsed = duration(time.perf_counter() - started, compact=True)
     output.info(f"Rehashed {len(result.rehashed)} script(s), {len(result.flows)} flow(s), "
                 f"{len(result.apps)} app(s) from disk in {elapsed}")
 

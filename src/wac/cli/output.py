@@ -30,9 +30,9 @@ def is_interactive() -> bool:
 
 def when(ts: float | None) -> str:
     """A timestamp as tables show it (local time), ``-`` for none."""
-    import time
+    from wac.timeformat import local_time
 
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+    return local_time(ts)
 
 
 def rfc3339(ts: float | None) -> str | None:

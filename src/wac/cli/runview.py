@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from wac.cli import output
 from wac.engine.store.base import TERMINAL, Job, TimelineEntry
+from wac.timeformat import duration
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -21,16 +22,6 @@ _ICONS = {
     "blocked": "…", "waiting": "▶", "sleeping": "☾", "suspended": "⏸", "skipped": "↷",
 }
 _STYLES = {"failed": "red", "cancelled": "yellow", "done": "green", "succeeded": "green", "suspended": "magenta"}
-
-
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    return f"{seconds / 60:.1f} min"
 
 
 def entry_status(entry: TimelineEntry, now: float) -> str:
@@ -51,12 +42,12 @@ def entry_label(entry: TimelineEntry, now: float) -> str:
     kind = "" if entry.kind == "task" else f" ({entry.kind})"
     if status == "sleeping" and entry.finished_at is not None:
         wake = time.strftime("%H:%M:%S", time.localtime(entry.finished_at))
-        return f"{icon} {entry.key}{kind}  sleeping, {fmt_duration(entry.finished_at - now)} left (wakes at {wake})"
+        return f"{icon} {entry.key}{kind}  sleeping, {duration(entry.finished_at - now)} left (wakes at {wake})"
     if status == "skipped":
         return f"{icon} {entry.key}{kind}  skipped"
     end = entry.finished_at if entry.finished_at is not None else None
-    dur = fmt_duration((end - entry.started_at) if end and entry.started_at else None)
-    running = "" if end else (f" {fmt_duration(now - entry.started_at)}" if entry.started_at else "")
+    dur = duration((end - entry.started_at) if end and entry.started_at else None)
+    running = "" if end else (f" {duration(now - entry.started_at)}" if entry.started_at else "")
     return f"{icon} {entry.key}{kind}  {status}{' ' + dur if dur else running}"
 
 

@@ -27,8 +27,7 @@ script_app = typer.Typer(help="Preview, deploy and run scripts.", no_args_is_hel
 
 
 def register(app: typer.Typer) -> None:
-    from wac.cli import deployed  # noqa: F401  (adds push/list/show/history/run to script_app)
-
+    """Add the ``wac script`` group (``preview``; the other modules add theirs through app.py)."""
     app.add_typer(script_app, name="script")
 
 
@@ -155,12 +154,10 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
                 job_id = backend.run_preview(bundle, ref.remote_path, args)
                 lint()
                 follow_run(backend, job_id, None, as_json=as_json, decision=decision, interrupt=changed.is_set)
-            except typer.Exit as exc:
-                if exc.exit_code in (129, 130, 143):  # Ctrl-C or a signal while a run was followed
-                    output.info("stopped watching")
-                    raise
-                # otherwise the run failed: its error is printed; wait for the next save
-            except WacError as exc:
+            except typer.Exit:  # Ctrl-C or a signal while a run was followed (the only Exit of follow_run)
+                output.info("stopped watching")
+                raise
+            except WacError as exc:  # the run failed or could not start: said; wait for the next save
                 output.error(exc.message, exc.hint)
             if not changed.is_set():
                 output.info("waiting for changes…")
@@ -301,16 +298,17 @@ def _answer_approval(backend: Backend, job: Job, decision: bool | None, view: Ru
 
 def _print_result(job: Any, as_json: bool) -> None:
     from wac.cli.jobdoc import job_document
-    from wac.cli.runview import fmt_duration
+    from wac.timeformat import duration
 
-    took = fmt_duration(job.finished_at - job.started_at) if job.finished_at and job.started_at else "-"
+    took = duration(job.finished_at - job.started_at) if job.finished_at and job.started_at else "-"
     output.info(f"{job.script_path} {job.status} in {took} (job {job.id}, {job.rounds} round{'' if job.rounds == 1 else 's'})")
     if as_json:
         output.emit_json(job_document(job))
     elif job.status == "succeeded":
         output.emit_json(job.result)
     if job.status != "succeeded":
+        from wac.errors import WorkflowFailedError
+
         err = job.error or {}
-        if not as_json:
-            output.error(f"{job.status}: {err.get('name', 'Error')}: {err.get('message', '')}")
-        raise typer.Exit(1)
+        raise WorkflowFailedError(f"{job.status}: {err.get('name', 'Error')}: {err.get('message', '')}",
+                                  hint=f"see its log with: wac job logs {job.id}")

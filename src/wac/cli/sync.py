@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from wac.cli import output
-from wac.cli.confirm import confirm_apply
+from wac.cli.confirm import Applied, run_planned
+from wac.timeformat import duration
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
     from wac.engine.backend import Backend
+    from wac.project.config import RepoConfig
+    from wac.sync.items import ItemPullPlan
+    from wac.sync.items_apply import ItemsPush
+    from wac.sync.objects import ObjectPullPlan, ObjectPush
     from wac.sync.pull import PullPlan
     from wac.sync.push import PushPlan
+    from wac.sync.state import SyncState
 
 EM_DASH = "\u2014"
 STALE_HINT = "run: wac generate-metadata"
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
 
 
 def _plural(n: int, word: str) -> str:
@@ -80,6 +86,8 @@ def push(
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Leave out scripts that do not compile (listed) instead of refusing."),
     migrate: bool = typer.Option(False, "--migrate", help="Move live runs the new versions can carry on to them."),
+    message: str = typer.Option("", "--message", help="Deployment message of the scripts, flows and apps "
+                                "this push deploys (as wmill sync push --message)."),
 ) -> None:
     """Deploy the repo's new and changed scripts to the workspace; archive the ones deleted locally."""
     from pathlib import Path
@@ -87,10 +95,9 @@ def push(
     from wac.cli.prepare import open_workspace
     from wac.project import find_repo_root, load_config
     from wac.sync import objects as objsync
-    from wac.sync.apply import apply_push, read_local, record_push
-    from wac.sync.items_apply import apply_item_push, prepare_push, record_item_push, render_item_push
+    from wac.sync.apply import read_local
+    from wac.sync.items_apply import prepare_push
     from wac.sync.push import plan_push
-    from wac.sync.state import load_state
 
     started = time.perf_counter()
     root = find_repo_root(Path.cwd())
@@ -118,63 +125,107 @@ def push(
         remote_objects = objsync.remote_objects(backend, config)
         objects = objsync.plan_push(local_objects, remote_objects,
                                     objsync.sources_of(backend, list(local_objects)), config)
-        doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
-        doc["objects"] = [i.to_json() for i in objects]
         items = prepare_push(root, config, backend)
-        doc["plan"]["items"] = items.plan.to_json()
-        if not json_out:
-            output.plan_text(render_push(plan) + "".join(f"{i.sign} {i.label} {i.path}\n" for i in objects)
-                             + render_item_push(items.plan))
-        for note in items.notes:
+        run = _PushRun(backend, name, plan, objects, items,
+                       lambda: _record_push(root, name, refs, snapshot, local_objects, items),
+                       started, dry_run=dry_run, migrate=migrate, quiet=json_out, message=message or None)
+        run_planned(run, verb="push", dry_run=dry_run, yes=yes, json_out=json_out)
+    finally:
+        backend.close()
+
+
+def _record_push(root: Any, name: str, refs: Any, snapshot: Any, local_objects: Any, items: Any) -> None:
+    """The sync state after a push (or a push with nothing to deploy): what the repo now matches."""
+    from wac.sync import objects as objsync
+    from wac.sync.apply import record_push
+    from wac.sync.items_apply import record_item_push
+    from wac.sync.state import load_state
+
+    state = load_state(root, name)
+    record_item_push(state, items)
+    record_push(state, root, refs, snapshot)
+    objsync.record(state, local_objects)
+    state.save()
+
+
+@dataclass
+class _PushRun:
+    """sync push as a :class:`~wac.cli.confirm.PlannedRun`."""
+
+    backend: Backend
+    name: str
+    plan: PushPlan
+    objects: list[ObjectPush]
+    items: ItemsPush  # flows, apps, raw apps, schedules, triggers, folders
+    record: Callable[[], None]
+    started: float
+    dry_run: bool
+    migrate: bool
+    quiet: bool
+    message: str | None = None  # --message: the deployment message of what this push deploys
+    doc: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.doc = {"workspace": self.name, "dry_run": self.dry_run, "plan": self.plan.to_json(), "result": None}
+        self.doc["objects"] = [i.to_json() for i in self.objects]
+        self.doc["plan"]["items"] = self.items.plan.to_json()
+
+    def render(self) -> str:
+        from wac.sync.items_apply import render_item_push
+
+        return (render_push(self.plan) + "".join(f"{i.sign} {i.label} {i.path}\n" for i in self.objects)
+                + render_item_push(self.items.plan))
+
+    def review(self) -> bool:
+        for note in self.items.notes:
             sys.stderr.write(f"note: {note}\n")
-        stale = [i.local_path for i in plan.items if i.stale]
+        stale = [i.local_path for i in self.plan.items if i.stale]
         for path in stale:
             sys.stderr.write(f"warning: {path}: metadata is stale (wmill-lock.yaml does not match its files)\n")
         if stale:
             sys.stderr.write(f"hint: {STALE_HINT}\n")
-        if dry_run or not (plan.items or objects or items.plan.items):
-            if json_out:
-                output.emit_json(doc)
-            if objects:
-                output.info(f"{'Would push' if dry_run else 'Pushed'} {_plural(len(objects), 'object')} "
-                            f"(variables, resources, resource types)")
-            if not (plan.items or items.plan.items):
-                output.info(f"Nothing to push: {_plural(len(plan.unchanged), 'script')}"
-                            f"{_items_part(len(items.plan.unchanged), None)} up to date in workspace '{name}'")
-            else:
-                output.info(f"Would push {_plural(len(plan.items), 'script')} ({_push_counts(plan)})"
-                            f"{_items_part(len(items.plan.items), items.counts())} to workspace '{name}'")
-            if not dry_run:
-                state = load_state(root, name)
-                record_item_push(state, items)
-                record_push(state, root, refs, snapshot)
-                objsync.record(state, local_objects)
-                state.save()
-            return
-        changes = len(plan.items) + len(objects) + len(items.plan.items)
-        confirm_apply(f"Push {_plural(changes, 'change')} to workspace '{name}'?", "push", yes)
-        result = apply_push(backend, plan)
-        pushed_objects = objsync.apply_push(backend, objects)
-        apply_item_push(backend, items.plan)
-        state = load_state(root, name)
-        record_item_push(state, items)
-        record_push(state, root, refs, snapshot)
-        objsync.record(state, local_objects)
-        state.save()
-        from wac.cli.livecheck import after_sync_push  # live runs under the new code (issue 14)
+        return False
 
-        doc["live_runs"] = after_sync_push(backend, result.deployed, migrate=migrate, quiet=json_out)
-    finally:
-        backend.close()
-    seconds = time.perf_counter() - started
-    if json_out:
-        doc["result"] = {"deployed": result.deployed, "archived": result.archived, "objects": pushed_objects,
-                         "seconds": round(seconds, 3)}
-        output.emit_json(doc)
-    if objects:
-        output.info(f"Pushed {_plural(len(objects), 'object')} (variables, resources, resource types)")
-    output.info(f"Pushed {_plural(len(plan.items), 'script')} ({_push_counts(plan)})"
-                f"{_items_part(len(items.plan.items), items.counts())} to workspace '{name}' in {_duration(seconds)}")
+    def pending(self) -> bool:
+        return bool(self.plan.items or self.objects or self.items.plan.items)
+
+    def question(self) -> str:
+        changes = len(self.plan.items) + len(self.objects) + len(self.items.plan.items)
+        return f"Push {_plural(changes, 'change')} to workspace '{self.name}'?"
+
+    def unapplied(self) -> None:
+        plan, items, name = self.plan, self.items, self.name
+        if self.objects:
+            output.info(f"{'Would push' if self.dry_run else 'Pushed'} {_plural(len(self.objects), 'object')} "
+                        f"(variables, resources, resource types)")
+        if not (plan.items or items.plan.items):
+            output.info(f"Nothing to push: {_plural(len(plan.unchanged), 'script')}"
+                        f"{_items_part(len(items.plan.unchanged), None)} up to date in workspace '{name}'")
+        else:
+            output.info(f"Would push {_plural(len(plan.items), 'script')} ({_push_counts(plan)})"
+                        f"{_items_part(len(items.plan.items), items.counts())} to workspace '{name}'")
+        if not self.dry_run:
+            self.record()
+
+    def apply(self) -> Applied:
+        from wac.cli.livecheck import after_sync_push  # live runs under the new code (issue 14)
+        from wac.sync import objects as objsync
+        from wac.sync.apply import apply_push
+        from wac.sync.items_apply import apply_item_push
+
+        result = apply_push(self.backend, self.plan, self.message)
+        pushed_objects = objsync.apply_push(self.backend, self.objects)
+        apply_item_push(self.backend, self.items.plan, self.message)
+        self.record()
+        self.doc["live_runs"] = after_sync_push(self.backend, result.deployed, migrate=self.migrate, quiet=self.quiet)
+        seconds = time.perf_counter() - self.started
+        summary = [f"Pushed {_plural(len(self.objects), 'object')} (variables, resources, resource types)"]
+        summary = summary if self.objects else []
+        summary.append(f"Pushed {_plural(len(self.plan.items), 'script')} ({_push_counts(self.plan)})"
+                       f"{_items_part(len(self.items.plan.items), self.items.counts())} to workspace '{self.name}' "
+                       f"in {duration(seconds, compact=True)}")
+        return Applied({"deployed": result.deployed, "archived": result.archived, "objects": pushed_objects,
+                        "seconds": round(seconds, 3)}, summary)
 
 
 # ---------------------------------------------------------------------------------------- pull
@@ -207,11 +258,9 @@ def pull(
     from pathlib import Path
 
     from wac.cli.prepare import open_workspace
-    from wac.errors import WacError
     from wac.project import discover, find_repo_root, load_config
     from wac.sync import objects as objsync
-    from wac.sync.apply import apply_pull
-    from wac.sync.items_apply import apply_item_pull, prepare_pull, render_item_pull
+    from wac.sync.items_apply import prepare_pull
     from wac.sync.local import DiskView, by_remote_path, local_entry
     from wac.sync.pull import plan_pull
     from wac.sync.state import load_state
@@ -236,70 +285,111 @@ def pull(
         sys.stderr.write(f"warning: {state.warning}\n")
     plan = plan_pull(remote, local, DiskView(root), state.files, config, layout_recorded=layout_recorded)
     objects = objsync.plan_pull(root, remote_objects, sources, local_objects, state, config)
-    doc: dict[str, Any] = {"workspace": name, "dry_run": dry_run, "plan": plan.to_json(), "result": None}
-    doc["objects"] = [i.to_json() for i in objects.items]
-    doc["plan"]["items"] = [i.to_json() for i in items.changed]
-    if not json_out:
-        output.plan_text(render_pull(plan) + "".join(
+    run = _PullRun(root, config, name, plan, objects, items, state, started, dry_run=dry_run, yes=yes, json_out=json_out)
+    run_planned(run, verb="pull", dry_run=dry_run, yes=yes, json_out=json_out)
+
+
+@dataclass
+class _PullRun:
+    """sync pull as a :class:`~wac.cli.confirm.PlannedRun`."""
+
+    root: Path
+    config: RepoConfig
+    name: str
+    plan: PullPlan
+    objects: ObjectPullPlan
+    items: ItemPullPlan  # flows, apps, raw apps, schedules, triggers, folders
+    state: SyncState  # the sync state of this workspace
+    started: float
+    dry_run: bool
+    yes: bool
+    json_out: bool
+    doc: dict[str, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.doc = {"workspace": self.name, "dry_run": self.dry_run, "plan": self.plan.to_json(), "result": None}
+        self.doc["objects"] = [i.to_json() for i in self.objects.items]
+        self.doc["plan"]["items"] = [i.to_json() for i in self.items.changed]
+
+    def render(self) -> str:
+        from wac.sync.items_apply import render_item_pull
+
+        return render_pull(self.plan) + "".join(
             f"{item.sign} {item.label} {item.path}\n    {item.sign} {item.rel}"
-            + (f"  (conflict: {item.conflict})" if item.conflict else "") + "\n" for item in objects.items)
-            + render_item_pull(items))
-    conflicts: list[Any] = [*plan.conflicts, *objects.conflicts, *items.conflicts]
-    if conflicts and not yes:
-        if json_out:
-            output.emit_json(doc)
-        sys.stderr.write(f"Conflicts ({len(conflicts)}), local edits a pull would lose:\n")
-        for c in conflicts:
-            sys.stderr.write(f"  ! {getattr(c, 'rel', c.path)} {EM_DASH} {c.conflict}\n")
-        if dry_run:
-            output.info(f"Would pull {_plural(len(plan.changed), 'script')} ({_pull_counts(plan, False)}) "
-                        f"from workspace '{name}'; a real pull refuses without --yes")
-            return
-        raise WacError(
-            f"{_plural(len(conflicts), 'local file')} changed since the last sync; nothing pulled",
-            hint="push or save your edits first, or pass --yes to overwrite them with the workspace's version",
-        )
-    if objects.items:
-        what = "Would pull" if dry_run else "Pulled"
-        output.info(f"{what} {_plural(len(objects.items), 'object file')} (variables, resources, resource types)")
-    if dry_run or not (plan.changed or objects.items or items.changed):
-        if json_out:
-            output.emit_json(doc)
+            + (f"  (conflict: {item.conflict})" if item.conflict else "") + "\n" for item in self.objects.items
+        ) + render_item_pull(self.items)
+
+    def review(self) -> bool:
+        """Local edits a pull would lose stop it (without --yes); a dry run lists them and ends."""
+        from wac.errors import WacError
+
+        plan, name = self.plan, self.name
+        conflicts: list[Any] = [*plan.conflicts, *self.objects.conflicts, *self.items.conflicts]
+        if conflicts and not self.yes:
+            if self.json_out:
+                output.emit_json(self.doc)
+            sys.stderr.write(f"Conflicts ({len(conflicts)}), local edits a pull would lose:\n")
+            for c in conflicts:
+                sys.stderr.write(f"  ! {getattr(c, 'rel', c.path)} {EM_DASH} {c.conflict}\n")
+            if self.dry_run:
+                output.info(f"Would pull {_plural(len(plan.changed), 'script')} ({_pull_counts(plan, False)}) "
+                            f"from workspace '{name}'; a real pull refuses without --yes")
+                return True
+            raise WacError(
+                f"{_plural(len(conflicts), 'local file')} changed since the last sync; nothing pulled",
+                hint="push or save your edits first, or pass --yes to overwrite them with the workspace's version",
+            )
+        if self.objects.items:
+            what = "Would pull" if self.dry_run else "Pulled"
+            output.info(f"{what} {_plural(len(self.objects.items), 'object file')} (variables, resources, resource types)")
+        return False
+
+    def pending(self) -> bool:
+        return bool(self.plan.changed or self.objects.items or self.items.changed)
+
+    def question(self) -> str:
+        return (f"Pull {_plural(len(self.objects.items), 'object file')}, {_plural(len(self.plan.changed), 'script')} "
+                f"and {_plural(len(self.items.changed), 'item')} from workspace '{self.name}' into the repo?")
+
+    def unapplied(self) -> None:
+        from wac.sync.apply import apply_pull
+        from wac.sync.items_apply import apply_item_pull
+
+        plan, items, name = self.plan, self.items, self.name
         if not (plan.changed or items.changed):
-            if not dry_run:
-                apply_item_pull(root, items, state)
-                apply_pull(root, plan, state, config)  # records the sync state, fills missing lock entries
+            if not self.dry_run:
+                apply_item_pull(self.root, items, self.state)
+                apply_pull(self.root, plan, self.state, self.config)  # records the sync state, fills missing lock entries
             output.info(f"Nothing to pull: {_plural(len(plan.scripts), 'script')}"
                         f"{_items_part(len(items.items), None)} up to date from workspace '{name}'")
         else:
             output.info(f"Would pull {_plural(len(plan.changed), 'script')} ({_pull_counts(plan, False)})"
                         f"{_items_part(len(items.changed), None)} from workspace '{name}'")
-        return
-    confirm_apply(f"Pull {_plural(len(objects.items), 'object file')}, {_plural(len(plan.changed), 'script')} "
-                  f"and {_plural(len(items.changed), 'item')} from workspace '{name}' into the repo?", "pull", yes)
-    objsync.apply_pull(root, objects, state)  # before the scripts: their apply_pull saves the state
-    apply_item_pull(root, items, state)
-    if not plan.changed:
-        apply_pull(root, plan, state, config)
-        if json_out:
-            output.emit_json(doc)
-        if items.changed:
-            output.info(f"Pulled {_plural(len(items.changed), 'item')} from workspace '{name}' "
-                        f"({_plural(len(plan.scripts), 'script')} up to date)")
-        else:
-            output.info(f"Nothing to pull: {_plural(len(plan.scripts), 'script')} up to date "
-                        f"from workspace '{name}'")
-        return
-    result = apply_pull(root, plan, state, config)
-    seconds = time.perf_counter() - started
-    if result.lockfile_created:
-        output.info("wmill-lock.yaml created")
-    if json_out:
-        doc["result"] = {"written": result.written, "deleted": result.deleted,
-                         "lock_entries_refreshed": result.lock_entries, "seconds": round(seconds, 3)}
-        output.emit_json(doc)
-    output.info(f"Pulled {_plural(len(plan.changed), 'script')} ({_pull_counts(plan)})"
-                f"{_items_part(len(items.changed), None)} from workspace '{name}' in {_duration(seconds)}")
+
+    def apply(self) -> Applied:
+        from wac.sync import objects as objsync
+        from wac.sync.apply import apply_pull
+        from wac.sync.items_apply import apply_item_pull
+
+        plan, items, name = self.plan, self.items, self.name
+        objsync.apply_pull(self.root, self.objects, self.state)  # before the scripts: their apply_pull saves the state
+        apply_item_pull(self.root, items, self.state)
+        if not plan.changed:
+            apply_pull(self.root, plan, self.state, self.config)
+            if items.changed:
+                return Applied(None, [f"Pulled {_plural(len(items.changed), 'item')} from workspace '{name}' "
+                                      f"({_plural(len(plan.scripts), 'script')} up to date)"])
+            return Applied(None, [f"Nothing to pull: {_plural(len(plan.scripts), 'script')} up to date "
+                                  f"from workspace '{name}'"])
+        result = apply_pull(self.root, plan, self.state, self.config)
+        seconds = time.perf_counter() - self.started
+        if result.lockfile_created:
+            output.info("wmill-lock.yaml created")
+        return Applied({"written": result.written, "deleted": result.deleted,
+                        "lock_entries_refreshed": result.lock_entries, "seconds": round(seconds, 3)},
+                       [f"Pulled {_plural(len(plan.changed), 'script')} ({_pull_counts(plan)})"
+                        f"{_items_part(len(items.changed), None)} from workspace '{name}' "
+                        f"in {duration(seconds, compact=True)}"])
 
 
 def register(app: typer.Typer) -> None:

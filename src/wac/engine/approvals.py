@@ -25,9 +25,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from wac.errors import UsageError
+
+if TYPE_CHECKING:
+    from wac.engine.store.base import Store
 
 SCHEME = "wac"
 PAGE, RESUME, CANCEL = "page", "resume", "cancel"
@@ -114,14 +118,13 @@ def check_base_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def base_url_of(store: object) -> str | None:
+def base_url_of(store: Store) -> str | None:
     """The base URL resume URLs use with this store: the environment's, else its setting."""
-    get = getattr(store, "get_setting", None)
-    return base_url_from_env() or (get("base_url") if get is not None else None)
+    return base_url_from_env() or store.get_setting("base_url")
 
 
-def mint_waiting(store: object, workspace: str, job_id: str, key: str) -> dict[str, str]:
+def mint_waiting(store: Store, workspace: str, job_id: str, key: str) -> dict[str, str]:
     """Fresh URLs for the approval a suspended job waits on, their hashes kept in ``store``."""
     issued = issue(base_url_of(store), workspace, job_id, key, None)
-    store.add_waiting_approval_tokens(job_id, key, issued.rows)  # type: ignore[attr-defined]
+    store.add_waiting_approval_tokens(job_id, key, issued.rows)
     return issued.urls

@@ -20,6 +20,8 @@ class NewItem:
     kind: str  # "flow", "app", "raw_app", "schedule", "http_trigger", "folder", ...
     path: str  # its Windmill path, e.g. "f/demo/etl"
     files: dict[str, str] = field(default_factory=dict)  # repo-relative path -> text
+    # ``sync push --message``: sent to a Windmill server as wmill does; not part of the version
+    deployment_message: str | None = field(default=None, compare=False)
 
     def content_hash(self) -> str:
         """The version's identity: its kind, path and files."""

@@ -15,7 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from wac.engine import approvals
 from wac.engine.bundle import Manifest, materialize
@@ -26,6 +26,11 @@ from wac.engine.rounds.warm import WarmTasks
 from wac.engine.rounds.zygote_client import RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
 from wac.errors import ConflictError, EnvBuildError, JobNotFoundError, LostClaimError, StoreError, WacError
+from wac.sdk.outcomes import OUTCOME_TYPES
+from wac.timeformat import timestamp
+
+if TYPE_CHECKING:
+    from wac.sdk.outcomes import DispatchStep, Outcome
 
 WORKSPACE_ENTRY = "ws:"  # entry prefix of a child that runs a script deployed in the workspace
 
@@ -86,7 +91,7 @@ def is_failure_marker(value: Any) -> bool:
     return isinstance(value, dict) and value.get("__wmill_error") is True
 
 
-def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]],
+def child_specs(job: Job, module_dir: str, steps: list[DispatchStep],
                 direct: dict[str, str] | None = None) -> list[ChildSpec]:
     """Turn the SDK's dispatched step dicts into children of ``job``.
 
@@ -115,20 +120,6 @@ def child_specs(job: Job, module_dir: str, steps: list[dict[str, Any]],
             )
         )
     return children
-
-
-def timestamp(value: Any) -> float | None:
-    """A round's ``started_at``: a Unix time, or an ISO-8601 string (the wmill SDK sends those)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        from datetime import datetime
-
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
-    return None
 
 
 def error_record(name: str, message: str, stack: str | None = None) -> dict[str, Any]:
@@ -278,9 +269,9 @@ class Worker:
             self.warm.evict_idle(now_mono)
             with self._live_lock:
                 live = list(self._live.items())
-            for _job_id, (_token, proc, deadline) in live:
+            for job_id, (_token, proc, deadline) in live:
                 if proc is not None and deadline is not None and now_mono > deadline:
-                    proc.kill("timeout")
+                    self._kill_live(job_id, proc, "timeout")
             if now_mono - last_beat < interval or not live:
                 continue
             last_beat = now_mono
@@ -295,9 +286,18 @@ class Worker:
                 if proc is None:
                     continue
                 if job_id in report.cancel_requested:
-                    proc.kill("cancelled")
+                    self._kill_live(job_id, proc, "cancelled")
                 elif job_id in report.lost:
-                    proc.kill("lost")
+                    self._kill_live(job_id, proc, "lost")
+
+    def _kill_live(self, job_id: str, proc: RoundProcess, because: str) -> None:
+        """Kill ``proc`` if it still runs the round of ``job_id``. The heartbeat decides on a
+        snapshot; meanwhile the round may have ended and its process been parked or kept warm
+        (then a "lost" claim is only the finished round's, and the process is another job's now)."""
+        with self._live_lock:
+            entry = self._live.get(job_id)
+            if entry is not None and entry[1] is proc:
+                proc.kill(because)
 
     # ---- one round
     def _run_claim(self, claim: Claim) -> None:
@@ -363,15 +363,21 @@ class Worker:
             proc.kill("worker stopping")
         kept = "closed"
         try:
-            kept = self._converse(job, token, proc, manifest.module_dir, done_keys(claim.steps))
+            kept = self._converse(job, token, proc, manifest.module_dir)
         finally:
             with self._live_lock:
                 self._live.pop(job.id, None)
-            # kept warm only once no heartbeat can kill it for this job (it is out of _live now)
-            if kept == "warm" and proc.killed_because is None and not self._stop.is_set():
+            # parked or kept warm only once no heartbeat can kill it for this job (out of _live now)
+            alive = proc.killed_because is None and not self._stop.is_set()
+            if kept == "parked" and alive:
+                self.parked.park(job, proc, done_keys(claim.steps))  # it waits for its children's results
+            elif kept == "warm" and alive:
                 self.warm.put((job.bundle_hash, job.entry), proc)  # it waits for the next direct child
-            elif kept != "parked":
+            else:
+                if kept != "closed":
+                    proc.kill("released")  # it would wait on its channel for nothing
                 proc.close()
+            self.parked.settle(job.id)  # a slot that claimed the job again meanwhile may go on
 
     def _in_preview(self, job: Job) -> bool:
         """A preview job, or a child of one (children read the repo's object files too)."""
@@ -414,25 +420,24 @@ class Worker:
             logs = logs.replace(value, "*****")
         return logs
 
-    def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str,
-                  known: frozenset[str] = frozenset()) -> str:
-        """Apply what the round reports. Returns what becomes of its process: ``"parked"`` (kept
-        as a sticky parent), ``"warm"`` (to keep for the next direct child), else ``"closed"``."""
+    def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str) -> str:
+        """Apply what the round reports. Returns what becomes of its process: ``"parked"`` (to
+        keep as a sticky parent), ``"warm"`` (to keep for the next direct child), else ``"closed"``."""
         msg = proc.recv(None)
         if msg is None:
             self._round_died(job, token, proc)
             return "closed"
         logs = self._mask(proc.logs(), msg.get("mask"))
         if msg.get("op") == "parked":  # a sticky parent: its dispatch, and it waits alive
-            outcome = msg.get("outcome") or {}
+            outcome = cast("Outcome", msg.get("outcome") or {})  # from the wire: _apply_outcome checks its type
+            self.parked.expect(job.id)  # settled by _run_claim once it is parked (or not)
             applied = self._apply_outcome(job, token, outcome, logs, module_dir, msg.get("direct"))
             if applied and outcome.get("type") == "dispatch" and not self._stop.is_set():
                 proc.reset_log()  # the next round's log starts here
-                self.parked.park(job, proc, known)
                 return "parked"
             proc.kill("released")
         elif msg.get("op") == "outcome":
-            applied = self._apply_outcome(job, token, msg["outcome"], logs, module_dir, msg.get("direct"))
+            applied = self._apply_outcome(job, token, cast("Outcome", msg["outcome"]), logs, module_dir, msg.get("direct"))
             if msg.get("warm") and applied and self.config.warm_tasks:
                 return "warm"
         else:
@@ -471,15 +476,19 @@ class Worker:
         except LostClaimError:
             pass
 
-    def _apply_outcome(self, job: Job, token: Token, outcome: dict[str, Any], logs: str, module_dir: str,
+    def _apply_outcome(self, job: Job, token: Token, outcome: Outcome, logs: str, module_dir: str,
                        direct: dict[str, str] | None = None) -> bool:
-        """One store transaction for the outcome; False when the claim was lost or the job failed."""
+        """One store transaction for the outcome (:mod:`wac.sdk.outcomes`, dispatched on its
+        ``type``); False when the claim was lost or the job failed."""
         kind = outcome.get("type")
         store = self.store
         try:
-            if kind == "complete":
+            if kind not in OUTCOME_TYPES:
+                store.fail(token, error_record("ProtocolError", f"unknown round outcome {kind!r}"), logs=logs)
+                return False
+            if outcome["type"] == "complete":
                 store.complete(token, outcome.get("result"), logs=logs)
-            elif kind == "dispatch":
+            elif outcome["type"] == "dispatch":
                 try:
                     steps = outcome.get("steps") or []
                     marks = direct if self.config.direct_children and isinstance(direct, dict) else None
@@ -488,25 +497,23 @@ class Worker:
                     store.fail(token, error_record(type(exc).__name__, exc.message), logs=logs)
                     return False
                 store.dispatch(token, children, max_in_flight=outcome.get("max_in_flight"), logs=logs)
-            elif kind == "inline_checkpoint":
+            elif outcome["type"] == "inline_checkpoint":
                 value = outcome.get("result")
                 store.checkpoint(token, outcome["key"], value, requeue=True,
                                  failed=is_failure_marker(value), started_at=timestamp(outcome.get("started_at")),
                                  logs=logs)
-            elif kind == "sleep":
+            elif outcome["type"] == "sleep":
                 seconds = float(outcome.get("seconds") or 0)
                 if self.config.skip_sleeps and job.preview:
                     seconds = 0.0
                 store.sleep(token, outcome["key"], store.now() + seconds, logs=logs)
-            elif kind == "approval":
+            else:  # approval
                 key = outcome["key"]
                 timeout = outcome.get("timeout")
-                form = {k: outcome.get(k) for k in ("form", "description", "skin") if outcome.get(k) is not None}
+                shown = {"form": outcome.get("form"), "description": outcome.get("description"), "skin": outcome.get("skin")}
+                form = {k: v for k, v in shown.items() if v is not None}
                 store.suspend(token, key, store.now() + float(timeout) if timeout else None,
                               "", form or None, logs=logs)
-            else:
-                store.fail(token, error_record("ProtocolError", f"unknown round outcome {kind!r}"), logs=logs)
-                return False
         except LostClaimError:
             return False
         return True

@@ -166,58 +166,97 @@ def plan(
     result.checked = tuple(
         k for k, skip in (("scripts", skip_scripts), ("flows", skip_flows), ("apps", skip_apps)) if not skip
     )
+    scripts = _read_scripts(root, found.scripts, lock, result)
+    stale_deps = _stale_dependency_files(root, lock, result)
+    importers, dep_users = _import_edges(result, scripts.by_remote, imports_of, needed=bool(scripts.reasons or stale_deps))
+    _propagate(scripts.reasons, stale_deps, dep_users, importers)
+    keep = _selection(scripts, importers, folder, strict_folder_boundaries, result)
+    _list_items(result, scripts, stale_deps, keep)
+    if not (skip_flows and skip_apps):
+        _plan_bundles(root, config, lock, result, folder, skip_flows, skip_apps)
+    if folder and normalize_folder(folder):
+        # errors of files outside the selection do not fail it
+        result.skipped = [(p, r) for p, r in result.skipped if in_folder(p, p, folder) or _under(p, folder)]
+    result.warnings.sort(key=sort_key)
+    return result
 
-    by_remote: dict[str, ScriptRef] = {}
-    reasons: dict[str, str] = {}
-    stale_modules: dict[str, tuple[str, ...]] = {}
-    for ref in found.scripts:
+
+@dataclass
+class _Scripts:
+    """What phase 1 learnt of the scripts: each by remote path, why the directly stale ones are
+    (then also the propagated ones), and which module locks of each changed."""
+
+    by_remote: dict[str, ScriptRef] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    stale_modules: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _read_scripts(root: Path, refs: list[ScriptRef], lock: Lockfile, result: Plan) -> _Scripts:
+    """Phase 1: read each script's state; the directly stale ones (content changed, lock missing)."""
+    out = _Scripts()
+    for ref in refs:
         try:
             state = load_state(ref)
         except WacError as exc:
             result.skipped.append((ref.local_path, exc.message))
             continue
-        by_remote[ref.remote_path] = ref
+        out.by_remote[ref.remote_path] = ref
         result.states[ref.remote_path] = state
         if not state.metadata_exists:
             result.missing_metadata.append(state.metadata_path.relative_to(root).as_posix())
         if lock.get(state.key) != state.entries[state.key]:
-            reasons[ref.remote_path] = CONTENT_CHANGED
-            stale_modules[ref.remote_path] = tuple(
+            out.reasons[ref.remote_path] = CONTENT_CHANGED
+            out.stale_modules[ref.remote_path] = tuple(
                 key.split("+", 1)[1]
                 for key, value in state.entries.items()
                 if not key.endswith("+__script_hash") and "+" in key and lock.get(key) != value
             )
         elif state.metadata_exists and _lock_missing(root, state.metadata_text):
-            reasons[ref.remote_path] = LOCK_MISSING
+            out.reasons[ref.remote_path] = LOCK_MISSING
+    return out
 
-    deps = dependency_files(root)
-    stale_deps = []
-    for path, text in deps.items():
+
+def _stale_dependency_files(root: Path, lock: Lockfile, result: Plan) -> list[str]:
+    """Phase 2: hash the ``dependencies/`` files; those whose hash is not the recorded one."""
+    stale: list[str] = []
+    for path, text in dependency_files(root).items():
         value = dependency_file_hash(text, path)
         result.dependency_hashes[path] = value
         if lock.get(path) != value:
-            stale_deps.append(path)
+            stale.append(path)
+    return stale
 
-    # Edges are only needed when something is stale; only files that can import are parsed.
+
+def _import_edges(
+    result: Plan, by_remote: dict[str, ScriptRef], imports_of: ImportsFn | None, *, needed: bool,
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Phase 3: ``(importers, dependency users)``: who imports each script, who uses each
+    dependency file. Only needed when something is stale; only files that can import are parsed."""
     importers: dict[str, set[str]] = {}
-    forward: dict[str, set[str]] = {}
     dep_users: dict[str, set[str]] = {}
-    if reasons or stale_deps:
-        candidates: list[ScriptState] = []
-        for remote, state in result.states.items():
-            if state.ref.language != "python3":
-                continue
-            for dep in dependency_files_of(state.main_text):
-                dep_users.setdefault(dep, set()).add(remote)
-            if _MAY_IMPORT_WORKSPACE.search(state.main_text):
-                candidates.append(state)
-        for state, targets in zip(candidates, _imports(candidates, imports_of), strict=True):
-            remote = state.ref.remote_path
-            for target in targets:
-                if target in by_remote and target != remote:
-                    importers.setdefault(target, set()).add(remote)
-                    forward.setdefault(remote, set()).add(target)
+    if not needed:
+        return importers, dep_users
+    candidates: list[ScriptState] = []
+    for remote, state in result.states.items():
+        if state.ref.language != "python3":
+            continue
+        for dep in dependency_files_of(state.main_text):
+            dep_users.setdefault(dep, set()).add(remote)
+        if _MAY_IMPORT_WORKSPACE.search(state.main_text):
+            candidates.append(state)
+    for state, targets in zip(candidates, _imports(candidates, imports_of), strict=True):
+        remote = state.ref.remote_path
+        for target in targets:
+            if target in by_remote and target != remote:
+                importers.setdefault(target, set()).add(remote)
+    return importers, dep_users
 
+
+def _propagate(
+    reasons: dict[str, str], stale_deps: list[str], dep_users: dict[str, set[str]], importers: dict[str, set[str]],
+) -> None:
+    """Phase 4: staleness flows from a stale dependency file to its users and from a stale script
+    to its importers, transitively, breadth first (``depends on X`` names the nearest cause)."""
     queue: deque[str] = deque(sorted(reasons, key=sort_key))
     for dep in stale_deps:
         for user in sorted(dep_users.get(dep, ()), key=sort_key):
@@ -231,43 +270,47 @@ def plan(
                 reasons[importer] = f"depends on {current}"
                 queue.append(importer)
 
-    keep = set(reasons)
-    if folder and normalize_folder(folder):
-        inside = {r for r in by_remote if in_folder(r, by_remote[r].local_path, folder)}
-        reaches = _reaching(inside, importers)
-        keep = {r for r in reasons if r in inside}
-        for remote in reasons:
-            if remote in inside:
-                continue
-            if remote in reaches:
-                if strict_folder_boundaries:
-                    result.warnings.append(
-                        f"{by_remote[remote].local_path} depends on something inside "
-                        f'"{normalize_folder(folder)}" but is outside it — skipped due to '
-                        "--strict-folder-boundaries. Next generate-metadata will not detect it as stale."
-                    )
-                else:
-                    keep.add(remote)
 
+def _selection(
+    scripts: _Scripts, importers: dict[str, set[str]], folder: str | None, strict_folder_boundaries: bool,
+    result: Plan,
+) -> set[str]:
+    """Phase 5: the stale scripts FOLDER selects: those inside it and those importing into it (with
+    ``--strict-folder-boundaries`` the importers outside are left out, each with a warning)."""
+    reasons, by_remote = scripts.reasons, scripts.by_remote
+    if not (folder and normalize_folder(folder)):
+        return set(reasons)
+    inside = {r for r in by_remote if in_folder(r, by_remote[r].local_path, folder)}
+    reaches = _reaching(inside, importers)
+    keep = {r for r in reasons if r in inside}
+    for remote in reasons:
+        if remote in inside or remote not in reaches:
+            continue
+        if strict_folder_boundaries:
+            result.warnings.append(
+                f"{by_remote[remote].local_path} depends on something inside "
+                f'"{normalize_folder(folder)}" but is outside it — skipped due to '
+                "--strict-folder-boundaries. Next generate-metadata will not detect it as stale."
+            )
+        else:
+            keep.add(remote)
+    return keep
+
+
+def _list_items(result: Plan, scripts: _Scripts, stale_deps: list[str], keep: set[str]) -> None:
+    """Phase 6: the plan's items, dependency files first, then the kept scripts by local path."""
     for path in stale_deps:
         result.items.append(PlanItem("dependency", path, path, CONTENT_CHANGED))
-    for remote in sorted(keep, key=lambda r: sort_key(by_remote[r].local_path)):
+    for remote in sorted(keep, key=lambda r: sort_key(scripts.by_remote[r].local_path)):
         result.items.append(
             PlanItem(
                 "script",
-                by_remote[remote].local_path,
+                scripts.by_remote[remote].local_path,
                 remote,
-                reasons[remote],
-                stale_modules.get(remote, ()),
+                scripts.reasons[remote],
+                scripts.stale_modules.get(remote, ()),
             )
         )
-    if not (skip_flows and skip_apps):
-        _plan_bundles(root, config, lock, result, folder, skip_flows, skip_apps)
-    if folder and normalize_folder(folder):
-        # errors of files outside the selection do not fail it
-        result.skipped = [(p, r) for p, r in result.skipped if in_folder(p, p, folder) or _under(p, folder)]
-    result.warnings.sort(key=sort_key)
-    return result
 
 
 def _under(local_path: str, folder: str) -> bool:

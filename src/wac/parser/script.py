@@ -27,17 +27,15 @@ class ScriptInfo:
             main's signature cannot be parsed (wmill would write an empty schema then).
         has_preprocessor: a top-level ``def preprocessor(`` exists.
         main_found: wmill's signature scan finds main.
-        is_workflow: a ``@workflow`` decorator (wac or wmill, however imported) is present.
+        is_workflow: a ``@workflow`` decorator (wac or wmill, however imported) is present: the
+            one answer to "is this a workflow" (wmill's parser also reports an ``auto_kind``
+            from a substring test, comments included; wac neither computes nor writes it).
         tasks: ``@task`` functions and ``task_script`` / ``task_flow`` / ``step`` call sites.
         requirements: requirement lines inferred from imports and comment directives.
         workspace_imports: remote paths of imported workspace scripts, sorted.
         diagnostics: problems found, sorted by position.
         args: main's arguments as the parser typed them (for schema regeneration).
         is_async: main is ``async def``.
-        auto_kind: what wmill's parser reports: ``"wac"`` when the text contains
-            ``@workflow`` or ``workflow(`` and ``import wmill`` or ``from wmill`` (plain
-            substring tests, comments included), else ``"lib"`` without main, else None.
-            Prefer :attr:`is_workflow`, which resolves names.
     """
 
     schema: dict[str, Any] | None
@@ -50,7 +48,6 @@ class ScriptInfo:
     diagnostics: tuple[Diagnostic, ...]
     args: tuple[Arg, ...] = field(default=(), compare=False)
     is_async: bool = False
-    auto_kind: str | None = None
 
     def regenerate_schema(self, old: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """The schema regenerated over an existing one, as ``wmill generate-metadata`` does."""
@@ -150,7 +147,6 @@ def _parse(source: str | bytes, path: str, remote_path: str | None, detail: str)
         diagnostics=_ordered(diagnostics),
         args=signature.args if signature is not None else (),
         is_async=signature.is_async if signature is not None else False,
-        auto_kind=_auto_kind(text, main_offset is not None),
     )
 
 
@@ -165,14 +161,6 @@ def _guarded(stage: Callable[[], _T], fallback: _T, path: str,
         message = f"internal parser error ({type(exc).__name__}: {exc}); please report it"
         diagnostics.append(make(path, 1, 1, "WAC000", message))
         return fallback
-
-
-def _auto_kind(text: str, main_found: bool) -> str | None:
-    if ("@workflow" in text or "workflow(" in text) and (
-        "import wmill" in text or "from wmill" in text
-    ):
-        return "wac"
-    return None if main_found else "lib"
 
 
 def _signature(

@@ -10,7 +10,6 @@ FOLD_QUOTED = "quoted"
 FOLD_BLOCK = "block"
 
 
-
 def _consume_more_indented(text: str, i: int, indent_len: int) -> int:
     end = i
     start = i + 1
@@ -32,15 +31,27 @@ def _consume_more_indented(text: str, i: int, indent_len: int) -> int:
 
 
 def fold(text: str, indent: str, mode: str, indent_at_start: int | None) -> str:
-    min_content = MIN_CONTENT_WIDTH
-    end_step = max(1 + min_content, 1 + LINE_WIDTH - len(indent))
+    """``text`` folded at spaces to fit ``LINE_WIDTH`` after ``indent`` (``mode``: flow, quoted or
+    block scalar; ``indent_at_start``: the column the first line starts at, if not ``indent``)."""
+    end_step = max(1 + MIN_CONTENT_WIDTH, 1 + LINE_WIDTH - len(indent))
     if len(text) <= end_step:
         return text
+    points = _fold_points(text, indent, mode, indent_at_start, end_step)
+    if points is None or not points[0]:
+        return text
+    return _join(text, indent, mode, *points)
+
+
+def _fold_points(
+    text: str, indent: str, mode: str, indent_at_start: int | None, end_step: int,
+) -> tuple[list[int], set[int]] | None:
+    """Where to fold (indices of the spaces replaced by a line break; 0: before the text) and which
+    of those folds split a quoted escape; None when a quoted string cannot be folded at all."""
     folds: list[int] = []
     escaped_folds: set[int] = set()
     end = LINE_WIDTH - len(indent)
     if indent_at_start is not None:
-        if indent_at_start > LINE_WIDTH - max(2, min_content):
+        if indent_at_start > LINE_WIDTH - max(2, MIN_CONTENT_WIDTH):
             folds.append(0)
         else:
             end = LINE_WIDTH - indent_at_start
@@ -86,14 +97,18 @@ def fold(text: str, indent: str, mode: str, indent_at_start: int | None) -> str:
                         ch = text[i] if i < n else ""
                     j = i - 2 if i > esc_end + 1 else esc_start - 1
                     if j in escaped_folds:
-                        return text
+                        return None
                     folds.append(j)
                     escaped_folds.add(j)
                     end = j + end_step
                     split = None
         prev = ch
-    if not folds:
-        return text
+    return folds, escaped_folds
+
+
+def _join(text: str, indent: str, mode: str, folds: list[int], escaped_folds: set[int]) -> str:
+    """``text`` with a line break and ``indent`` at each fold (a split escape keeps its backslash)."""
+    n = len(text)
     res = text[: folds[0]]
     for idx, fold in enumerate(folds):
         stop = folds[idx + 1] if idx + 1 < len(folds) else n

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from wac.sdk.host import RoundHost
+    from wac.sdk.outcomes import DispatchOutcome, DispatchStep
 
 _round: ContextVar[RoundState | None] = ContextVar("wac_round", default=None)
 _in_task_body: ContextVar[str | None] = ContextVar("wac_in_task_body", default=None)
@@ -56,9 +57,9 @@ class RoundState:
         self.key_order: list[str] | None = list(order) if isinstance(order, list) else None
         self.host = host
         self.keys = KeyAllocator()
-        self.pending: list[dict[str, Any]] = []
+        self.pending: list[DispatchStep] = []
         self.max_in_flight: int | None = None
-        self.last_dispatch: dict[str, Any] | None = None  # a sticky parent's last parked dispatch
+        self.last_dispatch: DispatchOutcome | None = None  # a sticky parent's last parked dispatch
         self._handed_out: list[Coroutine[Any, Any, Any]] = []
         self._failures: list[tuple[Coroutine[Any, Any, Any], BaseException]] = []
         # Child mode: the call of the executing key, the task running it, and a future parked
@@ -97,11 +98,11 @@ class RoundState:
                 coro.close()
         self._handed_out.clear()
 
-    def take_dispatch(self) -> dict[str, Any]:
+    def take_dispatch(self) -> DispatchOutcome:
         """The dispatch outcome for everything pending, which it clears."""
         steps = list(self.pending)
         self.pending.clear()
-        outcome: dict[str, Any] = {
+        outcome: DispatchOutcome = {
             "type": "dispatch",
             "mode": "parallel" if len(steps) > 1 else "sequential",
             "steps": steps,

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any
 
+    from wac.sdk.outcomes import CompleteOutcome, DispatchOutcome, SuspendOutcome
+
 END = "(end of workflow)"
 _CALLED = re.compile(r"called '(?P<rec>.*?)' here, this round (?:called '(?P<new>.*?)'|ended without calling it)")
 
@@ -41,19 +43,25 @@ class DryHost:
         url = f"about:blank#dry-run/{approval_key}"
         return {"approvalPage": url, "resume": url, "cancel": url}
 
+    def note_direct(self, key: str, target: str) -> None:
+        return None  # nothing runs in a dry round
 
-def stop_of(outcome: dict[str, Any], failure: BaseException | None) -> tuple[list[str], str]:
+    def park(self, outcome: DispatchOutcome) -> dict[str, Any] | None:
+        return None  # the round ends at the dispatch
+
+
+def stop_of(outcome: SuspendOutcome | CompleteOutcome | None, failure: BaseException | None) -> tuple[list[str], str]:
     """The keys a dry round stopped at and a short description of where (``"approval 'a'"``)."""
-    if failure is not None:
+    if failure is not None or outcome is None:
         return [], f"raises {type(failure).__name__}"
-    kind = outcome.get("type")
-    if kind == "dispatch":
-        keys = [str(s.get("key")) for s in outcome.get("steps") or []]
+    if outcome["type"] == "dispatch":
+        keys = [str(s.get("key")) for s in outcome["steps"]]
         return keys, "task " + ", ".join(f"'{k}'" for k in keys)
-    if kind in ("sleep", "approval", "step", "inline_checkpoint"):
-        key = str(outcome.get("key"))
-        return [key], f"{'step' if kind == 'inline_checkpoint' else kind} '{key}'"
-    return [], "completes"
+    if outcome["type"] == "complete":
+        return [], "completes"
+    key = str(outcome["key"])  # sleep, approval, step, inline_checkpoint
+    kind = "step" if outcome["type"] == "inline_checkpoint" else outcome["type"]
+    return [key], f"{kind} '{key}'"
 
 
 def dry_replay(
@@ -77,7 +85,7 @@ def dry_replay(
     state = RoundState({"completed_steps": completed, "_key_order": order, "_dry": True}, DryHost())
     sink = io.StringIO()
     failure: BaseException | None
-    outcome: dict[str, Any]
+    outcome: SuspendOutcome | CompleteOutcome | None
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         try:
             coro = _run(main, state, dict(args or {}))
@@ -85,7 +93,7 @@ def dry_replay(
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # the body raised: where it stands, not a crash of the check
-            outcome, failure = {}, exc
+            outcome, failure = None, exc
     stop_keys, stop = stop_of(outcome, failure)
     if isinstance(failure, NonDeterminismError):
         return _diverged(failure, stop)

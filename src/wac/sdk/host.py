@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from wac.sdk.outcomes import DispatchOutcome
 
 
 class RoundHost(Protocol):
-    """What the SDK may ask of the engine while a round runs."""
+    """What the SDK may ask of the engine while a round runs (the host is None outside one).
+
+    The engine's implementation is :class:`wac.engine.rounds.host.EngineHost` (inside the round
+    process); a dry replay uses :class:`wac.sdk.dryrun.DryHost`. Every member is required: a host
+    that has nothing to do for one answers False / None / does nothing, as documented below, so
+    the SDK never probes with ``getattr``.
+    """
 
     def commit_step(
         self, key: str, value: Any, started_at: float, duration_ms: int, failed: bool
@@ -21,6 +30,15 @@ class RoundHost(Protocol):
 
     def resume_urls(self, approval_key: str, approver: str | None) -> dict[str, str]:
         """``{"approvalPage", "resume", "cancel"}`` for the approval that will use ``approval_key``."""
+        ...
+
+    def note_direct(self, key: str, target: str) -> None:
+        """The child of ``key`` may call the module-level task ``target`` (``"module:name:line"``)
+        with its recorded arguments instead of replaying this body; a host may ignore it."""
+
+    def park(self, outcome: DispatchOutcome) -> dict[str, Any] | None:
+        """A sticky parent: commit ``outcome`` through the engine and wait, alive, for the
+        children's results (``{key: value}``); None ends the round with the dispatch as usual."""
         ...
 
 

@@ -8,11 +8,14 @@ from wac.sdk.failures import NotInWorkflowError, StepKeyError, is_marker, task_e
 from wac.sdk.jsonvalue import to_json
 from wac.sdk.outcomes import Suspend, log
 from wac.sdk.replay import park
+from wac.sdk.task import task_def
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
     from typing import Any, TypeVar
+
+    from wac.sdk.outcomes import ApprovalOutcome
 
 
     F = TypeVar("F", bound=Callable[..., Any])
@@ -117,7 +120,7 @@ async def wait_for_approval(
     if state.child:
         await park(state, allocated)
     log(f"\n--- WAC: wait_for_approval({allocated}) ---")
-    outcome: dict[str, Any] = {
+    outcome: ApprovalOutcome = {
         "type": "approval",
         "key": allocated,
         "timeout": timeout,
@@ -145,7 +148,7 @@ async def parallel(
         return []
     state = dispatch_round()
     window = concurrency if isinstance(concurrency, int) and concurrency > 0 else None
-    if state is not None and window is not None and getattr(fn, "_is_task", False):
+    if state is not None and window is not None and task_def(fn) is not None:
         previous = state.max_in_flight
         state.max_in_flight = window
         try:

@@ -20,10 +20,11 @@ if TYPE_CHECKING:
     from typing import Any
 
     from wac.sdk.context import RoundState
+    from wac.sdk.outcomes import DispatchStep, OptionKey
 
 # Task options copied into a dispatched step, in wmill's order (``concurrent_limit`` is wmill's
 # wire name for ``concurrency_limit``).
-OPTION_KEYS = (
+OPTION_KEYS: tuple[OptionKey, ...] = (
     "timeout",
     "tag",
     "cache_ttl",
@@ -83,7 +84,7 @@ def _resolve(state: RoundState, call: tuple[Any, ...], attempt: int) -> Coroutin
                 )
             return state.track(_executing_call(state, base_key, key, func, args))
         log(f"\n--- WAC: {key} ---")
-        info: dict[str, Any] = {
+        info: DispatchStep = {
             "name": name or key,
             "script": script or key,
             "args": to_json(args, f"task '{key}'", "was called with arguments that are"),
@@ -102,12 +103,11 @@ def _resolve(state: RoundState, call: tuple[Any, ...], attempt: int) -> Coroutin
 def _note_direct(state: RoundState, key: str, name: str, func: Callable[..., Any], args: dict[str, Any]) -> None:
     """Tell the engine that the child of ``key`` may call ``func`` directly instead of replaying
     this body: only when that is provably the same call (see :func:`direct_target`)."""
-    note = getattr(state.host, "note_direct", None)
-    if note is None or state.dry:
+    if state.host is None or state.dry:
         return
     target = direct_target(func, name, args)
     if target is not None:
-        note(key, target)
+        state.host.note_direct(key, target)
 
 
 def direct_target(func: Callable[..., Any], name: str, args: dict[str, Any]) -> str | None:
@@ -121,12 +121,14 @@ def direct_target(func: Callable[..., Any], name: str, args: dict[str, Any]) -> 
     """
     import sys
 
+    from wac.sdk.task import task_def  # here: wac.sdk.task imports this module
+
     qualname = getattr(func, "__qualname__", None)
     module_name = getattr(func, "__module__", None)
     if qualname != name or getattr(func, "__name__", None) != name or not module_name:
         return None
     wrapper = getattr(sys.modules.get(module_name), name, None)
-    if getattr(wrapper, "__wrapped__", None) is not func or getattr(wrapper, "__wac_task__", None) is None:
+    if getattr(wrapper, "__wrapped__", None) is not func or task_def(wrapper) is None:
         return None
     code = getattr(func, "__code__", None)
     if code is None or not _plain_json(args, 0):
@@ -173,8 +175,7 @@ async def _pending(state: RoundState, call: tuple[Any, ...], attempt: int) -> An
     state.keys.awaited(call[8])
     if state.pending:
         outcome = state.take_dispatch()
-        park = getattr(state.host, "park", None)
-        results = park(outcome) if park is not None and not state.dry else None
+        results = state.host.park(outcome) if state.host is not None and not state.dry else None
         if results is None:
             raise Suspend(outcome)
         state.completed.update(results)

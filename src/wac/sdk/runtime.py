@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from wac.sdk.host import RoundHost
+    from wac.sdk.outcomes import CompleteOutcome, Outcome, SuspendOutcome
 
 
 def run_round(
@@ -22,7 +23,7 @@ def run_round(
     checkpoint: dict[str, Any],
     args: dict[str, Any],
     host: RoundHost | None = None,
-) -> dict[str, Any]:
+) -> Outcome:
     """Run one replay of ``main`` against ``checkpoint`` and say how the round ended.
 
     Args:
@@ -47,13 +48,15 @@ def run_round(
     outcome, failure = asyncio.run(_run(main, state, dict(args or {})))
     if failure is not None:
         raise failure
+    if outcome is None or outcome["type"] == "step":  # never: only a dry round (dry_replay) stops at a step
+        raise RuntimeError("a round ended without an outcome")
     determinism.check(state)
     return outcome
 
 
 async def _run(
     main: Callable[..., Any], state: RoundState, args: dict[str, Any]
-) -> tuple[dict[str, Any], BaseException | None]:
+) -> tuple[SuspendOutcome | CompleteOutcome | None, BaseException | None]:
     import inspect
 
     token = _round.set(state)
@@ -83,7 +86,7 @@ async def _run(
         except StepComplete as signal:
             return {"type": "complete", "result": signal.value}, None
         except StepFailure as signal:
-            return {}, signal.exc
+            return None, signal.exc
     finally:
         state.close_unawaited()
         _round.reset(token)
@@ -91,7 +94,7 @@ async def _run(
 
 def run_direct(
     func: Callable[..., Any], key: str, args: dict[str, Any], host: RoundHost | None = None
-) -> dict[str, Any]:
+) -> CompleteOutcome:
     """Run a dispatched ``@task`` child by calling its function with its recorded ``args``.
 
     The same task body run as :func:`run_round` in child mode gives, without replaying the
@@ -103,21 +106,21 @@ def run_direct(
 
     state = RoundState({"completed_steps": {}, "_executing_key": key}, host)
     outcome, failure = asyncio.run(_direct(func, key, state, dict(args or {})))
-    if failure is not None:
-        raise failure
+    if failure is not None or outcome is None:
+        raise failure or RuntimeError("a direct task ended without an outcome")
     return outcome
 
 
 async def _direct(
     func: Callable[..., Any], key: str, state: RoundState, args: dict[str, Any]
-) -> tuple[dict[str, Any], BaseException | None]:
+) -> tuple[CompleteOutcome | None, BaseException | None]:
     token = _round.set(state)
     try:
         await _run_task_body(key, func, args)
     except StepComplete as signal:
         return {"type": "complete", "result": signal.value}, None
     except StepFailure as signal:
-        return {}, signal.exc
+        return None, signal.exc
     finally:
         _round.reset(token)
     raise AssertionError("a task body ends with StepComplete or StepFailure")  # pragma: no cover

@@ -1,6 +1,7 @@
 """``@task``, ``task_script`` and ``task_flow``: calls that run as child jobs of the workflow.
 
-The decorator is thin: it attaches a frozen :class:`TaskDef` and wraps the function. A call
+The decorator is thin: it attaches a frozen :class:`TaskDef` as ``__wac_task__`` (the one mark
+of a task, whatever made it: read it with :func:`task_def`) and wraps the function. A call
 inside a workflow round dispatches through the checkpoint (:func:`wac.sdk.replay.next_step`);
 inside a task body it runs in place; anywhere else it just runs. In every case the value crosses
 JSON, as it would through a child job.
@@ -41,6 +42,16 @@ class TaskDef:
 
     def __repr__(self) -> str:
         return f"TaskDef(name={self.name!r}, path={self.path!r}, dispatch_type={self.dispatch_type!r}, options={self.options!r})"
+
+
+def task_def(fn: object) -> TaskDef | None:
+    """What ``@task`` / ``task_script`` / ``task_flow`` declared for ``fn``; None for anything else.
+
+    ``__wac_task__`` is the only mark a task carries (``wmill``'s ``_is_task`` / ``_task_path``,
+    which wmill sets and never reads, are not set: the path is ``task_def(fn).path``).
+    """
+    found = getattr(fn, "__wac_task__", None)
+    return found if isinstance(found, TaskDef) else None
 
 
 def _options(
@@ -164,8 +175,6 @@ def task(
                 return _run_in_task_body(func, caller, what, args, kwargs)
             return _standalone(func, what, args, kwargs)
 
-        wrapper._is_task = True  # type: ignore[attr-defined]
-        wrapper._task_path = path  # type: ignore[attr-defined]
         wrapper.__wac_task__ = definition  # type: ignore[attr-defined]
         return wrapper
 
@@ -200,12 +209,9 @@ class _RemoteTask:
     Awaiting it without calling it (``await task_script("f/x")``) is a common slip; it raises a
     TypeError that says what to write instead of Python's "object … can't be used in 'await'"."""
 
-    _is_task = True
-
     def __init__(self, call: Callable[..., Any], name: str, path: str, what: str, definition: TaskDef) -> None:
         self._call = call
         self.__name__ = self.__qualname__ = name
-        self._task_path = path
         self._what = what
         self.__wac_task__ = definition
 

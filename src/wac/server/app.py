@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import socket
 import sys
 import time
@@ -19,20 +18,13 @@ from starlette.staticfiles import StaticFiles
 from wac.server.access import Access
 from wac.server.approvalpage import ApprovalPages
 from wac.server.runspages import RunsPages
+from wac.timeformat import duration, local_time
 
 HERE = Path(__file__).parent
 
 
 def _when(ts: float | None) -> str:
-    if not ts:
-        return ""
-    return datetime.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _took(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+    return local_time(ts, none="")
 
 
 class Context:
@@ -46,7 +38,7 @@ class Context:
         self.stopping = False
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
         self.env.filters["when"] = _when
-        self.env.filters["took"] = _took
+        self.env.filters["took"] = duration
 
     def render(self, request: Request, name: str, data: dict[str, Any], status: int = 200) -> Response:
         html = self.env.get_template(name).render(workspace=self.workspace, **data)

@@ -59,12 +59,15 @@ class PushResult:
     archived: list[str] = field(default_factory=list)
 
 
-def apply_push(backend: Backend, plan: PushPlan) -> PushResult:
-    """Deploy every added/changed script and archive every deleted one, in plan order."""
+def apply_push(backend: Backend, plan: PushPlan, message: str | None = None) -> PushResult:
+    """Deploy every added/changed script (with ``message`` as its deployment message) and archive
+    every deleted one, in plan order."""
+    from dataclasses import replace
+
     result = PushResult()
     for item in plan.items:
         if item.script is not None:
-            done = backend.deploy(item.script)
+            done = backend.deploy(replace(item.script, deployment_message=message) if message else item.script)
             result.deployed.append({"path": item.path, "hash": done.hash, "created": done.created,
                                     "parent_hash": done.parent_hash})
         else:

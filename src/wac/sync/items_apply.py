@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 def _carried(root: Path, config: RepoConfig, backend: Backend, push: bool) -> tuple[list[Any], list[str]]:
     """The repo's items of the kinds ``backend`` carries, and notes on the rest (a Windmill server
-    carries flows, schedules, triggers and folders, not apps yet). A push hands it the repo (wmill
+    carries flows, apps, raw apps, schedules, triggers and folders). A push hands it the repo (wmill
     compares flows using the repo's inline file names), a pull does not (wmill writes its own)."""
     backend.configure_items(config, root if push else None)
     local, notes = local_items(root, config)
@@ -70,10 +70,12 @@ def render_item_push(plan: ItemPushPlan) -> str:
     return "".join(f"{c.sign} {_label(c.kind)} {c.path}\n" for c in plan.items)
 
 
-def apply_item_push(backend: Backend, plan: ItemPushPlan) -> None:
+def apply_item_push(backend: Backend, plan: ItemPushPlan, message: str | None = None) -> None:
+    """Deploy or archive the plan's items (a Windmill server sends ``message`` as their
+    ``deployment_message``, where wmill sends it)."""
     for change in plan.items:
         if change.item is not None:
-            backend.deploy_item(change.item)
+            backend.deploy_item(replace(change.item, deployment_message=message) if message else change.item)
         else:
             backend.archive_item(change.kind, change.path)
 

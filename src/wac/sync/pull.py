@@ -195,14 +195,9 @@ def plan_pull(
     remote_paths: set[str] = set()
     for version in remote:
         s = version.script
-        why = remote_path_problem(s.path)
-        if why is not None:
-            problems.append(f"remote script path {s.path!r} {why}")
-            continue
-        bad_keys = [(k, module_key_problem(k)) for k in s.modules]
-        bad = [f"module {k!r} of {s.path} {p}" for k, p in bad_keys if p is not None]
-        if bad:
-            problems += bad
+        unsafe = _unsafe_names(s)
+        if unsafe:
+            problems += unsafe
             continue
         remote_paths.add(s.path)
         loc = local.get(s.path)
@@ -215,31 +210,68 @@ def plan_pull(
             plan.skipped.append(s.path)
             continue
         texts, doc = script_files(s, loc, layout, main, layout_recorded)
-        changes: list[FileChange] = []
-        record: dict[str, str] = {}
-        for path, text in texts.items():
-            if view.escapes(path):
-                problems.append(f"{path} (of remote script {s.path}) resolves outside the repo")
-                continue
-            if owners.setdefault(path, s.path) != s.path:
-                problems.append(f"{path} would be written by both {owners[path]} and {s.path}")
-                continue
-            data = text.encode("utf-8", errors="surrogatepass")
-            current = view.read(path)
-            if current is None:
-                changes.append(FileChange(path, "add", data))
-            elif current == data or _same_text(current, text) or (
-                loc is not None and path == loc.metadata_file and loc.metadata == doc
-            ):
-                record[path] = digest(current)  # the same content (or the same metadata document): kept
-                continue
-            else:
-                changes.append(FileChange(path, "change", data, _local_change(path, current, recorded)))
-            record[path] = digest(data)
+        changes, record = _file_changes(s.path, texts, doc, loc, view, recorded, owners, problems)
         if loc is not None:
             changes += _deletions(loc, set(texts), view, recorded, problems)
         action = "unchanged" if not changes else ("add" if loc is None else "change")
         plan.scripts.append(ScriptPull(s.path, action, layout, main, tuple(changes), record))
+    _local_only(plan, local, remote_paths, view, recorded, problems)
+    for path in sorted(recorded, key=sort_key):
+        # a synced file whose folder now leads out of the repo (a symlink): wac neither reads nor
+        # deletes through it, and says so rather than forgetting the file silently
+        if path not in owners and view.escapes(path):
+            problems.append(f"{path} (written by the last sync) resolves outside the repo")
+    _refuse(problems)
+    plan.scripts.sort(key=lambda s: sort_key(s.path))
+    plan.skipped.sort(key=sort_key)
+    plan.local_only.sort(key=sort_key)
+    return plan
+
+
+def _unsafe_names(s: NewScript) -> list[str]:
+    """Why the remote script's path or one of its module keys may not become a file name (none: [])."""
+    why = remote_path_problem(s.path)
+    if why is not None:
+        return [f"remote script path {s.path!r} {why}"]
+    bad_keys = [(k, module_key_problem(k)) for k in s.modules]
+    return [f"module {k!r} of {s.path} {p}" for k, p in bad_keys if p is not None]
+
+
+def _file_changes(
+    path_of_script: str, texts: Mapping[str, str], doc: Any, loc: LocalEntry | None, view: FileView,
+    recorded: Mapping[str, str], owners: dict[str, str], problems: list[str],
+) -> tuple[list[FileChange], dict[str, str]]:
+    """The files of one remote script to add or change (conflicts marked), and the record of every
+    file of it after the pull; a target leaving the repo or written by two scripts is a problem."""
+    changes: list[FileChange] = []
+    record: dict[str, str] = {}
+    for path, text in texts.items():
+        if view.escapes(path):
+            problems.append(f"{path} (of remote script {path_of_script}) resolves outside the repo")
+            continue
+        if owners.setdefault(path, path_of_script) != path_of_script:
+            problems.append(f"{path} would be written by both {owners[path]} and {path_of_script}")
+            continue
+        data = text.encode("utf-8", errors="surrogatepass")
+        current = view.read(path)
+        if current is None:
+            changes.append(FileChange(path, "add", data))
+        elif current == data or _same_text(current, text) or (
+            loc is not None and path == loc.metadata_file and loc.metadata == doc
+        ):
+            record[path] = digest(current)  # the same content (or the same metadata document): kept
+            continue
+        else:
+            changes.append(FileChange(path, "change", data, _local_change(path, current, recorded)))
+        record[path] = digest(data)
+    return changes, record
+
+
+def _local_only(
+    plan: PullPlan, local: Mapping[str, LocalEntry], remote_paths: set[str], view: FileView,
+    recorded: Mapping[str, str], problems: list[str],
+) -> None:
+    """Local scripts the workspace does not have: deleted there if a sync recorded them, else new work."""
     for path, loc in local.items():
         if path in remote_paths:
             continue
@@ -248,21 +280,16 @@ def plan_pull(
             continue
         changes = _deletions(loc, set(), view, recorded, problems)
         plan.scripts.append(ScriptPull(path, "delete", loc.layout, loc.main_file, tuple(changes)))
-    for path in sorted(recorded, key=sort_key):
-        # a synced file whose folder now leads out of the repo (a symlink): wac neither reads nor
-        # deletes through it, and says so rather than forgetting the file silently
-        if path not in owners and view.escapes(path):
-            problems.append(f"{path} (written by the last sync) resolves outside the repo")
+
+
+def _refuse(problems: list[str]) -> None:
+    """Nothing may be written when any remote name or target is unsafe: one error lists them all."""
     if problems:
         more = f" (and {len(problems) - 1} more: " + "; ".join(problems[1:]) + ")" if len(problems) > 1 else ""
         raise RejectedError(
             f"refusing to pull: {problems[0]}{more}",
             hint="nothing was written; archive or rename the offending script in the workspace",
         )
-    plan.scripts.sort(key=lambda s: sort_key(s.path))
-    plan.skipped.sort(key=sort_key)
-    plan.local_only.sort(key=sort_key)
-    return plan
 
 
 def _deletions(

@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.engine.store.conftest import BUNDLE, claim_job, spec, start_parent, task
 from wac.engine.store import ANY_TAG, Store
 
@@ -22,6 +24,7 @@ def _spawn(*args: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow  # other processes
 def test_eight_processes_racing_to_complete_100_children_lose_nothing(real_store: Store, backend) -> None:
     parent = real_store.submit(spec())
     token = claim_job(real_store, parent).token
@@ -90,6 +93,7 @@ def test_wait_for_work_wakes_at_once_when_another_thread_submits(real_store: Sto
     assert real_store.claim("w", ANY_TAG, 10) is not None
 
 
+@pytest.mark.slow  # other processes
 def test_wait_for_work_wakes_when_another_process_commits(real_store: Store, backend) -> None:
     code = (
         "import sys, time; from wac.engine.store import open_store, JobSpec;"
@@ -168,6 +172,7 @@ print(ok)
 """
 
 
+@pytest.mark.slow  # other processes
 def test_processes_opening_a_new_store_and_hammering_it_never_see_database_locked(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'fresh' / 'wac.db'}"
     procs = [

@@ -71,12 +71,15 @@ class WindmillHTTP:
     # ---- requests
     def request(self, method: str, route: str, *, params: dict[str, Any] | None = None,
                 body: JsonValue = _UNSET, not_found: NotFound | None = None,
-                timeout: float | None = None) -> httpx.Response:
-        """Send ``method`` to ``route`` (relative to the workspace) and return a 2xx response."""
+                timeout: float | None = None, form: dict[str, str] | None = None) -> httpx.Response:
+        """Send ``method`` to ``route`` (relative to the workspace) and return a 2xx response
+        (``form``: text fields sent as multipart/form-data, as a raw app's ``app``, ``js``, ``css``)."""
         url = f"{self.base}/api/w/{segment(self.workspace_id)}/{route}"
         kwargs: dict[str, Any] = {"params": params}
         if body is not _UNSET:
             kwargs["json"] = body
+        if form is not None:
+            kwargs["files"] = {name: (None, value.encode("utf-8")) for name, value in form.items()}
         if timeout is not None:
             kwargs["timeout"] = httpx.Timeout(timeout, connect=10.0)
         try:

@@ -7,7 +7,8 @@ list        the workspace export (``GET workspaces/tarball``, schedules and trig
             (:mod:`wac.engine.remote.flowfiles`); ``{path}.schedule.json`` ->
             ``{path}.schedule.yaml``; ``{path}.{t}_trigger.json`` -> ``{path}.{t}_trigger.yaml``;
             ``f/{name}/folder.meta.json`` -> ``f/{name}/folder.meta.yaml``; ``{path}.app.json`` ->
-            ``x.app/app.yaml`` + inline script files
+            ``x.app/app.yaml`` + inline script files; ``{path}.raw_app.json`` -> ``x.raw_app/``
+            (:mod:`wac.engine.remote.rawappfiles`)
 flow        ``GET flows/get/{path}``; unless its fields already hold the file's,
             ``POST flows/update/{path}`` or ``flows/create`` (``{path, ...flow, skip_draft_deletion: true}``);
             delete: ``DELETE flows/delete/{path}``
@@ -24,8 +25,9 @@ folder      ``GET folders/get/{name}``; ``POST folders/update/{name}`` (``{...}`
 
 Routes, bodies and the "already up to date" rule (every key of the file equal to the server's)
 as in wmill 1.819's ``pushFlow`` / ``pushSchedule`` / ``pushTrigger`` / ``pushFolder``. Apps and
-apps as ``pushApp`` (:mod:`wac.engine.remote.appfiles`); raw apps are not carried yet
-(:data:`ITEM_KINDS` leaves them out; sync says so).
+apps as ``pushApp`` (:mod:`wac.engine.remote.appfiles`), raw apps as ``pushRawApp`` and
+``extra_perms`` as ``applyExtraPermsDiff`` (:mod:`wac.engine.remote.rawapps`);
+``deployment_message`` (``sync push --message``) on flows, apps and raw apps, as wmill sends it.
 """
 
 from __future__ import annotations
@@ -46,13 +48,15 @@ from wac.engine.remote.appfiles import (
 )
 from wac.engine.remote.flowfiles import current_mapping, flow_body, flow_files
 from wac.engine.remote.http import WindmillHTTP, raw_path, segment
+from wac.engine.remote.rawappfiles import raw_app_files
+from wac.engine.remote.rawapps import WindmillRawApps, local_perms
 from wac.engine.remote.tarball import QUERY, read_archive
 from wac.errors import MetadataError, ObjectNotFoundError, WorkspaceError
 
 JsonValue = Any
 
 TRIGGER_TYPES = ("http", "websocket", "kafka", "nats", "postgres", "mqtt", "amqp", "sqs", "gcp", "azure", "email")
-ITEM_KINDS = frozenset({"flow", "app", "schedule", "folder", *(f"{t}_trigger" for t in TRIGGER_TYPES)})
+ITEM_KINDS = frozenset({"flow", "app", "raw_app", "schedule", "folder", *(f"{t}_trigger" for t in TRIGGER_TYPES)})
 FOLDER_META = "folder.meta"
 
 
@@ -128,6 +132,11 @@ def export_items(files: dict[str, bytes], origin: str, *, kinds: frozenset[str],
             folder = path + ("__app" if non_dotted else ".app")
             out.append(NewItem("app", path, app_files(folder, _parse_json(files, name, origin), non_dotted=non_dotted,
                                                         default_ts=default_ts)))
+        elif name.endswith(".raw_app.json") and "raw_app" in kinds:
+            path = name[: -len(".raw_app.json")]
+            folder = path + ("__raw_app" if non_dotted else ".raw_app")
+            out.append(NewItem("raw_app", path, raw_app_files(folder, _parse_json(files, name, origin),
+                                                                default_ts=default_ts)))
         elif name.endswith(".schedule.json") and "schedule" in kinds:
             path = name[: -len(".schedule.json")]
             doc = _parse_json(files, name, origin)
@@ -149,7 +158,7 @@ def export_items(files: dict[str, bytes], origin: str, *, kinds: frozenset[str],
     return out
 
 
-class WindmillItems:
+class WindmillItems(WindmillRawApps):
     """Mixed into :class:`~wac.engine.remote.windmill.WindmillBackend`."""
 
     http: WindmillHTTP
@@ -260,6 +269,7 @@ class WindmillItems:
 
     def deploy_item(self, item: NewItem) -> None:
         """Create or update ``item`` as wmill 1.819's sync push does (nothing when already equal)."""
+        self.deployment_message = item.deployment_message
         if item.kind == "flow":
             folder = next((f.rpartition("/")[0] for f in item.files if f.endswith("/flow.yaml")), item.path + ".flow")
             body = flow_body(folder, item.files)
@@ -267,19 +277,21 @@ class WindmillItems:
             if on_behalf is None:
                 on_behalf = bool(body.get("on_behalf_of_email"))
             remote = self._remote(f"flows/get/{raw_path(item.path)}", "flow", item.path)
-            if remote is not None and is_superset(body, remote):
-                return
             keep: dict[str, JsonValue] = {}
             if on_behalf and remote is not None and remote.get("on_behalf_of_email") and self._keeps_owner():
                 keep = {"on_behalf_of_email": remote["on_behalf_of_email"], "on_behalf_of": remote.get("on_behalf_of"),
                         "preserve_on_behalf_of": True}
-            full = {"path": item.path, **body, **keep, "skip_draft_deletion": True}
+            full = {"path": item.path, **self._message(), **body, **keep, "skip_draft_deletion": True}
             if remote is None:
                 self.http.text("POST", "flows/create", body=full)
-            else:
+            elif not is_superset(body, remote):
                 self.http.text("POST", f"flows/update/{raw_path(item.path)}", body=full)
+            self.apply_perms("flow", item.path, local_perms(item, "flow.yaml"),
+                             remote.get("extra_perms") if remote is not None else None)
         elif item.kind == "app":
             self._deploy_app(item)
+        elif item.kind == "raw_app":
+            self._deploy_raw_app(item)
         elif item.kind == "schedule":
             local = self._yaml_file(item)
             local.pop("has_permissioned_as", None)
@@ -335,11 +347,14 @@ class WindmillItems:
             local["policy"] = app_policy(local["value"], base_policy(local, deployed, bool(keep)), mode)
         except MetadataError as exc:
             raise MetadataError(f"cannot push app {item.path}: {exc.message}", hint=exc.hint) from None
-        local.pop("extra_perms", None)
+        perms = local.pop("extra_perms", None)
         if remote is None:
-            self.http.text("POST", "apps/create", body={"path": item.path, **local, **keep, "skip_draft_deletion": True})
+            self.http.text("POST", "apps/create", body={"path": item.path, **self._message(), **local, **keep,
+                                                        "skip_draft_deletion": True})
         elif not is_superset(local, remote):
-            self.http.text("POST", f"apps/update/{raw_path(item.path)}", body={**local, **keep, "skip_draft_deletion": True})
+            self.http.text("POST", f"apps/update/{raw_path(item.path)}", body={**self._message(), **local, **keep,
+                                                                               "skip_draft_deletion": True})
+        self.apply_perms("app", item.path, perms, remote.get("extra_perms") if remote is not None else None)
 
     def archive_item(self, kind: str, path: str) -> int:
         """Delete the item, as wmill's sync push does when its files are gone."""
@@ -349,7 +364,7 @@ class WindmillItems:
             route = f"flows/delete/{raw_path(path)}"
         elif kind == "schedule":
             route = f"schedules/delete/{raw_path(path)}"
-        elif kind == "app":
+        elif kind in ("app", "raw_app"):
             route = f"apps/delete/{raw_path(path)}"
         elif kind.endswith("_trigger") and kind in ITEM_KINDS:
             route = f"{kind}s/delete/{raw_path(path)}"

@@ -14,24 +14,14 @@ A failed job's result is ``{"error": {name, message, stack?}}``: it becomes ``Jo
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from wac.engine.store.base import Job, TaskOptions, TimelineEntry
+from wac.timeformat import timestamp
 
 JsonValue = Any
 
 _PREVIEW_KINDS = frozenset({"preview", "flowpreview"})
-
-
-def timestamp(value: JsonValue) -> float | None:
-    """An RFC 3339 timestamp as seconds since the epoch (None when absent or unreadable)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def _is_completed(doc: dict[str, JsonValue], kind: str | None) -> bool:

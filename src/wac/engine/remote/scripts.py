@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from wac.engine.backend import OPTION_KEYS, NewScript, ScriptModule, ScriptVersion
-from wac.engine.remote.jobs import timestamp
 from wac.errors import RejectedError
 from wac.project.safepath import relative_path_problem
+from wac.timeformat import timestamp
 
 JsonValue = Any
 

@@ -28,11 +28,12 @@ from wac.engine.bundle import MANIFEST, Bundle, Manifest
 from wac.engine.remote import scripts as wm_scripts
 from wac.engine.remote.http import WindmillHTTP, raw_path, segment
 from wac.engine.remote.items import WindmillItems
-from wac.engine.remote.jobs import job_from_json, timeline_from_json, timestamp
+from wac.engine.remote.jobs import job_from_json, timeline_from_json
 from wac.engine.remote.objects import WindmillObjects
 from wac.engine.remote.tarball import QUERY, python_scripts, read_archive
 from wac.engine.store.base import TERMINAL, Job, TimelineEntry
 from wac.errors import JobNotFoundError, NotDeployedError, RejectedError, WorkspaceError
+from wac.timeformat import timestamp
 from wac.workspaces import WorkspaceConfig
 
 if TYPE_CHECKING:
@@ -105,14 +106,18 @@ class WindmillBackend(WindmillObjects, WindmillItems):
         wm_scripts.check_script_path(script.path, "the script to deploy")
         existing = self._deployed(script.path)
         head = str(existing["hash"]) if existing and existing.get("hash") else None
+        # the .script.yaml's extra_perms become the script's ACLs, created, updated or not (wmill's handleFile)
+        perms = (script.metadata or {}).get("extra_perms")
         if existing is not None and head and wm_scripts.same_as_deployed(script, existing):
             parents = existing.get("parent_hashes")
+            self.apply_perms("script", script.path, perms, existing.get("extra_perms"))
             return Deployed(hash=head, created=False,
                             parent_hash=str(parents[0]) if isinstance(parents, list) and parents else None)
         body = wm_scripts.create_body(script, head)
         new_hash = self.http.text("POST", "scripts/create", params={"skip_if_noop": "true"}, body=body).strip()
         if not new_hash:
             raise WorkspaceError(f"{self._where()} created {script.path} but answered no hash")
+        self.apply_perms("script", script.path, perms, existing.get("extra_perms") if existing else None)
         return Deployed(hash=new_hash, created=new_hash != head, parent_hash=head)
 
     def get_script(self, path: str, hash: str | None = None) -> ScriptVersion:

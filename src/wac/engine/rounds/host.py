@@ -13,10 +13,13 @@ import json
 import os
 import socket
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wac.engine import approvals
 from wac.engine.rounds.spec import RoundSpec
+
+if TYPE_CHECKING:
+    from wac.sdk.outcomes import DispatchOutcome
 
 
 class Channel:
@@ -51,7 +54,7 @@ class EngineHost:
         if self._spec.direct_children:
             self.direct[key] = target
 
-    def park(self, outcome: dict[str, Any]) -> dict[str, Any] | None:
+    def park(self, outcome: DispatchOutcome) -> dict[str, Any] | None:
         """A sticky parent (issue 17): hand the dispatch to the worker and wait, alive, for the
         children's results; None ends the round with the dispatch as usual.
 

@@ -36,27 +36,50 @@ class ParkedParents:
         self._procs: OrderedDict[str, tuple[RoundProcess, int, float, frozenset[str], tuple[str, str]]] = OrderedDict()
         self.resumed = 0  # rounds that went on in a parked process instead of a replay
         self.evicted = 0
+        # job id -> set once the process of a round being parked is parked (or is not after all)
+        self._pending: dict[str, threading.Event] = {}
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._procs)
 
+    def expect(self, job_id: str) -> None:
+        """Announce that the round of ``job_id`` is about to be parked, before its dispatch is
+        committed: its children may then run and finish, and the job be claimed again, before
+        :meth:`park` is reached; :meth:`resume` waits for it meanwhile instead of replaying."""
+        with self._lock:
+            self._pending[job_id] = threading.Event()
+
+    def settle(self, job_id: str) -> None:
+        """The round announced by :meth:`expect` is parked, or will not be."""
+        with self._lock:
+            pending = self._pending.pop(job_id, None)
+        if pending is not None:
+            pending.set()
+
     def park(self, job: Job, proc: RoundProcess, known: frozenset[str]) -> None:
         """Keep ``proc`` (whose dispatch is committed) until the job is claimed again."""
         dropped = []
         with self._lock:
+            pending = self._pending.pop(job.id, None)
             old = self._procs.pop(job.id, None)
             if old is not None:
                 dropped.append(old[0])
             self._procs[job.id] = (proc, job.rounds, time.monotonic(), known, (job.bundle_hash, job.entry))
             while len(self._procs) > self.size:
                 dropped.append(self._procs.popitem(last=False)[1][0])
+        if pending is not None:
+            pending.set()
         for p in dropped:
             self._discard(p)
 
     def resume(self, job: Job, token: Token, steps: list[Step]) -> RoundProcess | None:
         """The parked process of ``job``, sent its new claim and the results it lacks; None when
         there is none (or it cannot go on: another round ran meanwhile, or it died)."""
+        with self._lock:
+            pending = self._pending.get(job.id)
+        if pending is not None:
+            pending.wait(5.0)  # being parked by another slot of this worker: a moment at most
         with self._lock:
             entry = self._procs.pop(job.id, None)
         if entry is None:

@@ -21,10 +21,13 @@ import socket
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wac.engine.rounds.host import CHANNEL, CLAIM, ENGINE, Channel, EngineHost, LazyClient, revealed, watch_claim
 from wac.engine.rounds.spec import RoundSpec
+
+if TYPE_CHECKING:
+    from wac.sdk.outcomes import Outcome
 
 _RAN_DIRECT: list[bool] = []  # set when this round called its task directly (it may be kept warm)
 _LOADED: dict[tuple[str, str], Any] = {}  # a warm task process loads its code once: main by (bundle, entry)
@@ -91,7 +94,7 @@ def _main_of(spec: RoundSpec) -> Any:
     return load_main(spec.bundle_dir, spec.entry, spec.mod_dir, None if spec.real_wmill else spec.shim_dir)
 
 
-def _run(spec: RoundSpec) -> dict[str, Any]:
+def _run(spec: RoundSpec) -> Outcome:
     from wac.sdk import host as sdk_host
 
     engine = EngineHost(spec)
@@ -132,10 +135,12 @@ def _direct_function(target: str) -> Any:
     if len(parts) != 3:
         return None
     module_name, name, line = parts
+    from wac.sdk.task import task_def
+
     wrapper = getattr(sys.modules.get(module_name), name, None)
-    definition = getattr(wrapper, "__wac_task__", None)
+    definition = task_def(wrapper)
     func = getattr(wrapper, "__wrapped__", None)
-    if definition is None or getattr(definition, "dispatch_type", None) != "inline" or not callable(func):
+    if definition is None or definition.dispatch_type != "inline" or not callable(func):
         return None
     code = getattr(func, "__code__", None)
     if code is None or str(code.co_firstlineno) != line or getattr(func, "__name__", None) != name:

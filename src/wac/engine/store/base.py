@@ -1,9 +1,7 @@
-"""The engine's Store protocol (``shared/spec/store-protocol.md``) and the records it deals in.
+"""The engine's Store protocol and the records it deals in.
 
-A store persists jobs, their step results, logs and code bundles. Every mutating operation is
-one transaction (G1); every round outcome is fenced by the claim token (G2); a step result is
-written once per ``(job_id, key)`` and a parent is re-queued by exactly the transaction that
-takes its ``pending`` counter from 1 to 0 (G3); all deadlines use the store's clock (G4).
+A store persists jobs, their step results, logs and code bundles. The whole contract (G1-G6)
+is stated on :class:`Store` itself, one line per operation on what it guarantees.
 
 Job states::
 
@@ -17,8 +15,12 @@ Job states::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from wac.engine.store._sqlite_approvals import ApprovalInfo
 
 JsonValue = Any
 
@@ -53,7 +55,7 @@ class TaskOptions:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     @classmethod
-    def from_windmill(cls, data: dict[str, JsonValue]) -> TaskOptions:
+    def from_windmill(cls, data: Mapping[str, JsonValue]) -> TaskOptions:
         """Options under Windmill's names (a dispatched step, a ``.script.yaml``); others ignored."""
         return cls.from_json({ours: data[theirs] for theirs, ours in WINDMILL_OPTION_NAMES.items()
                               if data.get(theirs) is not None})
@@ -231,94 +233,285 @@ class ObjectRecord:
 
 
 class Store(Protocol):
-    """Semantic persistence operations. Raises ``wac.errors.LostClaimError`` when fenced out."""
+    """The engine's persistence: semantic operations on jobs, their steps, logs and code, not SQL.
+
+    One protocol, two databases: :class:`~wac.engine.store.sqlite.SqliteStore` and
+    :class:`~wac.engine.store.postgres.PostgresStore` share every rule of it
+    (``StoreCore`` and its mixins) and differ only in a :class:`~wac.engine.store._dialect.Dialect`
+    (connections, clock, claiming, waking). ``tests/engine/store`` runs one contract suite on
+    both; ``tests/typing/conformance.py`` makes mypy check both against this class.
+
+    Guarantees of every operation, on both databases:
+
+    * **G1 One transaction.** Each mutating operation commits all of its effects or none; a crash
+      at any instant loses nothing committed.
+    * **G2 Fencing.** Every round outcome (``complete``, ``fail``, ``dispatch``, ``checkpoint``,
+      ``sleep``, ``suspend``, ``release``) takes the claim :class:`Token`. If the job is not
+      ``running`` under that token, nothing changes and :class:`~wac.errors.LostClaimError` is
+      raised.
+    * **G3 Exactly-once effect of results.** A step is keyed by ``(job_id, key)`` and written
+      once; a parent's ``pending`` counter drops only when a child moves running → terminal under
+      its own token, and the parent is re-queued by exactly the transaction that takes it from 1
+      to 0. Every path that ends a child (complete, fail, cancel, reap) runs the same
+      ``_finish_child``. Tasks run at least once; a committed step value is never recomputed.
+    * **G4 Store clock.** Every deadline (lease, sleep, approval timeout, concurrency window,
+      round timeout) is compared with :meth:`now`: the database's clock on PostgreSQL.
+    * **G5 Wake-ups are hints.** Notifications are sent at commit; waiters also wake at
+      :meth:`next_due` and after a bounded poll, so a lost notification costs one poll at most.
+    * **G6 Isolation.** SQLite: one writer at a time. PostgreSQL: READ COMMITTED with row locks
+      (an UPDATE re-checks its row after a lock wait). Nothing depends on SERIALIZABLE.
+
+    Errors are :class:`~wac.errors.StoreError` subclasses (busy, gone, corrupt, disk full),
+    :class:`~wac.errors.JobNotFoundError`, :class:`~wac.errors.LostClaimError` and
+    :class:`~wac.errors.ConflictError`; never a driver's exception. A store may be used from
+    several threads of one process; a forked child opens its own from :attr:`url`.
+    The state machine is drawn in this module's docstring.
+    """
 
     # ---- lifecycle
     @property
-    def url(self) -> str: ...  # opens the same store from another process
-    def migrate(self) -> None: ...
-    def close(self) -> None: ...
-    def now(self) -> float: ...  # the store's clock (G4), seconds since the epoch
+    def url(self) -> str:
+        """The URL that opens this same store from another process (a round, a worker elsewhere)."""
+        ...
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema from the numbered migrations; idempotent, safe from many
+        processes at once (PostgreSQL: under an advisory lock)."""
+
+    def close(self) -> None:
+        """Release this process's connections; the store is not used afterwards."""
+
+    def now(self) -> float:
+        """The store's clock (G4), seconds since the epoch: every deadline is compared with it."""
+        ...
 
     # ---- bundles: code pinned by content hash
-    def put_bundle(self, bundle_hash: str, files: dict[str, str]) -> None: ...
-    def get_bundle(self, bundle_hash: str) -> dict[str, str]: ...
+    def put_bundle(self, bundle_hash: str, files: dict[str, str]) -> None:
+        """Keep a code bundle under its content hash; a no-op when it is already there."""
+
+    def get_bundle(self, bundle_hash: str) -> dict[str, str]:
+        """The files of a stored bundle (``relative path → text``); StoreError when unknown."""
+        ...
 
     # ---- deployed scripts: versions by content hash; a path's head is its newest live version
     def put_script(
         self, path: str, script_hash: str, doc: dict[str, JsonValue], created_by: str = "",
         deployment_message: str | None = None,
-    ) -> tuple[bool, str | None]: ...  # (created, parent_hash)
-    def get_script(self, path: str, script_hash: str | None = None) -> ScriptRecord | None: ...
-    def list_scripts(self) -> list[ScriptRecord]: ...
-    def script_history(self, path: str) -> list[ScriptRecord]: ...  # newest first
-    def archive_script(self, path: str) -> int: ...
+    ) -> tuple[bool, str | None]:
+        """Make ``doc`` the head of ``path`` in one transaction: ``(created, parent_hash)``; no
+        new version when the head already has this hash."""
+        ...
+
+    def get_script(self, path: str, script_hash: str | None = None) -> ScriptRecord | None:
+        """The head of ``path`` (or its version ``script_hash``); None when there is none."""
+        ...
+
+    def list_scripts(self) -> list[ScriptRecord]:
+        """The head of every path with a live version, by path."""
+        ...
+
+    def script_history(self, path: str) -> list[ScriptRecord]:
+        """Every version of ``path``, newest first, archived ones too."""
+        ...
+
+    def archive_script(self, path: str) -> int:
+        """Archive every version of ``path``; how many were live (0: nothing was deployed)."""
+        ...
 
     # ---- workspace objects (variables, resources, resource types, state) and job progress
-    def put_object(self, record: ObjectRecord) -> None: ...
-    def get_object(self, kind: str, path: str) -> ObjectRecord | None: ...
-    def list_objects(self, kind: str) -> list[ObjectRecord]: ...  # sorted by path
-    def delete_object(self, kind: str, path: str) -> bool: ...
-    def set_progress(self, job_id: str, progress: int) -> None: ...
-    def get_progress(self, job_id: str) -> int | None: ...
+    def put_object(self, record: ObjectRecord) -> None:
+        """Create or replace an object (one transaction); a secret's value arrives sealed."""
+
+    def get_object(self, kind: str, path: str) -> ObjectRecord | None:
+        """One object, None when there is none."""
+        ...
+
+    def list_objects(self, kind: str) -> list[ObjectRecord]:
+        """Every object of ``kind``, sorted by path."""
+        ...
+
+    def delete_object(self, kind: str, path: str) -> bool:
+        """Delete an object; False when there was none."""
+        ...
+
+    def set_progress(self, job_id: str, progress: int) -> None:
+        """Record what ``wmill.set_progress()`` set for the job (0-100)."""
+
+    def get_progress(self, job_id: str) -> int | None:
+        """The job's last recorded progress; None when never set."""
+        ...
 
     # ---- job lifecycle
-    def submit(self, spec: JobSpec) -> str: ...
-    def claim(self, worker_id: str, tags: frozenset[str], lease_s: float) -> Claim | None: ...
-    def heartbeat(self, tokens: list[Token], lease_s: float) -> HeartbeatReport: ...
-    def holds(self, token: Token) -> bool: ...  # the claim is live and its lease not run out
-    def complete(self, token: Token, result: JsonValue, logs: str = "") -> None: ...
+    def submit(self, spec: JobSpec) -> str:
+        """Insert a root job, queued, and wake its tag (G1, G5); a duplicate idempotency key
+        returns the existing job's id."""
+        ...
+
+    def claim(self, worker_id: str, tags: frozenset[str], lease_s: float) -> Claim | None:
+        """Take the best runnable job (queued, due, tag matching, its concurrency slot free):
+        ``running``, ``attempt + 1``, leased for ``lease_s`` on the store clock; with its steps
+        and token. At most one live claim per job. None when nothing is runnable."""
+        ...
+
+    def heartbeat(self, tokens: list[Token], lease_s: float) -> HeartbeatReport:
+        """Extend the leases of the claims still held; report the lost ones and the jobs whose
+        cancellation was requested (the worker kills their rounds)."""
+        ...
+
+    def holds(self, token: Token) -> bool:
+        """True while the claim is live: the job runs under ``token`` and its lease has not run
+        out by the store clock (a round checks it before starting more user code)."""
+        ...
+
+    def complete(self, token: Token, result: JsonValue, logs: str = "") -> None:
+        """The job succeeds with ``result`` (G1-G3, G5). A child's value goes into its parent's
+        steps, the parent's counter drops (re-queued at zero), the next blocked sibling is
+        promoted; the concurrency slot is freed; a ``cache_ttl`` result is cached."""
+
     def fail(
         self, token: Token, error: dict[str, JsonValue], logs: str = "", retry_at: float | None = None
-    ) -> None: ...
+    ) -> None:
+        """Re-queue at ``retry_at`` while retries remain, else the job fails with ``error``
+        (``{"name", "message", "stack"?}``); a child's final failure writes a failure marker into
+        its parent and does to the counter what :meth:`complete` does (G1-G3)."""
+
     def dispatch(
         self, token: Token, children: list[ChildSpec], max_in_flight: int | None = None, logs: str = ""
-    ) -> list[str]: ...
+    ) -> list[str]:
+        """Insert the children (``max_in_flight`` runnable, the rest ``blocked`` in order; ones a
+        fresh cache entry answers are completed in the same transaction); the parent is
+        ``waiting`` on them. Their ids, in order (G1, G2, G5)."""
+        ...
+
     def checkpoint(
         self, token: Token, key: str, value: JsonValue, requeue: bool, failed: bool = False,
         started_at: float | None = None, logs: str = "",
-    ) -> None: ...
-    def sleep(self, token: Token, key: str, until: float, logs: str = "") -> None: ...
-    def release(self, token: Token) -> None: ...  # a stopping worker gives the job back at once
+    ) -> None:
+        """Write ``step()``'s value under ``key`` (once, G3); the job keeps its claim (the fast
+        path) or, with ``requeue``, is queued again at once (G1, G2)."""
+
+    def sleep(self, token: Token, key: str, until: float, logs: str = "") -> None:
+        """Write the sleep's step and release the claim: the job is queued for ``until`` on the
+        store clock (G1, G2, G4)."""
+
+    def release(self, token: Token) -> None:
+        """Give a claimed job back at once (its worker is stopping): queued again, as an expired
+        lease would make it, without counting as a lost worker (G2)."""
+
     def suspend(
         self, token: Token, key: str, timeout_at: float | None, token_hash: str,
         form: dict[str, JsonValue] | None, logs: str = "",
-    ) -> None: ...
+    ) -> None:
+        """The job waits on approval ``key`` (``suspended``; with ``timeout_at`` the reaper makes
+        it runnable then, G4); ``form`` is kept for prompts and pages (G1, G2)."""
+
     def resume(
         self, job_id: str, key: str | None, secret_hash: str | None, approved: bool,
         value: JsonValue, approver: str | None,
-    ) -> None: ...
-    def cancel(self, job_id: str, reason: str) -> int: ...
+    ) -> None:
+        """Approve or reject the approval the job waits on (``key`` None: whichever it is), if it
+        still waits and the secret (when given) allows it: the decision becomes the step and the
+        job is queued (G1, G3). Otherwise ConflictError and no change; a value that does not fit
+        the form is an ArgsError."""
+
+    def cancel(self, job_id: str, reason: str) -> int:
+        """Cancel the job's whole non-terminal subtree; running jobs get ``cancel_requested``; a
+        cancelled child of a live parent ends like a failed one (G1, G3, G5). How many jobs."""
+        ...
 
     # ---- approval secrets (hashes only) and settings
     def add_approval_tokens(
         self, token: Token, key: str, rows: list[tuple[str, str]], approver: str | None
-    ) -> None: ...
-    def add_waiting_approval_tokens(self, job_id: str, key: str, rows: list[tuple[str, str]]) -> None: ...
+    ) -> None:
+        """Keep the hashes of freshly issued URL secrets of approval ``key`` of the claimed job
+        (``rows``: ``(hash, action)``; the secrets themselves are never stored) (G2)."""
+
+    def add_waiting_approval_tokens(self, job_id: str, key: str, rows: list[tuple[str, str]]) -> None:
+        """Keep the hashes of URL secrets minted for the approval ``job_id`` waits on now
+        (``wac job get``, the runs pages)."""
+
     def check_approval_secret(
         self, job_id: str, key: str, secret_hash: str, approver: str | None = None
-    ) -> tuple[str, str | None]: ...
-    def get_approval(self, job_id: str, key: str) -> Any: ...
-    def get_setting(self, name: str) -> str | None: ...
-    def set_setting(self, name: str, value: str | None) -> None: ...
-    def reap(self) -> int: ...
+    ) -> tuple[str, str | None]:
+        """What a URL secret may do on approval ``key``: ``(action, bound approver)``;
+        ConflictError when it was not issued for it."""
+        ...
+
+    def get_approval(self, job_id: str, key: str) -> ApprovalInfo | None:
+        """Approval ``key`` of the job (its form, timeout, whether resolved); None when none."""
+        ...
+
+    def get_setting(self, name: str) -> str | None:
+        """A workspace setting (e.g. ``base_url`` for resume URLs); None when unset."""
+        ...
+
+    def set_setting(self, name: str, value: str | None) -> None:
+        """Set a workspace setting (None removes it)."""
+
+    def reap(self) -> int:
+        """Expired leases back to ``queued`` (``failed`` when attempts are spent), approvals
+        timing out, round timeouts enforced; safe from every worker at once (G1, G3, G4). How
+        many jobs were affected."""
+        ...
 
     # ---- waking
-    def next_due(self, tags: frozenset[str]) -> float | None: ...
-    def wait_for_work(self, tags: frozenset[str], timeout: float) -> None: ...
-    def change_token(self) -> Any: ...  # take before reading what wait_for_change(since=) waits on
-    def wait_for_change(self, job_id: str, timeout: float, since: Any = None) -> None: ...
-    def wake(self) -> None: ...  # ends this process's waits at once (a stopping worker)
+    def next_due(self, tags: frozenset[str]) -> float | None:
+        """The earliest store-clock moment a worker with these tags may have work (a due job, a
+        freeing concurrency window, an approval or lease running out); None: nothing scheduled."""
+        ...
+
+    def wait_for_work(self, tags: frozenset[str], timeout: float) -> None:
+        """Return when a job with these tags may be runnable (a hint, G5), at :meth:`next_due`
+        at the latest, or after ``timeout`` seconds."""
+
+    def change_token(self) -> Any:
+        """What "nothing changed yet" looks like now; take it BEFORE reading the state that
+        :meth:`wait_for_change` then waits on, so no commit in between is missed."""
+        ...
+
+    def wait_for_change(self, job_id: str, timeout: float, since: Any = None) -> None:
+        """Return after a commit that may have changed ``job_id`` (a hint, G5; one made after
+        ``since`` was taken ends the wait at once), or after ``timeout`` seconds."""
+
+    def wake(self) -> None:
+        """End every wait of this process at once (a stopping worker)."""
 
     # ---- reads
-    def get_job(self, job_id: str) -> Job: ...
+    def get_job(self, job_id: str) -> Job:
+        """The job as committed now; JobNotFoundError when there is none."""
+        ...
+
     def list_jobs(
         self, *, root_only: bool = True, status: str | None = None, limit: int = 50
-    ) -> list[Job]: ...
-    def children(self, job_id: str) -> list[Job]: ...
-    def get_steps(self, job_id: str) -> list[Step]: ...
-    def append_log(self, job_id: str, text: str) -> None: ...
-    def read_logs(self, job_id: str, after_seq: int = 0) -> list[LogLine]: ...
-    def timeline(self, job_id: str) -> list[TimelineEntry]: ...
-    def wait_for_result(self, job_id: str, timeout: float) -> Job: ...
-    def prune(self, before: float) -> int: ...
+    ) -> list[Job]:
+        """Newest first, at most ``limit``; only runs (no child jobs) with ``root_only``."""
+        ...
+
+    def children(self, job_id: str) -> list[Job]:
+        """The child jobs of ``job_id``, oldest first."""
+        ...
+
+    def get_steps(self, job_id: str) -> list[Step]:
+        """The job's checkpoint entries in allocation order (done or not)."""
+        ...
+
+    def append_log(self, job_id: str, text: str) -> None:
+        """Append ``text`` to the job's log (one transaction)."""
+
+    def read_logs(self, job_id: str, after_seq: int = 0) -> list[LogLine]:
+        """The job's log lines after ``after_seq``, in order."""
+        ...
+
+    def timeline(self, job_id: str) -> list[TimelineEntry]:
+        """The job's steps in order, each with the state of the child computing it."""
+        ...
+
+    def wait_for_result(self, job_id: str, timeout: float) -> Job:
+        """Block until the job is terminal or ``timeout`` passes (notification first, a poll as
+        fallback, G5); its latest state either way."""
+        ...
+
+    def prune(self, before: float) -> int:
+        """Delete finished workflow trees whose root finished before ``before`` (and expired
+        cache entries; bundles are kept); how many roots."""
+        ...

@@ -1,0 +1,2 @@
+def main(n: int = 3):
+    return list(range(n))
