@@ -211,6 +211,23 @@ def _fmt(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds:.2f} s"
 
 
+def dbos(python: Path, sizes: str, ours: dict[int, float]) -> None:
+    """DBOS's sequential child workflows at the same sizes, beside wac's engine time (``ours``)."""
+    out = subprocess.run([str(python), str(Path(__file__).resolve().parent / "linear_dbos.py"), "--sizes", sizes],
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"dbos bench failed:\n{out.stderr[-2000:]}")
+    print("DBOS child workflows on SQLite (same run, its own process, warm):")
+    for line in out.stdout.strip().splitlines():
+        got = json.loads(line)
+        n = got["n"]
+        wac = ours.get(n)
+        ratio = f"   wac {wac / n * 1000:.1f} ms/child: {got['per_child_ms'] / (wac / n * 1000):.1f}x faster" \
+            if wac else ""
+        print(f"{'dbos sequential children':26} {n:>6} {_fmt(got['seconds']):>10}  "
+              f"{got['per_child_ms']:.1f} ms/child{ratio}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--one", nargs=2, metavar=("SHAPE", "N"))
@@ -264,20 +281,7 @@ def main() -> None:
                 line += f" {figures[0] / figures[1]:6.1f}x"
             print(line + f" {marg:>16}", flush=True)
     if opts.dbos is not None and "seq" in shapes:
-        out = subprocess.run([str(opts.dbos), str(Path(__file__).resolve().parent / "linear_dbos.py"),
-                              "--sizes", opts.sizes], capture_output=True, text=True, check=False)
-        if out.returncode != 0:
-            raise SystemExit(f"dbos bench failed:\n{out.stderr[-2000:]}")
-        ours = rows[("seq", trees[-1][0])]
-        print("DBOS child workflows on SQLite (same run, its own process, warm):")
-        for line in out.stdout.strip().splitlines():
-            got = json.loads(line)
-            n = got["n"]
-            wac = ours.get(n)
-            ratio = f"   wac {wac / n * 1000:.1f} ms/child: {got['per_child_ms'] / (wac / n * 1000):.1f}x faster" \
-                if wac else ""
-            print(f"{'dbos sequential children':26} {n:>6} {_fmt(got['seconds']):>10}  "
-                  f"{got['per_child_ms']:.1f} ms/child{ratio}", flush=True)
+        dbos(opts.dbos, opts.sizes, rows[("seq", trees[-1][0])])
     if not opts.skip_process:
         print("whole process `wac script preview` (wall, store already created):")
         for shape, n in [("seq", 1), ("seq", max(sizes)), ("par10", max(sizes)), ("par", max(sizes)),

@@ -1,7 +1,7 @@
 """Memory of the engine's process tree (issue 17): the peak PSS summed over a worker process, its
 zygotes and every round process, for a fan-out of n tasks and for n live sticky parents.
 
-    .venv/bin/python bench/linear_memory.py [--before DIR] [--fanout 1000] [--parents 100]
+    .venv/bin/python bench/linear_memory.py [--before DIR] [--after DIR] [--fanout 1000] [--parents 100]
 
 Each scenario runs in its own process (``PYTHONPATH`` = the tree's ``src``: this checkout, or
 ``--before DIR`` too, measured one after the other) with one worker of 4 slots on a fresh SQLite
@@ -146,14 +146,15 @@ def measure(src: Path, shape: str, n: int, sticky_max: int | None = None) -> tup
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--one", nargs=2)
-    parser.add_argument("--before", type=Path)
+    parser.add_argument("--before", type=Path, help="a tree whose src/ is the code to compare against")
+    parser.add_argument("--after", type=Path, help="a tree whose src/ is measured (default: this checkout)")
     parser.add_argument("--fanout", type=int, default=1000)
     parser.add_argument("--parents", type=int, default=100)
     opts = parser.parse_args()
     if opts.one:
         scenario(opts.one[0], int(opts.one[1]))
         return
-    trees = [("after", ROOT / "src")]
+    trees = [("after", (opts.after or ROOT) / "src")]
     if opts.before is not None:
         trees.insert(0, ("before", opts.before / "src"))
     print(f"memory bench: peak PSS of the process tree, one worker with 4 slots, load {os.getloadavg()[0]:.1f}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -206,6 +207,7 @@ def main() -> None:
     ap.add_argument("--only", choices=["sqlite", "postgresql"])
     ap.add_argument("--skip-knobs", action="store_true", help="no NOTIFY/lock cost figures")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the throwaway server on a kill too
     kinds = [args.only] if args.only else ["sqlite", "postgresql"]
     server = pg_server.server() if "postgresql" in kinds else None
     if "postgresql" in kinds and server is None:

@@ -310,3 +310,22 @@ def test_a_scripts_extra_perms_become_its_acls_whether_its_code_changed_or_not(w
     assert [r.op for r in wm.requests] == ["getScriptByPath", "createScript", "addGranularAcls",
                                            "getScriptByPath", "addGranularAcls", "removeGranularAcls"]
     assert wm.acls[("script", "f/x/job")] == {"g/ops": False}
+
+
+@pytest.mark.slow
+def test_sync_push_message_is_the_deployment_message_of_scripts_and_items(wm: FakeWindmill, tmp_path: Path) -> None:
+    from tests.clirun import wac
+
+    root = tmp_path / "repo"
+    (root / "f/x/etl.flow").mkdir(parents=True)
+    (root / "wmill.yaml").write_text("defaultTs: bun\nincludes:\n  - f/**\nskipFolders: true\n")
+    (root / "f/x/job.py").write_text("def main():\n    return 1\n")
+    (root / "f/x/etl.flow/flow.yaml").write_text("summary: s\nvalue:\n  modules: []\n")
+    env = {"WAC_CONFIG_DIR": str(tmp_path / "cfg")}
+    wac("workspace", "add", "prod", wm.url, "--token", wm.token, "--workspace-id", wm.workspace, "--switch",
+        cwd=root, env=env)
+
+    wac("sync", "push", "--yes", "--message", "release 7", cwd=root, env=env)
+
+    assert wm.calls("createScript")[0].json()["deployment_message"] == "release 7"
+    assert wm.calls("createFlow")[0].json()["deployment_message"] == "release 7"

@@ -239,7 +239,8 @@ class Worker:
         tags = self.config.tags
         with self._seeking:
             while not self._stop.is_set():
-                claim = self.store.claim(self.worker_id, tags, self.config.lease_s)
+                # a parent parked here needs only its children's new results (parked.since)
+                claim = self.store.claim(self.worker_id, tags, self.config.lease_s, recent=self.parked.since)
                 if claim is not None:
                     return claim
                 self._idle(tags)
@@ -318,36 +319,20 @@ class Worker:
                 "ModuleNotFoundError", f"{job.entry} is not part of the script's code bundle "
                 "(task_script('./x.py') runs a module of the script's __mod folder)"), "")
             return
-        # A @task child replays its parent's body up to the call: the claim carries the parent's
-        # args and results for it. A direct child (job.options.direct) calls its task with its
-        # own args; its round reads the parent's from the store only if it must replay after all.
-        args = claim.parent_args if claim.parent_args is not None else job.args
-        checkpoint = claim.checkpoint()
-        direct = job.options.direct if job.executing_key is not None and job.parent_id else None
-        direct_children = self.config.direct_children and not self.config.real_wmill
-        spec = RoundSpec(
-            job_id=job.id, bundle_dir=str(bundle_dir), entry=job.entry, mod_dir=manifest.module_dir,
-            args=args, checkpoint=checkpoint, store_url=self.store.url,
-            token=[token.job_id, token.attempt, token.worker_id], workspace=self.config.workspace,
-            cwd=os.getcwd(), env=self._job_env(job), script_path=job.script_path, root_id=job.root_id,
-            parent_id=job.parent_id, lease_s=self.config.lease_s, slots=self.config.slots,
-            fast_path=self.config.fast_path, real_wmill=self.config.real_wmill,
-            base_url=approvals.base_url_from_env(), direct_children=direct_children,
-            sticky=(self.config.sticky_parents and self.config.sticky_max > 0 and not self.config.real_wmill
-                    and job.executing_key is None),
-            direct=direct, warm=bool(direct and direct_children and self.config.warm_tasks),
-        )
-        if self._in_preview(job):  # a preview's client reads the repo's object files first
-            spec.repo_root, spec.objects_workspace = self.config.repo_root, self.config.objects_workspace
         deadline = time.monotonic() + job.options.timeout if job.options.timeout else None
         with self._live_lock:
             self._live[job.id] = (token, None, deadline)
+        resumed = self.parked.resume(job, token, claim.steps)
+        if resumed is None and claim.steps_since is not None:  # its parked process is gone: replay all
+            claim = replace(claim, steps=self.store.get_steps(job.id), steps_since=None)
         try:
-            proc = self.parked.resume(job, token, claim.steps)
-            if proc is None and spec.warm:
-                proc = self.warm.take((job.bundle_hash, job.entry), spec)
-            if proc is None:
-                proc = self.zygotes.spawn(bundle_dir, job.script_path or job.name, spec)
+            if resumed is not None:
+                proc, known = resumed
+            else:
+                known = done_keys(claim.steps)
+                spec = self._round_spec(claim, bundle_dir, manifest)
+                kept_warm = self.warm.take((job.bundle_hash, job.entry), spec) if spec.warm else None
+                proc = kept_warm or self.zygotes.spawn(bundle_dir, job.script_path or job.name, spec)
         except (OSError, WacError) as exc:  # WacError: the bundle's environment could not be built
             with self._live_lock:
                 self._live.pop(job.id, None)
@@ -363,14 +348,14 @@ class Worker:
             proc.kill("worker stopping")
         kept = "closed"
         try:
-            kept = self._converse(job, token, proc, manifest.module_dir)
+            kept = self._converse(job, token, proc, manifest.module_dir, claim.claimed_at)
         finally:
             with self._live_lock:
                 self._live.pop(job.id, None)
             # parked or kept warm only once no heartbeat can kill it for this job (out of _live now)
             alive = proc.killed_because is None and not self._stop.is_set()
             if kept == "parked" and alive:
-                self.parked.park(job, proc, done_keys(claim.steps))  # it waits for its children's results
+                self.parked.park(job, proc, known)  # it waits for its children's results
             elif kept == "warm" and alive:
                 self.warm.put((job.bundle_hash, job.entry), proc)  # it waits for the next direct child
             else:
@@ -378,6 +363,31 @@ class Worker:
                     proc.kill("released")  # it would wait on its channel for nothing
                 proc.close()
             self.parked.settle(job.id)  # a slot that claimed the job again meanwhile may go on
+
+    def _round_spec(self, claim: Claim, bundle_dir: Path, manifest: Manifest) -> RoundSpec:
+        """What the round of ``claim`` is told (:class:`RoundSpec`)."""
+        job, token = claim.job, claim.token
+        # A @task child replays its parent's body up to the call: the claim carries the parent's
+        # args and results for it. A direct child (job.options.direct) calls its task with its
+        # own args; its round reads the parent's from the store only if it must replay after all.
+        args = claim.parent_args if claim.parent_args is not None else job.args
+        direct = job.options.direct if job.executing_key is not None and job.parent_id else None
+        direct_children = self.config.direct_children and not self.config.real_wmill
+        spec = RoundSpec(
+            job_id=job.id, bundle_dir=str(bundle_dir), entry=job.entry, mod_dir=manifest.module_dir,
+            args=args, checkpoint=claim.checkpoint(), store_url=self.store.url,
+            token=[token.job_id, token.attempt, token.worker_id], workspace=self.config.workspace,
+            cwd=os.getcwd(), env=self._job_env(job), script_path=job.script_path, root_id=job.root_id,
+            parent_id=job.parent_id, lease_s=self.config.lease_s, slots=self.config.slots,
+            fast_path=self.config.fast_path, real_wmill=self.config.real_wmill,
+            base_url=approvals.base_url_from_env(), direct_children=direct_children,
+            sticky=(self.config.sticky_parents and self.config.sticky_max > 0 and not self.config.real_wmill
+                    and job.executing_key is None),
+            direct=direct, warm=bool(direct and direct_children and self.config.warm_tasks),
+        )
+        if self._in_preview(job):  # a preview's client reads the repo's object files first
+            spec.repo_root, spec.objects_workspace = self.config.repo_root, self.config.objects_workspace
+        return spec
 
     def _in_preview(self, job: Job) -> bool:
         """A preview job, or a child of one (children read the repo's object files too)."""
@@ -420,7 +430,8 @@ class Worker:
             logs = logs.replace(value, "*****")
         return logs
 
-    def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str) -> str:
+    def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str,
+                  claimed_at: float | None = None) -> str:
         """Apply what the round reports. Returns what becomes of its process: ``"parked"`` (to
         keep as a sticky parent), ``"warm"`` (to keep for the next direct child), else ``"closed"``."""
         msg = proc.recv(None)
@@ -430,7 +441,7 @@ class Worker:
         logs = self._mask(proc.logs(), msg.get("mask"))
         if msg.get("op") == "parked":  # a sticky parent: its dispatch, and it waits alive
             outcome = cast("Outcome", msg.get("outcome") or {})  # from the wire: _apply_outcome checks its type
-            self.parked.expect(job.id)  # settled by _run_claim once it is parked (or not)
+            self.parked.expect(job.id, claimed_at)  # settled by _run_claim once it is parked (or not)
             applied = self._apply_outcome(job, token, outcome, logs, module_dir, msg.get("direct"))
             if applied and outcome.get("type") == "dispatch" and not self._stop.is_set():
                 proc.reset_log()  # the next round's log starts here

@@ -38,24 +38,40 @@ class ParkedParents:
         self.evicted = 0
         # job id -> set once the process of a round being parked is parked (or is not after all)
         self._pending: dict[str, threading.Event] = {}
+        # job id -> the store's clock when the parked (or pending) round was claimed
+        self._claimed_at: dict[str, float] = {}
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._procs)
 
-    def expect(self, job_id: str) -> None:
-        """Announce that the round of ``job_id`` is about to be parked, before its dispatch is
-        committed: its children may then run and finish, and the job be claimed again, before
-        :meth:`park` is reached; :meth:`resume` waits for it meanwhile instead of replaying."""
+    def expect(self, job_id: str, claimed_at: float | None) -> None:
+        """Announce that the round of ``job_id`` (claimed at ``claimed_at``, the store's clock) is
+        about to be parked, before its dispatch is committed: its children may then run and
+        finish, and the job be claimed again, before :meth:`park` is reached; :meth:`resume`
+        waits for it meanwhile instead of replaying."""
         with self._lock:
             self._pending[job_id] = threading.Event()
+            if claimed_at is not None:
+                self._claimed_at[job_id] = claimed_at
 
     def settle(self, job_id: str) -> None:
         """The round announced by :meth:`expect` is parked, or will not be."""
         with self._lock:
             pending = self._pending.pop(job_id, None)
+            if job_id not in self._procs:
+                self._claimed_at.pop(job_id, None)
         if pending is not None:
             pending.set()
+
+    def since(self, job_id: str) -> float | None:
+        """For the store's claim (``recent``): when ``job_id``'s process is parked here (or being
+        parked), the time from which its claim needs the job's done steps — the results the
+        process lacks finished after its round was claimed (a second early, to be safe: a step
+        read twice is harmless, one missed is not); None: the claim reads every step."""
+        with self._lock:
+            at = self._claimed_at.get(job_id)
+        return None if at is None else at - 1.0
 
     def park(self, job: Job, proc: RoundProcess, known: frozenset[str]) -> None:
         """Keep ``proc`` (whose dispatch is committed) until the job is claimed again."""
@@ -67,21 +83,25 @@ class ParkedParents:
                 dropped.append(old[0])
             self._procs[job.id] = (proc, job.rounds, time.monotonic(), known, (job.bundle_hash, job.entry))
             while len(self._procs) > self.size:
-                dropped.append(self._procs.popitem(last=False)[1][0])
+                gone, entry = self._procs.popitem(last=False)
+                self._claimed_at.pop(gone, None)
+                dropped.append(entry[0])
         if pending is not None:
             pending.set()
         for p in dropped:
             self._discard(p)
 
-    def resume(self, job: Job, token: Token, steps: list[Step]) -> RoundProcess | None:
-        """The parked process of ``job``, sent its new claim and the results it lacks; None when
-        there is none (or it cannot go on: another round ran meanwhile, or it died)."""
+    def resume(self, job: Job, token: Token, steps: list[Step]) -> tuple[RoundProcess, frozenset[str]] | None:
+        """The parked process of ``job``, sent its new claim and the results it lacks (``steps``:
+        all of the job's, or only those done since :meth:`since`), with the done keys it holds
+        now; None when there is none (or it cannot go on: another round ran meanwhile, or it died)."""
         with self._lock:
             pending = self._pending.get(job.id)
         if pending is not None:
             pending.wait(5.0)  # being parked by another slot of this worker: a moment at most
         with self._lock:
             entry = self._procs.pop(job.id, None)
+            self._claimed_at.pop(job.id, None)
         if entry is None:
             return None
         proc, rounds, _since, known, code = entry
@@ -98,7 +118,7 @@ class ParkedParents:
             self._discard(proc)
             return None
         self.resumed += 1
-        return proc
+        return proc, known | frozenset(completed)
 
     def evict_idle(self, now: float) -> None:
         """Let go of processes parked for longer than ``idle_s`` (monotonic ``now``)."""
@@ -107,6 +127,7 @@ class ParkedParents:
             for job_id, (proc, _rounds, since, _known, _code) in list(self._procs.items()):
                 if now - since >= self.idle_s:
                     del self._procs[job_id]
+                    self._claimed_at.pop(job_id, None)
                     dropped.append(proc)
         for p in dropped:
             self._discard(p)
@@ -116,6 +137,7 @@ class ParkedParents:
         with self._lock:
             dropped = [entry[0] for entry in self._procs.values()]
             self._procs.clear()
+            self._claimed_at.clear()
         for p in dropped:
             self._discard(p)
 

@@ -232,8 +232,12 @@ class PgPool:
             head = ["BEGIN ISOLATION LEVEL READ COMMITTED"]
             if self.write_lock:
                 head.append(f"SELECT pg_advisory_xact_lock({self._write_key:d})")
-            if self.notify_on_write:  # the payload says who (a process ignores its own) and whether
-                head.append(f"NOTIFY {self._channel}, '{os.getpid()} {int(work)}'")  # work may be runnable
+            # Only a commit that may make work runnable notifies (a heartbeat, a claim, a step or a
+            # log line does not: each notification wakes a backend and a listener in every
+            # process); waits on other changes see them at the safety poll (G5). The payload
+            # says who: a process ignores its own.
+            if self.notify_on_write and work:
+                head.append(f"NOTIFY {self._channel}, '{os.getpid()} 1'")
             head.append("SELECT pg_current_xact_id()::text, extract(epoch from clock_timestamp())::float8")
             cur = raw.execute("; ".join(head))
             while cur.nextset():

@@ -15,7 +15,7 @@ Job states::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -159,6 +159,10 @@ class Claim:
     # its task function with its own args and needs neither.
     steps: list[Step] = field(default_factory=list)
     parent_args: dict[str, JsonValue] | None = None
+    claimed_at: float | None = None  # the store's clock when the claim was made
+    # Not None when ``steps`` holds only the job's done steps finished at or after this time (the
+    # claim's ``recent`` asked for them: a parked parent needs only its children's new results).
+    steps_since: float | None = None
 
     def checkpoint(self) -> dict[str, JsonValue]:
         """The checkpoint a round gets: done steps, their order, and child mode's key."""
@@ -347,10 +351,15 @@ class Store(Protocol):
         returns the existing job's id."""
         ...
 
-    def claim(self, worker_id: str, tags: frozenset[str], lease_s: float) -> Claim | None:
+    def claim(self, worker_id: str, tags: frozenset[str], lease_s: float,
+              recent: Callable[[str], float | None] | None = None) -> Claim | None:
         """Take the best runnable job (queued, due, tag matching, its concurrency slot free):
         ``running``, ``attempt + 1``, leased for ``lease_s`` on the store clock; with its steps
-        and token. At most one live claim per job. None when nothing is runnable."""
+        and token. At most one live claim per job. None when nothing is runnable.
+
+        ``recent(job_id)`` is asked about the job picked: a time when only its steps done since
+        then are needed (``Claim.steps_since``: a parked sticky parent's new results), else None
+        for all of them (``Claim.claimed_at`` is the store clock at this claim)."""
         ...
 
     def heartbeat(self, tokens: list[Token], lease_s: float) -> HeartbeatReport:

@@ -125,28 +125,15 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
         preview: bool = False, idempotency_key: str | None = None, result_json: str | None = None,
         ckey: str | None = None,
     ) -> None:
-        limit = options.concurrency_limit if options.concurrency_limit else None
-        conc_key = (options.concurrency_key or f"{script_path}:{name}") if limit else None
-        window = options.concurrency_time_window_s if limit else None
-        done = status == "succeeded"
-        conn.execute(
-            "INSERT INTO jobs (id, root_id, parent_id, parent_key, status, bundle_hash, entry,"
-            " script_path, name, args, executing_key, options, tag, priority, created_at,"
-            " started_at, finished_at, scheduled_at, result, preview, idempotency_key, secret,"
-            " conc_key, conc_limit, conc_window, cache_key, cache_ttl)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                job_id, root_id, parent_id, parent_key, status, bundle_hash, entry, script_path,
-                name, args_json, executing_key, dumps(options.to_json(), "task options"),
-                options.tag or "default", options.priority, now, now if done else None,
-                now if done else None, now, result_json, int(preview), idempotency_key,
-                "", conc_key, limit, window, ckey, options.cache_ttl,
-            ),
-        )
+        conn.execute(_INSERT_JOB, _job_row(
+            job_id, root_id, parent_id, parent_key, status, bundle_hash, entry, script_path, name,
+            args_json, executing_key, options, now, preview, idempotency_key, result_json, ckey,
+        ))
         if parent_id is None:  # who started the run, for the approval page (server)
             conn.execute("UPDATE jobs SET created_by = ? WHERE id = ?", (_submitter(), job_id))
 
-    def claim(self, worker_id: str, tags: frozenset[str], lease_s: float) -> Claim | None:
+    def claim(self, worker_id: str, tags: frozenset[str], lease_s: float,
+              recent: Callable[[str], float | None] | None = None) -> Claim | None:
         where, tag_params = tag_filter(tags)
         sql = (
             "SELECT j.id, j.cancel_requested FROM jobs j WHERE j.status = 'queued' AND j.scheduled_at <= :now"
@@ -160,8 +147,12 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
 
         cancelled = []
 
+        since: list[float | None] = [None]
+        claimed_at = [0.0]
+
         def txn(conn: sqlite3.Connection) -> tuple[Row, list[Row] | None] | None:
-            now = self.now()
+            now = claimed_at[0] = self.now()
+            since[0] = None
             while True:
                 found = conn.execute(sql + self._pool.skip_locked, {"now": now, **tag_params}).fetchone()
                 if found is None:
@@ -189,6 +180,13 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
                 )
             if row["executing_key"] is not None and row["parent_id"]:
                 return row, None  # a @task child: its parent's steps are read after commit
+            since[0] = recent(row["id"]) if recent is not None else None
+            if since[0] is not None:  # only what finished since then (a parked parent's new results)
+                steps = conn.execute(
+                    f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? AND done = 1"
+                    " AND (finished_at IS NULL OR finished_at >= ?) ORDER BY seq", (row["id"], since[0]),
+                ).fetchall()
+                return row, steps
             steps = conn.execute(
                 f"SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? ORDER BY seq", (row["id"],)
             ).fetchall()
@@ -219,7 +217,8 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
             args_row, steps = self._pool.read(read)
             parent_args = loads(args_row["args"]) if args_row else None
         token = Token(job.id, row["attempt"], worker_id)
-        return Claim(job, token, [row_to_step(s) for s in steps], parent_args)
+        return Claim(job, token, [row_to_step(s) for s in steps], parent_args, claimed_at=claimed_at[0],
+                     steps_since=since[0])
 
     def heartbeat(self, tokens: list[Token], lease_s: float) -> HeartbeatReport:
         if not tokens:
@@ -276,9 +275,29 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
                 (len(children), token.job_id),
             ).fetchone()["step_seq"]
             seq0 = last_seq - len(children)
+            # Keys that already have a row (a round replayed past a dispatch that committed): one
+            # look for all of them, then every new step and job row in one batch (executemany:
+            # one pipelined round trip on PostgreSQL instead of two per child).
+            existing: dict[str, Any] = {}
+            for at in range(0, len(keys), 500):
+                part = keys[at:at + 500]
+                for row in conn.execute(
+                    f"SELECT key, done, child_job_id FROM steps WHERE job_id = ? AND key IN ({','.join('?' * len(part))})",
+                    (token.job_id, *part),
+                ):
+                    existing[row["key"]] = row
             out: list[str] = []
+            step_rows: list[tuple[Any, ...]] = []
+            job_rows: list[tuple[Any, ...]] = []
             pending = in_flight = 0
             for i, (child, args_json) in enumerate(zip(children, encoded, strict=True)):
+                prev = existing.get(child.key)
+                if prev is not None:
+                    # Done means nothing to run; a live child still owns the key and will finish
+                    # it, so it is waited for but not created again.
+                    pending += 0 if prev["done"] else 1
+                    out.append(prev["child_job_id"] or "")
+                    continue
                 cid = ids[i]
                 opts = _inherit(child.options, parent)
                 bundle = child.bundle_hash or parent["bundle_hash"]
@@ -292,35 +311,26 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
                         "SELECT result FROM cache WHERE key = ? AND expires_at > ?", (ckey, now)
                     ).fetchone()
                     cached = None if hit is None else hit["result"]
-                cur = conn.execute(
-                    "INSERT INTO steps (job_id, key, seq, kind, done, value, child_job_id,"
-                    " started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?)"
-                    " ON CONFLICT (job_id, key) DO NOTHING",
-                    (token.job_id, child.key, seq0 + i + 1, kind, int(cached is not None),
-                     cached, cid, now, None if cached is None else now),
-                )
-                if cur.rowcount == 0:
-                    # The key already has a row: done means nothing to run; a live child still
-                    # owns it and will finish it, so it is waited for but not created again.
-                    prev = conn.execute(
-                        "SELECT done, child_job_id FROM steps WHERE job_id = ? AND key = ?",
-                        (token.job_id, child.key),
-                    ).fetchone()
-                    pending += 0 if prev["done"] else 1
-                    out.append(prev["child_job_id"] or "")
-                    continue
+                step_rows.append((token.job_id, child.key, seq0 + i + 1, kind, int(cached is not None),
+                                  cached, cid, now, None if cached is None else now))
                 if cached is not None:
                     status = "succeeded"
                 elif window is None or in_flight < window:
                     status, in_flight, pending = "queued", in_flight + 1, pending + 1
                 else:
                     status, pending = "blocked", pending + 1
-                self._insert_job_txn(
-                    conn, cid, parent["root_id"], token.job_id, child.key, status, bundle,
-                    child.entry, path, child.name, args_json, child.executing_key, opts, now,
-                    result_json=cached, ckey=ckey,
-                )
+                job_rows.append(_job_row(
+                    cid, parent["root_id"], token.job_id, child.key, status, bundle, child.entry, path,
+                    child.name, args_json, child.executing_key, opts, now, result_json=cached, ckey=ckey,
+                ))
                 out.append(cid)
+            if step_rows:
+                conn.executemany(
+                    "INSERT INTO steps (job_id, key, seq, kind, done, value, child_job_id,"
+                    " started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT (job_id, key) DO NOTHING", step_rows,
+                )
+                conn.executemany(_INSERT_JOB, job_rows)
             status = "waiting" if pending else "queued"
             conn.execute(
                 f"UPDATE jobs SET status = ?, pending = ?, scheduled_at = ?, {RELEASE},"
@@ -469,6 +479,35 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
             )
 
         self._write(txn, work=True)
+
+
+_INSERT_JOB = (
+    "INSERT INTO jobs (id, root_id, parent_id, parent_key, status, bundle_hash, entry,"
+    " script_path, name, args, executing_key, options, tag, priority, created_at,"
+    " started_at, finished_at, scheduled_at, result, preview, idempotency_key, secret,"
+    " conc_key, conc_limit, conc_window, cache_key, cache_ttl)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def _job_row(
+    job_id: str, root_id: str, parent_id: str | None, parent_key: str | None, status: str,
+    bundle_hash: str, entry: str, script_path: str, name: str, args_json: str,
+    executing_key: str | None, options: TaskOptions, now: float, preview: bool = False,
+    idempotency_key: str | None = None, result_json: str | None = None, ckey: str | None = None,
+) -> tuple[Any, ...]:
+    """The values of :data:`_INSERT_JOB` for one new job."""
+    limit = options.concurrency_limit if options.concurrency_limit else None
+    conc_key = (options.concurrency_key or f"{script_path}:{name}") if limit else None
+    window = options.concurrency_time_window_s if limit else None
+    done = status == "succeeded"
+    return (
+        job_id, root_id, parent_id, parent_key, status, bundle_hash, entry, script_path,
+        name, args_json, executing_key, dumps(options.to_json(), "task options"),
+        options.tag or "default", options.priority, now, now if done else None,
+        now if done else None, now, result_json, int(preview), idempotency_key,
+        "", conc_key, limit, window, ckey, options.cache_ttl,
+    )
 
 
 def _submitter() -> str:
