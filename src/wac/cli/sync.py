@@ -219,8 +219,7 @@ class _PushRun:
         self.record()
         self.doc["live_runs"] = after_sync_push(self.backend, result.deployed, migrate=self.migrate, quiet=self.quiet)
         seconds = time.perf_counter() - self.started
-        summary = [f"Pushed {_plural(len(self.objects), 'object')} (variables, resources, resource types)"]
-        summary = summary if self.objects else []
+        summary = [f"Pushed {_plural(len(self.objects), 'object')} (variables, resources, resource types)"] if self.objects else []
         summary.append(f"Pushed {_plural(len(self.plan.items), 'script')} ({_push_counts(self.plan)})"
                        f"{_items_part(len(self.items.plan.items), self.items.counts())} to workspace '{self.name}' "
                        f"in {duration(seconds, compact=True)}")

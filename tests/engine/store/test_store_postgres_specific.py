@@ -168,6 +168,7 @@ def test_a_postgresql_row_is_read_by_column_name_and_refuses_a_position(server: 
     store.close()
 
 
+@pytest.mark.slow  # waits out the server's 5 s idle-in-transaction timeout
 def test_a_client_frozen_inside_a_write_blocks_other_writers_only_until_the_server_ends_its_transaction(
     server: pg_server.PgServer,
 ) -> None:
