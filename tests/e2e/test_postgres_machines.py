@@ -69,7 +69,11 @@ def test_200_runs_of_20_task_fan_outs_on_4_worker_machines_finish_each_task_exac
     write("f/demo/fan.py", FAN_SCRIPT.format(marks=str(marks), n=FAN_OUT))
     wac("script", "push", "f/demo/fan.py", cwd=repo)
     names = [f"m{k}" for k in range(MACHINES)]
-    workers = [start_worker(tmp_path, n, "-c", "4", env=machine_env(tmp_path, n)) for n in names]
+    # A long lease: this test is about sharing work, not taking it over (the kill and cut-off
+    # tests are); a worker starved of CPU for a few seconds on a loaded machine must not lose
+    # its claims and have a task body run again.
+    workers = [start_worker(tmp_path, n, "-c", "4", "--lease", "120", env=machine_env(tmp_path, n))
+               for n in names]
     store = open_store(url)
     bundle, _record = deployed_bundle(store, "f/demo/fan")
     ids: list[str] = []
