@@ -52,7 +52,7 @@ FAN_SCRIPT = """
 
 
 def test_200_runs_of_20_task_fan_outs_on_4_worker_machines_finish_each_task_exactly_once(
-    tmp_path: Path, repo: Path, write: Write,
+    tmp_path: Path, repo: Path, write: Write, request: pytest.FixtureRequest,
 ) -> None:
     """The issue's "machines" test: 4 worker processes, each with its own HOME, cache and working
     directory, over TCP; 200 runs × 20-task fan-outs submitted while they work. Every result is
@@ -75,6 +75,7 @@ def test_200_runs_of_20_task_fan_outs_on_4_worker_machines_finish_each_task_exac
     workers = [start_worker(tmp_path, n, "-c", "4", "--lease", "120", env=machine_env(tmp_path, n))
                for n in names]
     store = open_store(url)
+    request.addfinalizer(store.close)  # also when the test fails
     bundle, _record = deployed_bundle(store, "f/demo/fan")
     ids: list[str] = []
     started = time.monotonic()
@@ -128,4 +129,3 @@ def test_200_runs_of_20_task_fan_outs_on_4_worker_machines_finish_each_task_exac
     for n in names:
         assert list((tmp_path / n / "cache").rglob("fan.py")), f"{n} materialized no bundle"
     assert pg_server.PASSWORD not in logs
-    store.close()
