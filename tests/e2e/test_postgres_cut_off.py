@@ -86,7 +86,7 @@ def _sqlite_write_lock_free(db: Path) -> bool:
 
 @pytest.mark.parametrize("kind", ["postgres", "sqlite"])
 def test_a_worker_stopped_past_its_lease_is_taken_over_and_fenced_when_it_comes_back(
-    tmp_path: Path, repo: Path, write: Write, kind: str,
+    tmp_path: Path, repo: Path, write: Write, kind: str, request: pytest.FixtureRequest,
 ) -> None:
     marks = tmp_path / "marks.txt"
     if kind == "postgres":
@@ -114,6 +114,7 @@ def test_a_worker_stopped_past_its_lease_is_taken_over_and_fenced_when_it_comes_
     a = start("a")
     workers = [a]
     store = open_store(url, migrate=False)
+    request.addfinalizer(store.close)  # also when the test fails
     try:
         wait_until("a's round to run two ticks", lambda: len(_lines(marks)) >= 2, 120,
                    lambda: worker_log(tmp_path, "a"))
@@ -158,4 +159,3 @@ def test_a_worker_stopped_past_its_lease_is_taken_over_and_fenced_when_it_comes_
     assert [int(v.split(":")[1]) for v in result] == list(range(14))
     assert pids[0] == p1 and pids[-1] != p1
     assert all(p == p1 for p in pids[: pids.index(pids[-1])])
-    store.close()

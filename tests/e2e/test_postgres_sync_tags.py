@@ -82,7 +82,7 @@ TAGGED = """
 
 
 def test_a_tagged_task_waits_for_and_runs_only_on_the_worker_started_with_that_tag(
-    tmp_path: Path, repo: Path, write: Callable[[str, str], Path],
+    tmp_path: Path, repo: Path, write: Callable[[str, str], Path], request: pytest.FixtureRequest,
 ) -> None:
     url = pg_url_or_skip()
     wac("workspace", "add", "prod", url, "--switch", cwd=repo)
@@ -90,6 +90,7 @@ def test_a_tagged_task_waits_for_and_runs_only_on_the_worker_started_with_that_t
     wac("script", "push", "f/demo/tagged.py", cwd=repo)
     job_id = wac("script", "run", "f/demo/tagged", "--no-wait", cwd=repo).stdout.strip()
     store = open_store(url, migrate=False)
+    request.addfinalizer(store.close)  # also when the test fails
     plain = start_worker(tmp_path, "plain", "-c", "2")  # takes the default tag only
     workers = [plain]
 
@@ -110,4 +111,3 @@ def test_a_tagged_task_waits_for_and_runs_only_on_the_worker_started_with_that_t
     assert store.get_job(job_id).result == [str(tmp_path / "plain"), str(tmp_path / "gpu")]
     heavy = next(c for c in store.children(job_id) if c.name == "heavy")
     assert heavy.worker_id is not None and f":{workers[1].pid}:" in heavy.worker_id
-    store.close()

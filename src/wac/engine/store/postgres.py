@@ -38,3 +38,8 @@ class PostgresStore(StoreCore):
         """As the embedded store's, but never longer than SAFETY_POLL_S: a lost notification
         (G5: hints only) delays a worker by at most that much."""
         super().wait_for_work(tags, min(timeout, SAFETY_POLL_S))
+
+    def wait_for_change(self, job_id: str, timeout: float, since: tuple[int, int, int] | None = None) -> None:
+        """As the embedded store's, but never longer than SAFETY_POLL_S: a commit that makes no
+        work runnable (a log line, a step) sends no notification and is seen at the next look."""
+        super().wait_for_change(job_id, min(timeout, SAFETY_POLL_S), since)
