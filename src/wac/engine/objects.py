@@ -39,6 +39,19 @@ class Objects:
         self.overlay = overlay
         self.reader = reader  # the script path of the job asking; None for the user at a command
         self.revealed: list[str] = []  # secret values handed out (the job log masks them)
+        self._key: tuple[bytes | None] | None = None  # the workspace's own secret key, once read
+
+    def _workspace_key(self) -> bytes | None:
+        """The store's own secret key (PostgreSQL), None where secrets use the user's key file."""
+        if self._key is None:
+            self._key = (self.store.secret_key(),)
+        return self._key[0]
+
+    def _seal(self, text: str) -> str:
+        return secrets.seal(text, self._workspace_key())
+
+    def _unseal(self, sealed: str, what: str) -> str:
+        return secrets.unseal(sealed, what, workspace_key=self._workspace_key())
 
     # ---- plain reads and writes
     def get(self, kind: str, path: str, *, reveal: bool = False) -> ObjectFile | None:
@@ -58,14 +71,14 @@ class Objects:
         record = self.store.get_object(kind, path)
         if record is None or record.source is None:
             return None
-        return secrets.unseal(record.source, f"the file of {path}") if record.is_secret else record.source
+        return self._unseal(record.source, f"the file of {path}") if record.is_secret else record.source
 
     def put(self, obj: ObjectFile, source: str | None = None) -> None:
         if obj.kind == "resource":
             self.check_resource(obj)
         if obj.is_secret:
-            value = secrets.seal(str(obj.value))
-            sealed_source = None if source is None else secrets.seal(source)
+            value = self._seal(str(obj.value))
+            sealed_source = None if source is None else self._seal(source)
         else:
             value, sealed_source = json.dumps(obj.value, ensure_ascii=False), source
         self.store.put_object(ObjectRecord(
@@ -78,7 +91,7 @@ class Objects:
 
     def _from_record(self, record: ObjectRecord, reveal: bool) -> ObjectFile:
         if record.is_secret:
-            value: Any = secrets.unseal(record.value, f"the secret {record.path}") if reveal else None
+            value: Any = self._unseal(record.value, f"the secret {record.path}") if reveal else None
         else:
             value = json.loads(record.value)
         return ObjectFile(record.kind, record.path, value, record.description, record.is_secret, record.resource_type)
@@ -207,9 +220,10 @@ def secret_values(store: Store) -> list[str]:
     if cached is not None and cached[0] == stamp:
         return cached[1]
     values = []
+    key = store.secret_key() if records else None
     for r in records:
         try:
-            value = secrets.unseal(r.value, f"the secret {r.path}")
+            value = secrets.unseal(r.value, f"the secret {r.path}", workspace_key=key)
         except WacError:
             continue
         if len(value) >= 3:  # masking a one- or two-character value would garble every log

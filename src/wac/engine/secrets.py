@@ -1,6 +1,7 @@
-"""Secret values at rest: authenticated encryption with a key kept in the user's config folder.
+"""Secret values at rest: authenticated encryption with a key kept in the user's config folder
+or, for a PostgreSQL workspace, in the workspace's database (``Store.secret_key``).
 
-The key is 32 random bytes in ``<config dir>/secret.key`` (mode 0600; created on first use,
+The user's key is 32 random bytes in ``<config dir>/secret.key`` (mode 0600; created on first use,
 written aside and renamed). Each value is sealed as::
 
     wac1:<base64url(nonce[16] || ciphertext || tag[32])>
@@ -88,7 +89,7 @@ def _stream(enc_key: bytes, nonce: bytes, n: int) -> bytes:
 
 
 def seal(text: str, key: bytes | None = None) -> str:
-    """Encrypt ``text`` with the user's key (created on first use)."""
+    """Encrypt ``text`` with ``key``, or the user's key (created on first use)."""
     key = key or load_key(create=True)
     assert key is not None
     enc_key, mac_key = _keys(key)
@@ -103,27 +104,56 @@ def is_sealed(value: str) -> bool:
     return value.startswith(PREFIX)
 
 
-def unseal(sealed: str, what: str = "a secret", key: bytes | None = None) -> str:
+def unseal(sealed: str, what: str = "a secret", key: bytes | None = None, *,
+           workspace_key: bytes | None = None) -> str:
     """Decrypt a value made by :func:`seal`.
+
+    ``key``: that key only. ``workspace_key``: the workspace's own key (a PostgreSQL workspace
+    keeps one in its database); a value it does not open is tried with the user's key file, which
+    sealed the secrets set before the workspace had a key of its own. Neither: the user's key.
 
     Raises:
         SecretKeyError: no key, or the value was sealed with another key or was altered.
     """
+    raw = _decode(sealed, what)
+    if workspace_key is not None:
+        plain = _open(raw, workspace_key)
+        fallback = None if plain is not None else load_key(create=False)
+        if plain is None and fallback is not None and fallback != workspace_key:
+            plain = _open(raw, fallback)
+        if plain is None:
+            raise SecretKeyError(
+                f"cannot read {what}: it opens neither with the workspace's key nor with {key_path()}",
+                hint="it was set before the workspace kept its own key: read it on the machine that set it, "
+                     "or set the secret again (it is then sealed with the workspace's key)")
+        return plain
     key = key or load_key(create=False)
     if key is None:
         raise SecretKeyError(f"cannot read {what}: no secret key at {key_path()}",
                              hint="secrets are sealed with the key of the user who set them; copy that key "
                                   "(0600) or set the secret again")
+    plain = _open(raw, key)
+    if plain is None:
+        raise SecretKeyError(f"cannot read {what}: it was sealed with another secret key (or altered)",
+                             hint=f"use the key it was set with ({key_path()}), or set the secret again")
+    return plain
+
+
+def _decode(sealed: str, what: str) -> bytes:
     try:
         raw = base64.urlsafe_b64decode(sealed[len(PREFIX):].encode("ascii"))
     except (ValueError, UnicodeEncodeError):
         raw = b""
     if not is_sealed(sealed) or len(raw) < _NONCE + _TAG:
         raise SecretKeyError(f"cannot read {what}: the stored value is not a sealed secret")
+    return raw
+
+
+def _open(raw: bytes, key: bytes) -> str | None:
+    """The text sealed in ``raw``; None when ``key`` is not the one it was sealed with."""
     nonce, cipher, tag = raw[:_NONCE], raw[_NONCE:-_TAG], raw[-_TAG:]
     enc_key, mac_key = _keys(key)
     if not hmac.compare_digest(tag, hmac.new(mac_key, nonce + cipher, hashlib.sha256).digest()):
-        raise SecretKeyError(f"cannot read {what}: it was sealed with another secret key (or altered)",
-                             hint=f"use the key it was set with ({key_path()}), or set the secret again")
+        return None
     plain = bytes(a ^ b for a, b in zip(cipher, _stream(enc_key, nonce, len(cipher)), strict=True))
     return plain.decode("utf-8", errors="surrogatepass")

@@ -29,6 +29,10 @@ class SqliteObjects:
     def now(self) -> float:
         raise NotImplementedError
 
+    def secret_key(self) -> bytes | None:
+        """None: the embedded store keeps no key; secrets are sealed with the user's key file."""
+        return None
+
     def put_object(self, record: ObjectRecord) -> None:
         """Create or replace the object ``(record.kind, record.path)`` (one transaction)."""
         _check_kind(record.kind)

@@ -450,6 +450,12 @@ class Store(Protocol):
         """Approval ``key`` of the job (its form, timeout, whether resolved); None when none."""
         ...
 
+    def secret_key(self) -> bytes | None:
+        """The workspace's own 32-byte key for sealing secrets, made once and kept in the database
+        (PostgreSQL: workers on other machines read it there); None where secrets are sealed with
+        the user's key file instead (the embedded store)."""
+        ...
+
     def get_setting(self, name: str) -> str | None:
         """A workspace setting (e.g. ``base_url`` for resume URLs); None when unset."""
         ...

@@ -7,7 +7,10 @@ everything they need â€” code bundles, results, logs, variables and resources â€
 
 from __future__ import annotations
 
+import secrets
+import threading
 from collections.abc import Callable
+from typing import Any
 
 from wac.engine.store._pg_conn import SAFETY_POLL_S, PgPool, safe_url
 from wac.engine.store.sqlite import StoreCore
@@ -33,6 +36,24 @@ class PostgresStore(StoreCore):
         self._clock = clock
         self._poll = poll_interval
         self._poll_max = poll_interval  # the listener's counter is cheap to look at: no back-off
+        self._secret_key: bytes | None = None
+        self._secret_lock = threading.Lock()
+
+    def secret_key(self) -> bytes:
+        """The workspace's own secret key (the one-row ``secret_key`` table), made by the first
+        store that asks: ``ON CONFLICT DO NOTHING`` then a read, so two machines racing agree on
+        one key. Read once per store."""
+        with self._secret_lock:
+            if self._secret_key is None:
+                fresh = secrets.token_bytes(32)
+
+                def txn(conn: Any) -> bytes:
+                    conn.execute("INSERT INTO secret_key (id, key) VALUES (1, ?) ON CONFLICT (id) DO NOTHING",
+                                 (fresh,))
+                    return bytes(conn.execute("SELECT key FROM secret_key WHERE id = 1").fetchone()["key"])
+
+                self._secret_key = self._pool.write(txn, work=False)
+            return self._secret_key
 
     def wait_for_work(self, tags: frozenset[str], timeout: float) -> None:
         """As the embedded store's, but never longer than SAFETY_POLL_S: a lost notification
