@@ -140,7 +140,7 @@ class RunView:
             return root, False
         self._last_render = now
         if self._live is not None:
-            self._live.update(self._tree(), refresh=True)
+            self._live.update(self._tree(root), refresh=True)
         else:
             self._print_finished(root)
         self._interval = min(MAX_INTERVAL, max(MIN_INTERVAL, (time.monotonic() - now) * COST_FACTOR))
@@ -180,13 +180,13 @@ class RunView:
         return text
 
     # ---- live tree
-    def _tree(self) -> Tree:
+    def _tree(self, root: Job | None = None) -> Tree:
         from rich.text import Text
         from rich.tree import Tree
 
         from wac.cli.jobdoc import shown_status
 
-        root = self.backend.get_job(self.root_id)
+        root = root if root is not None else self.backend.get_job(self.root_id)  # read by update() already
         now = self.backend.now()
         status = shown_status(self.backend, root, now)
         label = Text(f"{_ICONS.get(status, '·')} {root.script_path}  {status}{self._progress(root)}",
