@@ -35,6 +35,9 @@ def duration(seconds: float | None, *, compact: bool = False) -> str:
     the wmill CLI prints them): no space before the unit, and no minutes."""
     if seconds is None:
         return ""
+    # A span between two clocks (a step's start is the round process's clock, its end the store's,
+    # rounded to the millisecond) can come out a hair below zero: it is shown as 0, never "-1 ms".
+    seconds = max(seconds, 0.0)
     if compact:
         return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
     if seconds < 1:

@@ -51,6 +51,10 @@ def entry_label(entry: TimelineEntry, now: float) -> str:
     return f"{icon} {entry.key}{kind}  {status}{' ' + dur if dur else running}"
 
 
+MIN_INTERVAL = 0.1  # seconds between two redraws of a run, at least
+MAX_INTERVAL = 1.0  # …and at most (a costly redraw waits COST_FACTOR times its cost, up to this)
+COST_FACTOR = 6.0  # so the view uses at most about 1/6 of the time while the run goes on
+
 VIEW_LINES = 40  # lines of a task's log the line-mode view prints; `wac job logs` has the rest
 VIEW_BYTES = 16 * 1024
 
@@ -86,13 +90,16 @@ class RunView:
         self._printed: set[tuple[str, ...]] = set()
         self._live: Any = None
         self._last_render = 0.0
+        self._interval = MIN_INTERVAL
         self._logs: dict[str, str] = {}
 
     def __enter__(self) -> RunView:
         if self.live_mode:
             from rich.live import Live
 
-            self._live = Live(console=output.stderr_console(), refresh_per_second=8, transient=False)
+            # drawn by update() only (not by rich's own thread 8 times a second): a tree of a
+            # thousand tasks costs real time to lay out, and the run shares this process's GIL
+            self._live = Live(console=output.stderr_console(), auto_refresh=False, transient=False)
             self._live.__enter__()
         return self
 
@@ -123,40 +130,47 @@ class RunView:
         return paused()
 
     def update(self, force: bool = False) -> tuple[Job, bool]:
-        """The root job now, and whether the view was redrawn: at most 10 times a second (reading
-        the whole run on every commit would compete with the run itself), and at the end."""
+        """The root job now, and whether the view was redrawn: at most 10 times a second, less
+        often when a redraw is costly (reading and laying out a run of a thousand tasks competes
+        with the run itself, in this process: a redraw waits at least ``COST_FACTOR`` times as long
+        as the last one took), and always at the end."""
         root = self.backend.get_job(self.root_id)
         now = time.monotonic()
-        if not (force or now - self._last_render > 0.1 or root.status in TERMINAL):
+        if not (force or now - self._last_render >= self._interval or root.status in TERMINAL):
             return root, False
         self._last_render = now
         if self._live is not None:
-            self._live.update(self._tree())
+            self._live.update(self._tree(root), refresh=True)
         else:
             self._print_finished(root)
+        self._interval = min(MAX_INTERVAL, max(MIN_INTERVAL, (time.monotonic() - now) * COST_FACTOR))
         return root, True
 
     # ---- line mode
-    def _print_finished(self, job: Job, depth: int = 1) -> None:
-        now = self.backend.now()
-        for entry in self.backend.timeline(job.id):
-            marker = (job.id, entry.key)
-            if entry.child_job_id and entry.kind in ("script", "flow"):
-                self._print_finished(self.backend.get_job(entry.child_job_id), depth + 1)
+    def _print_finished(self, job: Job) -> None:
+        lines: list[str] = []
+        self._finished_lines(job.id, self.backend.now(), 1, lines)
+        if lines:  # one write for the lines of a redraw (the same text as one write per line)
+            output.info("\n".join(lines))
+
+    def _finished_lines(self, job_id: str, now: float, depth: int, lines: list[str]) -> None:
+        for entry in self.backend.timeline(job_id):
+            marker = (job_id, entry.key)
+            # a nested workflow is walked until its own line is printed (it had ended: nothing
+            # under it changes any more)
+            if entry.child_job_id and entry.kind in ("script", "flow") and marker not in self._printed:
+                self._finished_lines(entry.child_job_id, now, depth + 1, lines)
             status = entry_status(entry, now)
-            if status == "sleeping" and (job.id, entry.key, "sleeping") not in self._printed:
-                self._printed.add((job.id, entry.key, "sleeping"))
-                output.info("  " * depth + entry_label(entry, now))
+            if status == "sleeping" and (job_id, entry.key, "sleeping") not in self._printed:
+                self._printed.add((job_id, entry.key, "sleeping"))
+                lines.append("  " * depth + entry_label(entry, now))
             if marker in self._printed or status not in ("done", "failed", "cancelled", "skipped"):
                 continue
             self._printed.add(marker)
-            output.info("  " * depth + entry_label(entry, now))
+            lines.append("  " * depth + entry_label(entry, now))
             if self.show_logs and entry.child_job_id:
-                self._print_logs(entry.child_job_id, depth + 1)
-
-    def _print_logs(self, job_id: str, depth: int) -> None:
-        for line in shown_log_lines(self._finished_logs(job_id), job_id, VIEW_LINES):
-            output.info("  " * depth + "│ " + line)
+                for line in shown_log_lines(self._finished_logs(entry.child_job_id), entry.child_job_id, VIEW_LINES):
+                    lines.append("  " * (depth + 1) + "│ " + line)
 
     def _finished_logs(self, job_id: str) -> str:
         """A finished job's log (read once: it does not change any more)."""
@@ -166,13 +180,13 @@ class RunView:
         return text
 
     # ---- live tree
-    def _tree(self) -> Tree:
+    def _tree(self, root: Job | None = None) -> Tree:
         from rich.text import Text
         from rich.tree import Tree
 
         from wac.cli.jobdoc import shown_status
 
-        root = self.backend.get_job(self.root_id)
+        root = root if root is not None else self.backend.get_job(self.root_id)  # read by update() already
         now = self.backend.now()
         status = shown_status(self.backend, root, now)
         label = Text(f"{_ICONS.get(status, '·')} {root.script_path}  {status}{self._progress(root)}",
@@ -193,13 +207,14 @@ class RunView:
 
         for entry in self.backend.timeline(job.id):
             shown = entry_label(entry, now)
-            if entry.child_job_id and entry.status == "running":
-                shown += self._progress(self.backend.get_job(entry.child_job_id))
+            child_id = entry.child_job_id
+            if child_id and entry.status == "running":  # the progress of a running one only
+                value = self.backend.job_progress(child_id)
+                shown += "" if value is None else f" {value}%"
             node = tree.add(Text(shown, style=_STYLES.get(entry_status(entry, now), "")))
-            if entry.child_job_id:
-                child = self.backend.get_job(entry.child_job_id)
+            if child_id:  # a task's own job is read only to draw what is under a nested workflow
                 if entry.kind in ("script", "flow"):
-                    self._add_entries(node, child, now)
+                    self._add_entries(node, self.backend.get_job(child_id), now)
                 if self.show_logs and entry.status in ("done", "failed"):
-                    for line in shown_log_lines(self._finished_logs(child.id), child.id, 5):
+                    for line in shown_log_lines(self._finished_logs(child_id), child_id, 5):
                         node.add(Text("│ " + line, style="dim"))

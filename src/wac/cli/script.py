@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -170,6 +171,9 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
         worker.stop()
 
 
+FOLLOW_POLL = 0.02  # seconds between two reads of a followed run's root job, at least
+
+
 def follow_run(
     backend: Backend, job_id: str, worker: Worker | None, *, as_json: bool, decision: bool | None,
     interrupt: Callable[[], bool] | None = None,
@@ -181,6 +185,8 @@ def follow_run(
     """
     asked: set[tuple[str, str]] = set()
     job = None
+    looked_below = 0.0  # when the tree under the root was last searched for a waiting approval
+    checked = 0.0
     try:
         from wac.cli.runview import RunView  # inside the try: a signal may land while rich loads
         from wac.engine.store.base import TERMINAL
@@ -188,6 +194,7 @@ def follow_run(
         with RunView(backend, job_id, live=output.is_interactive() and not as_json) as view:
             while True:
                 since = backend.change_token()
+                checked = time.monotonic()
                 job, redrawn = view.update()
                 if job.status in TERMINAL:
                     break
@@ -195,8 +202,12 @@ def follow_run(
                     backend.cancel(job_id, "superseded by a newer save (--watch)")
                     output.info(f"cancelled job {job_id}: the script changed")
                     return
-                # a nested workflow may wait too: look below the root when the view is redrawn
-                for waiting in _suspended(backend, job) if redrawn or job.status == "suspended" else []:
+                # a nested workflow may wait too: look below the root (reading every child of each
+                # waiting job) when the view is redrawn, at most twice a second
+                look = job.status == "suspended" or (redrawn and time.monotonic() - looked_below >= 0.5)
+                if look:
+                    looked_below = time.monotonic()
+                for waiting in _suspended(backend, job) if look else []:
                     marker = (waiting.id, waiting.suspended_key or "")
                     if marker in asked:
                         continue
@@ -205,6 +216,9 @@ def follow_run(
                 if worker is not None:
                     worker.raise_if_failed()
                 backend.wait_for_change(job_id, 0.1 if not redrawn else 0.5, since)
+                # every commit of the run ends that wait (several per task): read the root at most
+                # every 20 ms, so following a run of a thousand tasks does not compete with it
+                time.sleep(max(0.0, checked + FOLLOW_POLL - time.monotonic()))
     except KeyboardInterrupt as exc:
         from wac.cli.signals import exit_code
 
