@@ -325,12 +325,10 @@ class WindmillItems(WindmillRawApps):
         else:
             raise WorkspaceError(f"wac does not push {item.kind} items to workspace '{self.name}' (a Windmill server) yet")
 
-    def _deploy_app(self, item: NewItem) -> None:
-        """wmill 1.819's ``pushApp``: the app with a fresh policy, created, or updated unless every
-        field of it already holds (never, in practice: the server's answer has no policy)."""
-        folder = next((f.rpartition("/")[0] for f in item.files if f.endswith("/app.yaml")), item.path + ".app")
-        local = app_body(folder, item.files)
-        remote = self._remote(f"apps/get/p/{raw_path(item.path)}", "app", item.path)
+    def _app_policy(self, remote: dict[str, JsonValue] | None) -> tuple[dict[str, Any] | None, dict[str, JsonValue]]:
+        """An app's (or raw app's) deployed policy, taken out of ``remote`` (which then reads as wmill
+        compares it: ``public`` / ``guests`` from the policy's execution mode), and the fields that
+        keep its owner (``preserve_on_behalf_of``) when the workspace keeps owners."""
         deployed = remote.get("policy") if remote is not None and isinstance(remote.get("policy"), dict) else None
         if remote is not None:
             mode = deployed.get("execution_mode") if deployed else None
@@ -342,6 +340,15 @@ class WindmillItems(WindmillRawApps):
         keep: dict[str, JsonValue] = {}
         if deployed and deployed.get("on_behalf_of") and self._keeps_owner():
             keep = {"preserve_on_behalf_of": True}
+        return deployed, keep
+
+    def _deploy_app(self, item: NewItem) -> None:
+        """wmill 1.819's ``pushApp``: the app with a fresh policy, created, or updated unless every
+        field of it already holds (never, in practice: the server's answer has no policy)."""
+        folder = next((f.rpartition("/")[0] for f in item.files if f.endswith("/app.yaml")), item.path + ".app")
+        local = app_body(folder, item.files)
+        remote = self._remote(f"apps/get/p/{raw_path(item.path)}", "app", item.path)
+        deployed, keep = self._app_policy(remote)
         mode = execution_mode(local, deployed)
         try:
             local["policy"] = app_policy(local["value"], base_policy(local, deployed, bool(keep)), mode)

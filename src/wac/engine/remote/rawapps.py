@@ -68,6 +68,9 @@ class WindmillRawApps:
     def _remote(self, route: str, label: str, path: str) -> dict[str, JsonValue] | None:
         raise NotImplementedError
 
+    def _app_policy(self, remote: dict[str, JsonValue] | None) -> tuple[dict[str, Any] | None, dict[str, JsonValue]]:
+        raise NotImplementedError
+
     def _message(self) -> dict[str, JsonValue]:
         """``deployment_message`` as wmill sends it (only when ``sync push --message`` gave one)."""
         return {"deployment_message": self.deployment_message} if self.deployment_message else {}
@@ -98,17 +101,7 @@ class WindmillRawApps:
         folder = next((f.rpartition("/")[0] for f in item.files if f.endswith("/raw_app.yaml")), item.path + ".raw_app")
         local, runnables, files = raw_app_body(folder, item.files, self._layout[1])
         remote = self._remote(f"apps/get/p/{raw_path(item.path)}", "raw app", item.path)
-        deployed = remote.get("policy") if remote is not None and isinstance(remote.get("policy"), dict) else None
-        if remote is not None:
-            mode = deployed.get("execution_mode") if deployed else None
-            if mode == "anonymous":
-                remote["public"] = True
-            elif mode == "guest":
-                remote["guests"] = True
-            remote.pop("policy", None)
-        keep: dict[str, JsonValue] = {}
-        if deployed and deployed.get("on_behalf_of") and self._keeps_owner():
-            keep = {"preserve_on_behalf_of": True}
+        deployed, keep = self._app_policy(remote)
         policy = raw_app_policy(runnables, base_policy(local, deployed, bool(keep)), execution_mode(local, deployed))
         value: dict[str, JsonValue] = {"runnables": runnables, "files": files}
         if local.get("data"):
