@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -34,37 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
+from engine_bench import SCRIPT  # noqa: E402  (the same workflow, beside this file)
+
 from tests import pg_server  # noqa: E402
 from wac.engine.bundle import build_bundle  # noqa: E402
 from wac.engine.store import JobSpec, Store, open_store  # noqa: E402
 from wac.engine.worker import Worker, WorkerConfig  # noqa: E402
-
-SCRIPT = textwrap.dedent("""
-    import asyncio
-    from wac import parallel, step, task, workflow
-
-    @task
-    def work(i: int) -> int:
-        return i + 1
-
-    @workflow
-    async def main(scenario: str, n: int):
-        if scenario == "steps_seq":
-            total = 0
-            for i in range(n):
-                total += await step("s", lambda: i + 1)
-            return total
-        if scenario == "tasks_seq":
-            total = 0
-            for i in range(n):
-                total += await work(i)
-            return total
-        if scenario == "tasks_par":
-            return sum(await asyncio.gather(*[work(i) for i in range(n)]))
-        if scenario == "tasks_par10":
-            return sum(await parallel(list(range(n)), work, concurrency=10))
-        raise ValueError(scenario)
-""")
 
 _WORKER = """
 import sys, tempfile
