@@ -153,6 +153,7 @@ class Worker:
         self._seeking = threading.Lock()
         self._last_reap = 0.0
         self._bundles: dict[str, tuple[frozenset[str], Path, Manifest]] = {}
+        self._user: str | None = None  # the OS user, looked up once (WM_USERNAME of every job)
         self.parked = ParkedParents(self.config.sticky_max, self.config.sticky_idle_s)
         self.warm = WarmTasks(self.config.slots, self.config.warm_idle_s)
         self.rounds_run = 0
@@ -414,11 +415,13 @@ class Worker:
 
     def _job_env(self, job: Job) -> dict[str, str]:
         """The WM_* variables Windmill sets for a job, with their meaning here (docs/reference/client.md)."""
-        from wac.engine.local_backend import _user
-
         if self.config.real_wmill:  # the real package would call a Windmill server with these
             return {"WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id, "WM_JOB_ID": ""}
-        user = _user() or "wac"
+        if self._user is None:
+            from wac.engine.local_backend import _user
+
+            self._user = _user() or "wac"
+        user = self._user
         return {"WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id, "WM_JOB_ID": job.id,
                "WM_WORKSPACE": self.config.workspace, "WM_ROOT_FLOW_JOB_ID": job.root_id,
                "WM_FLOW_JOB_ID": job.parent_id or "", "WM_JOB_PATH": job.script_path,
