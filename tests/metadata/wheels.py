@@ -14,11 +14,12 @@ def _record_line(name: str, data: bytes) -> str:
 
 
 def write_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = (),
-                requires_python: str | None = None) -> Path:
-    """Write ``name-version-py3-none-any.whl`` (one empty module) into ``folder``."""
+                requires_python: str | None = None, module: str | None = None) -> Path:
+    """Write ``name-version-py3-none-any.whl`` (one package, ``module`` or ``name``, holding
+    ``VERSION``) into ``folder``."""
     dist = f"{name}-{version}.dist-info"
     files = {
-        f"{name}/__init__.py": f"VERSION = {version!r}\n".encode(),
+        f"{module or name}/__init__.py": f"VERSION = {version!r}\n".encode(),
         f"{dist}/METADATA": (
             "Metadata-Version: 2.1\n"
             f"Name: {name}\nVersion: {version}\n"

@@ -78,6 +78,11 @@ def parse(kind: str, rel: str, text: str) -> ObjectFile:
 
     try:
         doc = load_yaml(text)
+    except ImportError as exc:  # in a script's environment whose Python cannot load wac's PyYAML
+        from wac.engine.owndeps import missing
+
+        message, hint = missing("yaml", exc)
+        raise ObjectError(f"{rel}: cannot be read: {message}", hint=hint) from None
     except Exception as exc:  # yaml.YAMLError and friends
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ObjectError(f"{rel}: not valid YAML: {first}", hint="fix the file (or pull it again)") from None

@@ -8,10 +8,20 @@ from typing import Any
 
 
 def load_yaml(text: str) -> Any:
-    """Parse YAML with YAML 1.2 core scalars (``yes``/``on`` stay strings, as in the CLI)."""
-    import yaml  # type: ignore[import-untyped]
+    """Parse YAML with YAML 1.2 core scalars (``yes``/``on`` stay strings, as in the CLI).
 
-    return yaml.load(text, Loader=_core_loader())  # noqa: S506 - a safe loader subclass
+    Inside an environment's round PyYAML is wac's own, lent for the call only
+    (:mod:`wac.engine.owndeps`): the user's code there still sees only its lock's packages.
+
+    Raises:
+        ImportError: PyYAML cannot be loaded here (:func:`wac.engine.owndeps.missing` says why).
+    """
+    from wac.engine.owndeps import own_deps
+
+    with own_deps():
+        import yaml  # type: ignore[import-untyped]
+
+        return yaml.load(text, Loader=_core_loader())  # noqa: S506 - a safe loader subclass
 
 
 _LOADER: Any = None

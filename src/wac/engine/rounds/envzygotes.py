@@ -22,6 +22,7 @@ from pathlib import Path
 
 from wac.engine.envlock import ENV_LOCK, third_party_imports
 from wac.engine.envs import EnvSpec, engine_path, ensure, env_python, note_once
+from wac.engine.owndeps import folders_for_env
 from wac.engine.rounds.spec import RoundSpec
 from wac.engine.rounds.zygote_client import RoundProcess, Zygote, adopt_early
 
@@ -106,7 +107,8 @@ class ZygotePool:
         note_once(env, label, self._report)
         env_dir = ensure(env, label=label, report=self._report)
         zygote = Zygote(python=str(env_python(env_dir)), pythonpath=engine_path(),
-                        preimport=tuple(third_party_imports(_bundle_sources(bundle_dir))))
+                        preimport=tuple(third_party_imports(_bundle_sources(bundle_dir))),
+                        env=folders_for_env(env.python.version))
         with self._lock:
             warm = self._envs.setdefault(env.key, _Warm(zygote))
             warm.active += 1

@@ -111,9 +111,9 @@ class EngineHost:
         if self._store is None:
             url = self._spec.store_url
             if url not in STORES:
-                from wac.engine.store import open_store
+                from wac.engine.owndeps import open_round_store
 
-                STORES[url] = open_store(url, migrate=False)
+                STORES[url] = open_round_store(url)
             self._store = STORES[url]
         return self._store
 
@@ -192,7 +192,7 @@ def watch_claim(spec: RoundSpec) -> None:
     period = max(0.05, float(lease) / 4)
 
     def watch() -> None:
-        from wac.engine.store import open_store
+        from wac.engine.owndeps import open_round_store as open_store
         from wac.engine.store.base import Token
         from wac.errors import StoreError
 
@@ -206,7 +206,7 @@ def watch_claim(spec: RoundSpec) -> None:
             gen, claim = CLAIM["gen"], Token(*CLAIM["token"])
             try:
                 if store is None:
-                    store = open_store(url, migrate=False)
+                    store = open_store(url)
                 if store.holds(claim) or CLAIM["parked"] or CLAIM["gen"] != gen:
                     doubts = 0
                     continue
@@ -234,7 +234,7 @@ def _check_claim_on_continue(url: str) -> Any:
     def on_continue(_signum: int, _frame: Any) -> None:
         import signal
 
-        from wac.engine.store import open_store
+        from wac.engine.owndeps import open_round_store as open_store
         from wac.engine.store.base import Token
         from wac.errors import StoreError
 
@@ -243,7 +243,7 @@ def _check_claim_on_continue(url: str) -> Any:
         claim = Token(*CLAIM["token"])
         try:
             if not opened:  # a store of its own: the main thread may be inside one of its own calls
-                opened.append(open_store(url, migrate=False))
+                opened.append(open_store(url))
             if opened[0].holds(claim):
                 return
         except StoreError:

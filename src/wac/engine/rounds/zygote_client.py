@@ -124,17 +124,19 @@ class Zygote:
 
     By default it runs on wac's own interpreter. An environment's zygote runs on the
     environment's ``python``, imports wac's engine from ``pythonpath`` (a folder holding only
-    wac's package) and imports the ``preimport`` modules before its first fork.
+    wac's package) and imports the ``preimport`` modules before its first fork; ``env`` are
+    variables of its own (``WAC_OWN_DEPS``: :mod:`wac.engine.owndeps`).
     """
 
     def __init__(self, python: str | None = None, pythonpath: str | None = None,
-                 preimport: tuple[str, ...] = ()) -> None:
+                 preimport: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self.python = python or sys.executable
         self._pythonpath = pythonpath
         self.preimport = preimport
+        self._env = dict(env or {})
 
     @property
     def pid(self) -> int | None:
@@ -152,7 +154,9 @@ class Zygote:
         env = dict(os.environ)
         src = self._pythonpath or str(Path(__file__).resolve().parents[3])  # the folder holding ``wac``
         env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        env.pop("WAC_ZYGOTE_PREIMPORT", None)
+        for name in ("WAC_ZYGOTE_PREIMPORT", "WAC_OWN_DEPS", "WAC_OWN_DEPS_PYTHON"):
+            env.pop(name, None)
+        env.update(self._env)
         if self.preimport:
             env["WAC_ZYGOTE_PREIMPORT"] = ",".join(self.preimport)
         self._proc = subprocess.Popen(

@@ -69,7 +69,12 @@ def host_of(url: str) -> str:
 def _psycopg() -> Any:
     try:
         import psycopg
-    except ImportError as exc:  # pragma: no cover - a dependency of wac
+    except ImportError as exc:  # a dependency of wac: missing in a script's environment of another Python
+        from wac.engine.owndeps import MISMATCH_VAR, missing
+
+        if os.environ.get(MISMATCH_VAR):
+            message, hint = missing("psycopg", exc)
+            raise StoreError(f"PostgreSQL stores need psycopg: {message}", hint=hint) from exc
         raise StoreError("PostgreSQL stores need psycopg", hint="pip install 'psycopg[binary]' psycopg-pool") from exc
     return psycopg
 
