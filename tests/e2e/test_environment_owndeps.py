@@ -163,4 +163,4 @@ def test_a_worker_on_a_postgresql_store_runs_a_script_with_an_environment_that_r
     assert got.get("status") == "succeeded", (got, logs)
     assert got["result"] == {"api": "https://api.example.com", "db": "db.local", "state": {"seen": "1.0.0"},
                              "first": "1.0.0", "psycopg": "not found: psycopg", "loaded": []}, logs
-    assert got.get("rounds", 1) == 1 or "rounds" not in got  # the step committed from inside the round
+    assert "worker stopped after 1 round(s)" in logs  # the step committed from inside the round
