@@ -16,8 +16,9 @@ finds its own copy again, already loaded, in its next region.
 
 A private module's own late imports (``from . import x`` in a function, run by a connection
 pool's thread outside any region) are served by :class:`_Finder`: it hands out the private module
-only when the code importing it is wac's or a private module; the entry it leaves in
-``sys.modules`` is taken out when the next region ends. Outside an environment round
+only when the code importing it is wac's or a private module; the entry the import system leaves
+in ``sys.modules`` is taken out by a thread of this module as soon as that import is over (it
+waits on the module's import lock), so the user's code can see it for microseconds at most. Outside an environment round
 (``WAC_OWN_DEPS`` unset) a region does nothing. Stdlib only.
 """
 
@@ -182,7 +183,36 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return _private[spec.name]
 
     def exec_module(self, module: ModuleType) -> None:
-        return None  # loaded already, in a region
+        _cleaner().set()  # loaded already, in a region; its entry goes as soon as the import ends
+
+
+_wake: list[threading.Event] = []
+
+
+def _cleaner() -> threading.Event:
+    """Wakes the thread that takes the entries late imports left in ``sys.modules`` out again."""
+    with _lock:
+        if not _wake:
+            _wake.append(threading.Event())
+            threading.Thread(target=_clean_loop, args=(_wake[0],), name="wac-own-deps", daemon=True).start()
+        return _wake[0]
+
+
+def _clean_loop(wake: threading.Event) -> None:
+    import importlib._bootstrap as bootstrap
+
+    module_lock: Any = getattr(bootstrap, "_ModuleLockManager", None)
+    while True:
+        wake.wait()
+        wake.clear()
+        for name, module in list(sys.modules.items()):
+            if not _is_private(module):
+                continue
+            # the module's import lock: held by the thread importing it until its import is over
+            with module_lock(name) if module_lock is not None else contextlib.nullcontext(), _lock:
+                if _depth == 0 and sys.modules.get(name) is module:
+                    _private[name] = module
+                    del sys.modules[name]
 
 
 def _from_private(frame: FrameType | None) -> bool:
