@@ -113,3 +113,24 @@ def test_an_environment_on_another_python_gets_no_folders_and_errors_say_the_way
     finally:
         del os.environ[owndeps.MISMATCH_VAR]
     assert "pyyaml" in message and "Python 3.11" in message and "#extra_requirements:" in hint
+
+
+def test_a_repo_object_file_read_where_wac_cannot_lend_pyyaml_fails_saying_the_way_out() -> None:
+    probe = """
+        from wac.errors import ObjectError
+        from wac.project.objectfiles import parse
+        try:
+            parse("variable", "f/x/y.variable.yaml", "value: x\\n")
+        except ObjectError as exc:
+            print(exc.message)
+    """
+    env = {**os.environ, "PYTHONPATH": str(SRC), owndeps.MISMATCH_VAR: "3.99"}
+    env.pop(owndeps.ENV_VAR, None)
+    proc = subprocess.run([sys.executable, "-S", "-c", textwrap.dedent(probe)], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert proc.stdout.strip() == (
+        "f/x/y.variable.yaml: cannot be read: wac needs pyyaml inside this script's environment and cannot lend "
+        f"its own: the environment runs Python {here}, wac Python 3.99 (No module named 'yaml'); add pyyaml to "
+        f"the script's requirements (#extra_requirements:), or run wac on Python {here}")

@@ -82,7 +82,7 @@ def parse(kind: str, rel: str, text: str) -> ObjectFile:
         from wac.engine.owndeps import missing
 
         message, hint = missing("yaml", exc)
-        raise ObjectError(f"{rel}: cannot be read: {message}", hint=hint) from None
+        raise ObjectError(f"{rel}: cannot be read: {message}; {hint}", hint=hint) from None  # a job error shows no hint
     except Exception as exc:  # yaml.YAMLError and friends
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ObjectError(f"{rel}: not valid YAML: {first}", hint="fix the file (or pull it again)") from None

@@ -74,7 +74,7 @@ def _psycopg() -> Any:
 
         if os.environ.get(MISMATCH_VAR):
             message, hint = missing("psycopg", exc)
-            raise StoreError(f"PostgreSQL stores need psycopg: {message}", hint=hint) from exc
+            raise StoreError(f"PostgreSQL stores need psycopg: {message}; {hint}", hint=hint) from exc
         raise StoreError("PostgreSQL stores need psycopg", hint="pip install 'psycopg[binary]' psycopg-pool") from exc
     return psycopg
 
