@@ -164,3 +164,29 @@ def test_a_worker_on_a_postgresql_store_runs_a_script_with_an_environment_that_r
     assert got["result"] == {"api": "https://api.example.com", "db": "db.local", "state": {"seen": "1.0.0"},
                              "first": "1.0.0", "psycopg": "not found: psycopg", "loaded": []}, logs
     assert "worker stopped after 1 round(s)" in logs  # the step committed from inside the round
+
+
+def test_a_preview_of_a_script_with_an_environment_reads_a_variable_of_the_current_windmill_workspace(
+        repo: Path, write: Write, wheels: Path, tmp_path: Path) -> None:
+    from tests.remote.fakewindmill import FakeWindmill
+
+    wm = FakeWindmill().start()
+    try:
+        wm.variables["f/demo/remote"] = {"workspace_id": wm.workspace, "path": "f/demo/remote", "value": "from wm",
+                                         "is_secret": False, "description": "", "extra_perms": {},
+                                         "account": None, "is_oauth": False}
+        env = {**offline(wheels), "WAC_CONFIG_DIR": str(tmp_path / "config")}
+        wac("workspace", "add", "prod", wm.url, "--token", wm.token, "--workspace-id", "test", "--switch",
+            cwd=repo, env=env)
+        write("f/demo/remote.py", """
+            import tinypkg
+            import wmill
+
+            def main():
+                return {"remote": wmill.get_variable("f/demo/remote"), "pkg": tinypkg.VERSION}
+        """)
+        result = wac("script", "preview", "f/demo/remote.py", cwd=repo, env=env).json()
+    finally:
+        wm.stop()
+    assert result == {"remote": "from wm", "pkg": "1.0.0"}
+    assert wm.violations == []
