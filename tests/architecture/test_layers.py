@@ -17,14 +17,15 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "wac"
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "timeformat": set(),  # timestamps and durations, stdlib only (as errors, usable everywhere above the SDK)
+    "owndeps": set(),  # wac's own dependencies lent to wac's code in an environment's round, stdlib only
     "sdk": {"errors"},
     "wac": {"sdk", "errors"},  # the SDK facade
     "_shims": {"sdk", "errors"},  # `import wmill` inside a round
     "templates": {"wac"},  # templates are user scripts
-    "project": {"errors", "timeformat"},
+    "project": {"errors", "timeformat", "owndeps"},
     "workspaces": {"errors", "project"},  # the user's config: below the engine, opens nothing
     "parser": {"project", "errors"},
-    "engine": {"wac", "sdk", "errors", "timeformat", "project", "workspaces", "parser"},
+    "engine": {"wac", "sdk", "errors", "timeformat", "project", "workspaces", "parser", "owndeps"},
     "metadata": {"parser", "project", "engine", "errors", "timeformat"},
     "sync": {"metadata", "parser", "project", "engine", "errors", "timeformat", "workspaces"},
     "server": {"engine", "workspaces", "errors", "timeformat", "project"},

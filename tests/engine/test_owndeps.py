@@ -1,5 +1,5 @@
 """The region in which wac's code borrows its own dependencies inside an environment's round
-(wac.engine.owndeps), in a fresh interpreter: one folder plays wac's site-packages, another the
+(wac.owndeps), in a fresh interpreter: one folder plays wac's site-packages, another the
 environment's."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import textwrap
 from pathlib import Path
 
 from tests.clirun import SRC
-from wac.engine import owndeps
+from wac import owndeps
 
 PROBE = """
     import json, sys, threading
-    from wac.engine.owndeps import own_deps
+    from wac.owndeps import own_deps
 
     out = {}
     try:

@@ -4,7 +4,7 @@ A round already opens the store to commit ``step()`` values (fenced by its claim
 calls use the same store the same way, each call one transaction. Reads see the repo's own
 object files first in a preview (``repo_root`` in the round's spec), then the workspace.
 Stdlib only (plus PyYAML for the repo's files, httpx for a Windmill workspace's: wac's own, lent
-inside an environment's round by :mod:`wac.engine.owndeps`).
+inside an environment's round by :mod:`wac.owndeps`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class RoundClient:
 
     def _overlay(self, kind: str, path: str) -> Any:
         """A preview reads the repo's own files first, then the current workspace (if not the store's)."""
-        from wac.engine.owndeps import own_deps
+        from wac.owndeps import own_deps
 
         with own_deps():  # PyYAML, httpx: wac's own, lent inside an environment's round
             return self._overlay_read(kind, path)

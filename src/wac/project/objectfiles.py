@@ -79,7 +79,7 @@ def parse(kind: str, rel: str, text: str) -> ObjectFile:
     try:
         doc = load_yaml(text)
     except ImportError as exc:  # in a script's environment whose Python cannot load wac's PyYAML
-        from wac.engine.owndeps import missing
+        from wac.owndeps import missing
 
         message, hint = missing("yaml", exc)
         raise ObjectError(f"{rel}: cannot be read: {message}; {hint}", hint=hint) from None  # a job error shows no hint

@@ -11,12 +11,12 @@ def load_yaml(text: str) -> Any:
     """Parse YAML with YAML 1.2 core scalars (``yes``/``on`` stay strings, as in the CLI).
 
     Inside an environment's round PyYAML is wac's own, lent for the call only
-    (:mod:`wac.engine.owndeps`): the user's code there still sees only its lock's packages.
+    (:mod:`wac.owndeps`): the user's code there still sees only its lock's packages.
 
     Raises:
-        ImportError: PyYAML cannot be loaded here (:func:`wac.engine.owndeps.missing` says why).
+        ImportError: PyYAML cannot be loaded here (:func:`wac.owndeps.missing` says why).
     """
-    from wac.engine.owndeps import own_deps
+    from wac.owndeps import own_deps
 
     with own_deps():
         import yaml  # type: ignore[import-untyped]

@@ -22,9 +22,9 @@ from pathlib import Path
 
 from wac.engine.envlock import ENV_LOCK, third_party_imports
 from wac.engine.envs import EnvSpec, engine_path, ensure, env_python, note_once
-from wac.engine.owndeps import folders_for_env
 from wac.engine.rounds.spec import RoundSpec
 from wac.engine.rounds.zygote_client import RoundProcess, Zygote, adopt_early
+from wac.owndeps import folders_for_env
 
 DEFAULT_IDLE_S = 300.0
 

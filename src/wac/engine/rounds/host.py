@@ -111,8 +111,6 @@ class EngineHost:
         if self._store is None:
             url = self._spec.store_url
             if url not in STORES:
-                from wac.engine.owndeps import open_round_store
-
                 STORES[url] = open_round_store(url)
             self._store = STORES[url]
         return self._store
@@ -192,7 +190,6 @@ def watch_claim(spec: RoundSpec) -> None:
     period = max(0.05, float(lease) / 4)
 
     def watch() -> None:
-        from wac.engine.owndeps import open_round_store as open_store
         from wac.engine.store.base import Token
         from wac.errors import StoreError
 
@@ -206,7 +203,7 @@ def watch_claim(spec: RoundSpec) -> None:
             gen, claim = CLAIM["gen"], Token(*CLAIM["token"])
             try:
                 if store is None:
-                    store = open_store(url)
+                    store = open_round_store(url)
                 if store.holds(claim) or CLAIM["parked"] or CLAIM["gen"] != gen:
                     doubts = 0
                     continue
@@ -234,7 +231,6 @@ def _check_claim_on_continue(url: str) -> Any:
     def on_continue(_signum: int, _frame: Any) -> None:
         import signal
 
-        from wac.engine.owndeps import open_round_store as open_store
         from wac.engine.store.base import Token
         from wac.errors import StoreError
 
@@ -243,7 +239,7 @@ def _check_claim_on_continue(url: str) -> Any:
         claim = Token(*CLAIM["token"])
         try:
             if not opened:  # a store of its own: the main thread may be inside one of its own calls
-                opened.append(open_store(url))
+                opened.append(open_round_store(url))
             if opened[0].holds(claim):
                 return
         except StoreError:
@@ -254,3 +250,15 @@ def _check_claim_on_continue(url: str) -> Any:
         os.killpg(0, signal.SIGKILL)
 
     return on_continue
+
+
+def open_round_store(url: str) -> Any:
+    """The store a round opens at ``url`` (schema known current). A PostgreSQL store in an
+    environment's round runs each call with wac's own psycopg lent (:mod:`wac.owndeps`)."""
+    from wac.engine.store import open_store
+    from wac.owndeps import InRegion, active, own_deps
+
+    if not active() or not url.startswith(("postgres://", "postgresql://")):
+        return open_store(url, migrate=False)
+    with own_deps():
+        return InRegion(open_store(url, migrate=False))

@@ -125,7 +125,7 @@ class Zygote:
     By default it runs on wac's own interpreter. An environment's zygote runs on the
     environment's ``python``, imports wac's engine from ``pythonpath`` (a folder holding only
     wac's package) and imports the ``preimport`` modules before its first fork; ``env`` are
-    variables of its own (``WAC_OWN_DEPS``: :mod:`wac.engine.owndeps`).
+    variables of its own (``WAC_OWN_DEPS``: :mod:`wac.owndeps`).
     """
 
     def __init__(self, python: str | None = None, pythonpath: str | None = None,

@@ -70,7 +70,7 @@ def _psycopg() -> Any:
     try:
         import psycopg
     except ImportError as exc:  # a dependency of wac: missing in a script's environment of another Python
-        from wac.engine.owndeps import MISMATCH_VAR, missing
+        from wac.owndeps import MISMATCH_VAR, missing
 
         if os.environ.get(MISMATCH_VAR):
             message, hint = missing("psycopg", exc)

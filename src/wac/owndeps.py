@@ -248,15 +248,4 @@ class InRegion:
         return call
 
 
-def open_round_store(url: str) -> Any:
-    """The store a round opens at ``url`` (schema known current); a PostgreSQL store in an
-    environment's round uses wac's psycopg inside regions."""
-    from wac.engine.store import open_store
-
-    if not active() or not url.startswith(("postgres://", "postgresql://")):
-        return open_store(url, migrate=False)
-    with own_deps():
-        return InRegion(open_store(url, migrate=False))
-
-
-__all__ = ["ENV_VAR", "MISMATCH_VAR", "InRegion", "active", "folders_for_env", "missing", "open_round_store", "own_deps"]
+__all__ = ["ENV_VAR", "MISMATCH_VAR", "InRegion", "active", "folders_for_env", "missing", "own_deps"]
