@@ -7,6 +7,7 @@ fork rounds from. Every outcome becomes exactly one store operation (one transac
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import sys
@@ -232,6 +233,10 @@ class Worker:
             try:
                 claim = self._next_claim()
                 while claim is not None:  # a round's outcome came with the slot's next claim
+                    if self._stop.is_set():  # taken as the worker began to stop: give it back
+                        with contextlib.suppress(LostClaimError):
+                            self.store.release(claim.token)
+                        break
                     claim = self._run_claim(claim)
             except (LostClaimError, ConflictError, JobNotFoundError) as exc:  # another process moved the job
                 self._report(f"worker: {exc.message}")
