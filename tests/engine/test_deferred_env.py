@@ -137,3 +137,31 @@ def test_a_round_submits_deployed_scripts_importing_nothing_but_the_standard_lib
     unlocked, plain, locked = (store.get_bundle(h) for h in out["jobs"])
     assert ENV_PENDING in unlocked and ENV_PENDING in locked  # their worker pins them
     assert ENV_PENDING not in plain and ENV_LOCK not in plain  # needs no environment at all
+
+
+@pytest.mark.slow
+def test_a_worker_pinning_a_slow_resolution_keeps_its_claim_and_resolves_once(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from tests.engine.enginerun import workers, workspace
+    from wac.engine import envlock
+    from wac.engine.worker import WorkerConfig
+
+    calls = []
+
+    def slow(files: dict[str, str], label: str) -> str:
+        calls.append(label)
+        time.sleep(2.0)  # many leases long: only the heartbeat keeps the claim
+        return "# py: 3.11\n"  # nothing to install: the round runs on wac's interpreter
+
+    monkeypatch.setattr(envlock, "resolve_inferred", slow)
+    with workspace(repo) as ws:
+        deploy(ws.store, "f/a/slow", "# requirements:\n# six\n\ndef main(x: int):\n    return x + 1\n")
+        deferred, _ = deployed_bundle(ws.store, "f/a/slow", defer=True)
+        job_id = ws.store.submit(JobSpec(bundle_hash=deferred.hash, entry=deferred.entry, args={"x": 1},
+                                         script_path="f/a/slow"))
+        with workers(ws, WorkerConfig(slots=1, lease_s=0.3), WorkerConfig(slots=1, lease_s=0.3)):
+            job = ws.store.wait_for_result(job_id, 120)
+    assert (job.status, job.result, job.attempt) == ("succeeded", 2, 1), job.error
+    assert calls == ["f/a/slow"] and job.bundle_hash != deferred.hash

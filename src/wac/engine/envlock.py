@@ -183,12 +183,13 @@ def defer_env(bundle: Bundle, locks: dict[str, str] | None, label: str) -> Bundl
     return Bundle(files={**files, ENV_PENDING: pending}, entry=bundle.entry)
 
 
-def pin_deferred(bundle: Bundle, resolve: Callable[[dict[str, str], str], str] = resolve_inferred) -> Bundle:
-    """A bundle of :func:`defer_env` with its environment pinned as :func:`pin_env` pins it;
-    any other bundle as it is. Raises EnvBuildError as :func:`pin_env` does."""
+def pin_deferred(bundle: Bundle, resolve: Callable[[dict[str, str], str], str] | None = None) -> Bundle:
+    """A bundle of :func:`defer_env` with its environment pinned as :func:`pin_env` pins it
+    (``resolve``: :func:`resolve_inferred` by default); any other bundle as it is. Raises
+    EnvBuildError as :func:`pin_env` does."""
     text = bundle.files.get(ENV_PENDING)
     if text is None:
         return bundle
     pending = json.loads(text)
     return pin_env(bundle, dict(pending.get("locks") or {}) or None, str(pending.get("label") or bundle.entry),
-                   resolve)
+                   resolve or resolve_inferred)
