@@ -73,12 +73,14 @@ def test_a_script_in_an_environment_runs_deployed_scripts_pushed_without_a_lock_
             waited = [client.wait_job(j, timeout=240) for j in (a, b, c, d)]
             sync = [wmill.run_script_by_path("f/demo/withpkg", args={{"x": 7}}),
                     wmill.run_script_by_hash("{with_pkg}", args={{"x": 8}}),
-                    wmill.run_script_by_path("f/demo/plain", args={{"x": 9}})]
+                    wmill.run_script_by_path("f/demo/plain", args={{"x": 9}}),
+                    wmill.run_script(path="f/demo/withpkg", args={{"x": 10}}),
+                    wmill.run_script_sync("{with_pkg}", args={{"x": 11}})]
             return {{"top": tinypkg.VERSION, "waited": waited, "sync": sync}}
     """)
     run = wac("script", "preview", "f/demo/caller.py", "--json", cwd=repo, env=offline(wheels), timeout=300)
     assert run.json()["result"] == {"top": "1.0.0", "waited": [6, "1.0.0/4", "1.0.0/5", "1.0.0/6"],
-                                    "sync": ["1.0.0/7", "1.0.0/8", 18]}, run.stderr
+                                    "sync": ["1.0.0/7", "1.0.0/8", 18, "1.0.0/10", "1.0.0/11"]}, run.stderr
     assert "No module named" not in run.stderr
 
 
@@ -96,22 +98,35 @@ def test_a_deployed_script_in_an_environment_runs_a_deployed_script_without_a_lo
     assert run.json() == ["1.0.0", "1.0.0/2"], run.stderr
 
 
-def test_task_script_from_an_environment_runs_deployed_scripts_pushed_without_a_lock(
+def test_task_script_from_an_environment_runs_deployed_scripts_pushed_without_a_lock_and_flows_fail_clearly(
         repo: Path, write: Write, wheels: Path) -> None:
     push_unlocked(repo, write, "f/demo/plain", PLAIN)
     push_unlocked(repo, write, "f/demo/withpkg", WITH_PKG)
     write("f/demo/flow.py", """
         import tinypkg
-        from wac import task_script, workflow
+        import wmill
+        from wac import TaskError, task_flow, task_script, workflow
 
         @workflow
         async def main():
             plain = await task_script("f/demo/plain")(x=3)
             pkg = await task_script("f/demo/withpkg")(x=4)
-            return [tinypkg.VERSION, plain, pkg]
+            refused = []
+            try:
+                await task_flow("f/demo/withpkg")(x=5)
+            except TaskError as exc:
+                refused.append(str(exc))
+            try:
+                wmill.run_flow_async("f/demo/withpkg", args={})
+            except Exception as exc:
+                refused.append(f"{type(exc).__name__}: {exc}")
+            return [tinypkg.VERSION, plain, pkg, refused]
     """)
     run = wac("script", "preview", "f/demo/flow.py", cwd=repo, env=offline(wheels), timeout=300)
-    assert run.json() == ["1.0.0", 6, "1.0.0/4"], run.stderr
+    top, plain, pkg, refused = run.json()
+    assert [top, plain, pkg] == ["1.0.0", 6, "1.0.0/4"], run.stderr
+    assert "f/demo/withpkg is a script, not a flow" in refused[0]
+    assert refused[1].startswith("WmillNotSupportedError: wmill.run_flow_async() is not served")
 
 
 def test_a_child_whose_requirements_cannot_be_resolved_fails_with_the_uv_error_and_its_parent_catches_it(
