@@ -78,5 +78,3 @@ def pin_started(store: Store, token: Token, bundle_hash: str, entry: str) -> str
     store.put_bundle(pinned.hash, pinned.files)
     store.set_bundle(token, pinned.hash)
     return pinned.hash
-
-
