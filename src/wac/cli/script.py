@@ -55,6 +55,9 @@ def preview(
 
     if approve and reject:
         raise UsageError("--approve and --reject exclude each other")
+    from wac.engine.rounds.zygote_client import start_early
+
+    start_early()  # the round processes' parent boots on the other core while the script is prepared
     from wac.cli.args import parse_data
     from wac.cli.prepare import open_workspace, prepare
     from wac.cli.signals import interrupt_on_termination

@@ -355,7 +355,8 @@ class SqliteReads:
 
     def wait_for_result(self, job_id: str, timeout: float) -> Job:
         """Block until the job is terminal or ``timeout`` passes; returns its latest state."""
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         while True:
             since = self._baseline()
             read_at = time.monotonic()
@@ -364,9 +365,10 @@ class SqliteReads:
             if job.status in TERMINAL or left <= 0:
                 return job
             self.wait_for_change(job_id, min(left, 1.0), since)
-            # Every commit ends the wait: while a run makes hundreds of commits a second, read
-            # the job at most every 10 ms (the reads would take the busy slots' GIL and store).
+            # Every commit ends the wait: once a run has gone on for a moment (hundreds of commits
+            # a second, maybe), read the job at most every 10 ms, so the reads do not take the busy
+            # slots' GIL and store; a short job's end is still seen at once.
             gap = read_at + 0.01 - time.monotonic()
-            if gap > 0:
+            if gap > 0 and read_at - started >= 0.25:
                 time.sleep(min(gap, max(0.0, deadline - time.monotonic())))
 
