@@ -152,7 +152,7 @@ def test_a_worker_pinning_a_slow_resolution_keeps_its_claim_and_resolves_once(
 
     def slow(files: dict[str, str], label: str) -> str:
         calls.append(label)
-        time.sleep(2.0)  # many leases long: only the heartbeat keeps the claim
+        time.sleep(3.5)  # several leases long: only the heartbeat keeps the claim
         return "# py: 3.11\n"  # nothing to install: the round runs on wac's interpreter
 
     monkeypatch.setattr(envlock, "resolve_inferred", slow)
@@ -161,7 +161,7 @@ def test_a_worker_pinning_a_slow_resolution_keeps_its_claim_and_resolves_once(
         deferred, _ = deployed_bundle(ws.store, "f/a/slow", defer=True)
         job_id = ws.store.submit(JobSpec(bundle_hash=deferred.hash, entry=deferred.entry, args={"x": 1},
                                          script_path="f/a/slow"))
-        with workers(ws, WorkerConfig(slots=1, lease_s=0.3), WorkerConfig(slots=1, lease_s=0.3)):
+        with workers(ws, WorkerConfig(slots=1, lease_s=1.0), WorkerConfig(slots=1, lease_s=1.0)):
             job = ws.store.wait_for_result(job_id, 120)
     assert (job.status, job.result, job.attempt) == ("succeeded", 2, 1), job.error
     assert calls == ["f/a/slow"] and job.bundle_hash != deferred.hash
