@@ -107,12 +107,12 @@ def own_deps() -> Iterator[None]:
         _leave()
 
 
-def _is_private(module: Any) -> bool:
+def _is_private(module: Any, prefixes: tuple[str, ...] | None = None) -> bool:
     name = getattr(module, "__name__", None)
     if name in _private and _private[name] is module:
         return True
     file = getattr(module, "__file__", None)
-    return isinstance(file, str) and file.startswith(_prefixes())
+    return isinstance(file, str) and file.startswith(_prefixes() if prefixes is None else prefixes)
 
 
 _cached: list[Any] = [None, ()]
@@ -134,11 +134,18 @@ def _enter() -> None:
         if _finder is None:
             _finder = _Finder()
             sys.meta_path.insert(0, _finder)
-        for name, module in list(sys.modules.items()):  # the user's yaml (the lock's) steps aside
-            if name.split(".")[0] in ROOTS and not _is_private(module):
-                _saved[name] = module
-                del sys.modules[name]
+        pre = _prefixes()
+        theirs = tuple(r for r in ROOTS if r in sys.modules and not _is_private(sys.modules[r], pre))
+        if theirs:  # the user's yaml (the lock's) steps aside
+            starts = theirs + tuple(r + "." for r in theirs)
+            for name in [n for n in sys.modules if n.startswith(starts)]:
+                module = sys.modules[name]
+                if (name in theirs or name.partition(".")[0] in theirs) and not _is_private(module, pre):
+                    _saved[name] = module
+                    del sys.modules[name]
         sys.modules.update(_private)
+        _entry_keys.clear()
+        _entry_keys.update(sys.modules)
         sys.path[:0] = dirs()
 
 
@@ -154,24 +161,48 @@ def _leave() -> None:
         _hide()
 
 
+_entry_keys: set[str] = set()  # sys.modules' names when the outermost region began
+_state = {"dirty": False}  # a late import happened outside a region: look at every module once
+
+
 def _hide() -> None:
     """Take wac's modules out of ``sys.modules`` and put the user's back (lock held, depth 0)."""
-    for name, module in list(sys.modules.items()):
-        if _is_private(module):
+    if _state["dirty"]:
+        _state["dirty"] = False
+        candidates = list(sys.modules)
+    else:  # wac's modules (put in when the region began) and those loaded meanwhile
+        candidates = [*_private, *(sys.modules.keys() - _entry_keys)]
+    pre = _prefixes()
+    for name in candidates:
+        module = sys.modules.get(name)
+        if module is not None and _is_private(module, pre):
             _private[name] = module
+            _roots.add(name.partition(".")[0])
             del sys.modules[name]
     for name, module in _saved.items():
         sys.modules[name] = module
     _saved.clear()
+    _entry_keys.clear()
+
+
+_roots: set[str] = set()  # the top-level names of wac's modules
+_pending: set[str] = set()  # late imports of wac's modules outside a region, maybe not over yet
 
 
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves a private module to a late import made by wac's code or a private module."""
+    """Serves a private module to a late import made by wac's code or a private module (outside a
+    region), and has every module such an import leaves in ``sys.modules`` taken out once it ends."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        module = _private.get(fullname)
-        if module is None or _depth > 0 or not _from_private(sys._getframe(1)):
+        if _depth > 0 or fullname.partition(".")[0] not in _roots or not _from_private(sys._getframe(1)):
             return None
+        with _lock:
+            _pending.add(fullname)
+            _state["dirty"] = True
+        _cleaner().set()
+        module = _private.get(fullname)
+        if module is None:
+            return None  # a module of wac's package not loaded yet: found in its folder, taken out after
         original = getattr(module, "__spec__", None)
         spec = importlib.machinery.ModuleSpec(fullname, self, origin=getattr(original, "origin", None),
                                               is_package=hasattr(module, "__path__"))
@@ -183,7 +214,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return _private[spec.name]
 
     def exec_module(self, module: ModuleType) -> None:
-        _cleaner().set()  # loaded already, in a region; its entry goes as soon as the import ends
+        return None  # loaded already, in a region
 
 
 _wake: list[threading.Event] = []
@@ -202,17 +233,25 @@ def _clean_loop(wake: threading.Event) -> None:
     import importlib._bootstrap as bootstrap
 
     module_lock: Any = getattr(bootstrap, "_ModuleLockManager", None)
+
+    def held(name: str) -> Any:  # the module's import lock: its importer holds it until the import ends
+        return module_lock(name) if module_lock is not None else contextlib.nullcontext()
+
     while True:
         wake.wait()
         wake.clear()
+        with _lock:
+            waiting = list(_pending)
+            _pending.clear()
+        for name in waiting:
+            with held(name):
+                pass
         for name, module in list(sys.modules.items()):
-            if not _is_private(module):
-                continue
-            # the module's import lock: held by the thread importing it until its import is over
-            with module_lock(name) if module_lock is not None else contextlib.nullcontext(), _lock:
-                if _depth == 0 and sys.modules.get(name) is module:
-                    _private[name] = module
-                    del sys.modules[name]
+            if _is_private(module):
+                with held(name), _lock:
+                    if _depth == 0 and sys.modules.get(name) is module:
+                        _private[name] = module
+                        del sys.modules[name]
 
 
 def _from_private(frame: FrameType | None) -> bool:
