@@ -42,8 +42,9 @@ PROBE = """
     out["late"] = done
     import time
     deadline = time.monotonic() + 30
-    while "psycopg" in sys.modules and time.monotonic() < deadline:  # taken out right after the import
-        time.sleep(0.01)
+    while any(m.startswith("psycopg") for m in sys.modules) and time.monotonic() < deadline:
+        time.sleep(0.01)  # taken out right after the import (psycopg served, psycopg.pq loaded late)
+    out["late_left"] = [m for m in sys.modules if m.startswith("psycopg")]
     try:
         import psycopg
         out["user_psycopg_late"] = psycopg.VERSION
@@ -88,6 +89,7 @@ def test_wacs_modules_are_visible_inside_a_region_and_their_late_imports_are_ser
     assert out["after"] == [True, False]  # the lock's yaml back, wac's psycopg gone
     assert out["user_psycopg_after"] == "not found: psycopg"
     assert out["late"] == [["wac pq", True]]
+    assert out["late_left"] == []
     assert out["user_psycopg_late"] == "not found: psycopg"  # taken out again right after
     assert out["again"] is True  # the same module objects in every region
     assert out["path"] == [str(env_site)]
