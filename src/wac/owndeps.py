@@ -18,8 +18,12 @@ A private module's own late imports (``from . import x`` in a function, run by a
 pool's thread outside any region) are served by :class:`_Finder`: it hands out the private module
 only when the code importing it is wac's or a private module; the entry the import system leaves
 in ``sys.modules`` is taken out by a thread of this module as soon as that import is over (it
-waits on the module's import lock), so the user's code can see it for microseconds at most. Outside an environment round
-(``WAC_OWN_DEPS`` unset) a region does nothing. Stdlib only.
+waits on the module's import lock), so the user's code can see it for microseconds at most.
+
+A limit: ``sys.modules`` is one for all threads, so while a region is open (one wac call, a
+``wait_for_result`` included) a thread of the user's that imports one of these packages at that
+moment gets wac's copy. Outside an environment round (``WAC_OWN_DEPS`` unset) a region does
+nothing. Stdlib only.
 """
 
 from __future__ import annotations
