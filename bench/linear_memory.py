@@ -88,7 +88,10 @@ def scenario(shape: str, n: int) -> None:
                 while len(worker.parked) + worker.parked.evicted < n and time.monotonic() < deadline:
                     time.sleep(0.05)
                 pids = [entry[0].pid for entry in list(worker.parked._procs.values())]
-                print(json.dumps({"parked": len(pids), "breakdown": breakdown(pids)}), flush=True)
+                report: dict[str, Any] = {"parked": len(pids), "breakdown": breakdown(pids)}
+                if pids and os.environ.get("WAC_BENCH_PAGES"):
+                    report["pages"] = page_changes(pids[0])
+                print(json.dumps(report), flush=True)
                 time.sleep(0.5)  # the sampler sees the tree with every parent parked
                 gate.start()
             for job_id in ids:
@@ -139,6 +142,41 @@ def breakdown(pids: list[int]) -> dict[str, dict[str, float]]:
                 sums[kind][key] += kib
                 sums["total"][key] += kib
     return {k: {key: v / max(counted, 1) for key, v in d.items()} for k, d in sums.items()}
+
+
+def page_changes(pid: int) -> dict[str, int]:
+    """How much of each page private to ``pid`` (a round process) differs from the same page in
+    its zygote (its parent): pages by the number of 8-byte words that differ. A page whose copy
+    differs in a few words was copied for a reference count or a pointer; one that differs in
+    most holds new data. (The zygote's own writes since the fork count too: a few pages.)"""
+    zygote = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    bins = {"1-4 words": 0, "5-16": 0, "17-64": 0, "65-512": 0, "same": 0}
+    with open(f"/proc/{pid}/pagemap", "rb", 0) as pagemap, open(f"/proc/{pid}/mem", "rb", 0) as mine, \
+            open(f"/proc/{zygote}/mem", "rb", 0) as theirs:
+        for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+            fields = line.split()
+            if not fields[1].startswith("rw"):
+                continue
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            pagemap.seek(start // 4096 * 8)
+            entries = pagemap.read((end - start) // 4096 * 8)
+            for i in range(len(entries) // 8):
+                flags = int.from_bytes(entries[i * 8:i * 8 + 8], "little")
+                if not (flags >> 63) & 1 or not (flags >> 56) & 1:  # not present, or shared
+                    continue
+                addr = start + i * 4096
+                try:
+                    mine.seek(addr)
+                    a = mine.read(4096)
+                    theirs.seek(addr)
+                    b = theirs.read(4096)
+                except OSError:
+                    continue
+                words = sum(a[j:j + 8] != b[j:j + 8] for j in range(0, 4096, 8)) if len(b) == 4096 else 512
+                key = ("same" if words == 0 else "1-4 words" if words <= 4 else "5-16" if words <= 16
+                       else "17-64" if words <= 64 else "65-512")
+                bins[key] += 1
+    return bins
 
 
 def _tree(root: int) -> list[int]:
@@ -209,7 +247,11 @@ def main() -> None:
     parser.add_argument("--after", type=Path, help="a tree whose src/ is measured (default: this checkout)")
     parser.add_argument("--fanout", type=int, default=1000)
     parser.add_argument("--parents", type=int, default=100)
+    parser.add_argument("--pages", action="store_true",
+                        help="also compare one parked parent's private pages with its zygote's, word by word")
     opts = parser.parse_args()
+    if opts.pages:
+        os.environ["WAC_BENCH_PAGES"] = "1"
     if opts.one:
         scenario(opts.one[0], int(opts.one[1]))
         return
@@ -228,6 +270,9 @@ def main() -> None:
                 print(f"  one parked parent (average of {parked['parked']} parked at once), KiB:")
                 for kind, kib in parked["breakdown"].items():
                     print(f"    {kind:22} PSS {kib['pss']:7.0f}  private dirty {kib['private_dirty']:7.0f}", flush=True)
+                if "pages" in parked:
+                    print("  its private pages by 8-byte words that differ from the zygote's copy: "
+                          + ", ".join(f"{k}: {v}" for k, v in parked["pages"].items()), flush=True)
 
 
 if __name__ == "__main__":
