@@ -1,22 +1,22 @@
 """What a round process costs in memory while it waits (issue 17): a parked sticky parent.
 
 A round process is forked from the zygote and shares its pages until it writes to them
-(copy-on-write). What a parked parent holds on its own is what its round wrote: reference counts
-of the zygote's objects it used (CPython 3.11 writes to every object it reads), the objects and
-code of its round, and the C heap (malloc) of the interpreter and of SQLite. Measured
-(``bench/linear_memory.py`` prints the breakdown): about 4.4 MiB private per parked parent, of
-which 2.9 MiB in CPython's object arenas, 0.9 MiB in the C heap (1.4 MiB when the round committed
-``step()`` values: SQLite's page cache and schema) and 0.6 MiB in libpython's own data; the claim
-watch thread's stack and malloc arena are a few pages.
+(copy-on-write). What a parked parent holds on its own is every page its process wrote: CPython
+3.11 writes a reference count into each object it touches (reading included), so a round copies
+one page per object it uses wherever it lies, plus what it allocated. Measured with
+``bench/linear_memory.py`` (it prints the breakdown): about 5.2 MiB PSS per parked parent that
+committed a ``step()``: 3.2 MiB in CPython's object arenas, 1.2-1.4 MiB of C heap (SQLite,
+large dict and list buffers), 0.7 MiB of libpython's own data; the claim watch thread's stack is
+three pages. Most of those pages differ from the zygote's copy in a few words only.
 
 Parking gives back what is not live any more (:func:`release`): the round's cyclic garbage
-(``gc.collect`` of the young generations; the zygote's objects are frozen, so it touches none of
-them), SQLite's page cache of the store connections this process opened (``shrink_memory``: the
-connections stay open, the cache fills again on resume), and the C heap's free pages
-(``malloc_trim``: glibc gives them back to the kernel). Everything stays correct without it: it is
-a size, never a behaviour.
+(``gc.collect``; the zygote's objects are frozen, so it touches none of them), the SQLite page
+cache of the store connection the round committed its steps on (``PRAGMA shrink_memory``: the
+connection stays open, the cache fills again on resume), and the C heap's free pages
+(``malloc_trim``: glibc gives them back to the kernel). It is a size, never a behaviour: a process
+where none of it is available parks the same.
 
-The zygote binds the C functions once (:func:`preload`) so a round process does not load
+The zygote binds the C functions once (:func:`preload`) so a round process does not build
 ``ctypes`` objects of its own for them.
 """
 
