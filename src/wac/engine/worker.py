@@ -57,6 +57,12 @@ def warm_tasks_default() -> bool:
     return _flag("WAC_WARM_TASKS", True)
 
 
+def chain_claims_default() -> bool:
+    """``WAC_CHAIN_CLAIMS``: ``0`` applies a round's outcome and claims the slot's next job in two
+    commits (and lets any idle slot take it); on by default."""
+    return _flag("WAC_CHAIN_CLAIMS", True)
+
+
 def sticky_parents_default() -> bool:
     """``WAC_STICKY_PARENTS``: ``0`` ends a parent's round at each dispatch; on by default."""
     return _flag("WAC_STICKY_PARENTS", True)
@@ -85,6 +91,9 @@ class WorkerConfig:
     # exiting (engine/rounds/warm.py), at most one per slot, each for at most warm_idle_s seconds.
     warm_tasks: bool = field(default_factory=warm_tasks_default)
     warm_idle_s: float = field(default_factory=lambda: _number("WAC_WARM_IDLE_S", 30.0, 0.0))
+    # A slot applies a round's outcome and claims its next job (the queue's head, often the child
+    # just dispatched or the parent just made runnable) in one commit, then runs it.
+    chain_claims: bool = field(default_factory=chain_claims_default)
 
 
 def is_failure_marker(value: Any) -> bool:
@@ -144,6 +153,7 @@ class Worker:
         self._seeking = threading.Lock()
         self._last_reap = 0.0
         self._bundles: dict[str, tuple[frozenset[str], Path, Manifest]] = {}
+        self._user: str | None = None  # the OS user, looked up once (WM_USERNAME of every job)
         self.parked = ParkedParents(self.config.sticky_max, self.config.sticky_idle_s)
         self.warm = WarmTasks(self.config.slots, self.config.warm_idle_s)
         self.rounds_run = 0
@@ -221,8 +231,8 @@ class Worker:
         while not self._stop.is_set():
             try:
                 claim = self._next_claim()
-                if claim is not None:
-                    self._run_claim(claim)
+                while claim is not None:  # a round's outcome came with the slot's next claim
+                    claim = self._run_claim(claim)
             except (LostClaimError, ConflictError, JobNotFoundError) as exc:  # another process moved the job
                 self._report(f"worker: {exc.message}")
             except StoreError as exc:  # gone, damaged, full, unwritable: going on would only repeat it
@@ -301,30 +311,32 @@ class Worker:
                 proc.kill(because)
 
     # ---- one round
-    def _run_claim(self, claim: Claim) -> None:
+    def _run_claim(self, claim: Claim) -> Claim | None:
+        """Run one round of ``claim``; returns the slot's next claim when it was taken in the
+        same commit as this round's outcome (:attr:`WorkerConfig.chain_claims`)."""
         job, token = claim.job, claim.token
         self.rounds_run += 1
         if job.entry.startswith(WORKSPACE_ENTRY):
             self._apply_error(token, self._not_deployed(job, job.entry[len(WORKSPACE_ENTRY):]), "")
-            return
+            return None
         try:
             files, bundle_dir, manifest = self._bundle(job.bundle_hash)
         except StoreError:
             raise  # the store or its disk, not the job: the worker stops, the job stays
         except WacError as exc:
             self._apply_error(token, error_record(type(exc).__name__, exc.message), "")
-            return
+            return None
         if job.entry not in files:
             self._apply_error(token, error_record(
                 "ModuleNotFoundError", f"{job.entry} is not part of the script's code bundle "
                 "(task_script('./x.py') runs a module of the script's __mod folder)"), "")
-            return
+            return None
         deadline = time.monotonic() + job.options.timeout if job.options.timeout else None
         with self._live_lock:
             self._live[job.id] = (token, None, deadline)
         resumed = self.parked.resume(job, token, claim.steps)
-        if resumed is None and claim.steps_since is not None:  # its parked process is gone: replay all
-            claim = replace(claim, steps=self.store.get_steps(job.id), steps_since=None)
+        if resumed is None and claim.steps_after is not None:  # its parked process is gone: replay all
+            claim = replace(claim, steps=self.store.get_steps(job.id), steps_after=None)
         try:
             if resumed is not None:
                 proc, known = resumed
@@ -341,14 +353,14 @@ class Worker:
                 self._apply_error(token, error_record(type(exc).__name__, exc.message + hint), "")
             else:
                 self._apply_error(token, error_record("WorkerError", f"could not start the round: {exc}"), "")
-            return
+            return None
         with self._live_lock:
             self._live[job.id] = (token, proc, deadline)
         if self._stop.is_set():  # stop() ran while this round was being forked: it saw no process
             proc.kill("worker stopping")
-        kept = "closed"
+        kept, chained = "closed", None
         try:
-            kept = self._converse(job, token, proc, manifest.module_dir, claim.claimed_at)
+            kept, chained = self._converse(job, token, proc, manifest.module_dir, claim.step_seq)
         finally:
             with self._live_lock:
                 self._live.pop(job.id, None)
@@ -363,6 +375,7 @@ class Worker:
                     proc.kill("released")  # it would wait on its channel for nothing
                 proc.close()
             self.parked.settle(job.id)  # a slot that claimed the job again meanwhile may go on
+        return chained
 
     def _round_spec(self, claim: Claim, bundle_dir: Path, manifest: Manifest) -> RoundSpec:
         """What the round of ``claim`` is told (:class:`RoundSpec`)."""
@@ -402,11 +415,13 @@ class Worker:
 
     def _job_env(self, job: Job) -> dict[str, str]:
         """The WM_* variables Windmill sets for a job, with their meaning here (docs/reference/client.md)."""
-        from wac.engine.local_backend import _user
-
         if self.config.real_wmill:  # the real package would call a Windmill server with these
             return {"WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id, "WM_JOB_ID": ""}
-        user = _user() or "wac"
+        if self._user is None:
+            from wac.engine.local_backend import _user
+
+            self._user = _user() or "wac"
+        user = self._user
         return {"WAC_JOB_ID": job.id, "WAC_ROOT_JOB_ID": job.root_id, "WM_JOB_ID": job.id,
                "WM_WORKSPACE": self.config.workspace, "WM_ROOT_FLOW_JOB_ID": job.root_id,
                "WM_FLOW_JOB_ID": job.parent_id or "", "WM_JOB_PATH": job.script_path,
@@ -431,32 +446,46 @@ class Worker:
         return logs
 
     def _converse(self, job: Job, token: Token, proc: RoundProcess, module_dir: str,
-                  claimed_at: float | None = None) -> str:
-        """Apply what the round reports. Returns what becomes of its process: ``"parked"`` (to
-        keep as a sticky parent), ``"warm"`` (to keep for the next direct child), else ``"closed"``."""
+                  step_seq: int = 0) -> tuple[str, Claim | None]:
+        """Apply what the round reports, and claim the slot's next job in the same commit.
+        Returns what becomes of the process — ``"parked"`` (to keep as a sticky parent),
+        ``"warm"`` (to keep for the next direct child), else ``"closed"`` — and that claim."""
         msg = proc.recv(None)
         if msg is None:
             self._round_died(job, token, proc)
-            return "closed"
+            return "closed", None
         logs = self._mask(proc.logs(), msg.get("mask"))
-        if msg.get("op") == "parked":  # a sticky parent: its dispatch, and it waits alive
-            outcome = cast("Outcome", msg.get("outcome") or {})  # from the wire: _apply_outcome checks its type
-            self.parked.expect(job.id, claimed_at)  # settled by _run_claim once it is parked (or not)
-            applied = self._apply_outcome(job, token, outcome, logs, module_dir, msg.get("direct"))
-            if applied and outcome.get("type") == "dispatch" and not self._stop.is_set():
-                proc.reset_log()  # the next round's log starts here
-                return "parked"
+        kept = "closed"
+        with self.store.together():
+            if msg.get("op") == "parked":  # a sticky parent: its dispatch, and it waits alive
+                outcome = cast("Outcome", msg.get("outcome") or {})  # from the wire: _apply_outcome checks its type
+                self.parked.expect(job.id, step_seq)  # settled by _run_claim once it is parked (or not)
+                applied = self._apply_outcome(job, token, outcome, logs, module_dir, msg.get("direct"))
+                if applied and outcome.get("type") == "dispatch" and not self._stop.is_set():
+                    kept = "parked"
+            elif msg.get("op") == "outcome":
+                applied = self._apply_outcome(job, token, cast("Outcome", msg["outcome"]), logs, module_dir,
+                                              msg.get("direct"))
+                if msg.get("warm") and applied and self.config.warm_tasks:
+                    kept = "warm"
+            else:
+                err = msg.get("error") or error_record("Error", "round failed")
+                if isinstance(err, dict):  # an exception's message or stack may quote a secret too
+                    err = {k: self._mask(v, msg.get("mask")) if isinstance(v, str) else v for k, v in err.items()}
+                self._apply_error(token, err, logs)
+            chained = self._chain_claim()
+        if kept == "parked":
+            proc.reset_log()  # the next round's log starts here
+        elif msg.get("op") == "parked":
             proc.kill("released")
-        elif msg.get("op") == "outcome":
-            applied = self._apply_outcome(job, token, cast("Outcome", msg["outcome"]), logs, module_dir, msg.get("direct"))
-            if msg.get("warm") and applied and self.config.warm_tasks:
-                return "warm"
-        else:
-            err = msg.get("error") or error_record("Error", "round failed")
-            if isinstance(err, dict):  # an exception's message or stack may quote a secret too
-                err = {k: self._mask(v, msg.get("mask")) if isinstance(v, str) else v for k, v in err.items()}
-            self._apply_error(token, err, logs)
-        return "closed"
+        return kept, chained
+
+    def _chain_claim(self) -> Claim | None:
+        """The slot's next claim, taken in the commit of the round's outcome (None: the slot
+        looks for work as usual)."""
+        if not self.config.chain_claims or self._stop.is_set():
+            return None
+        return self.store.claim(self.worker_id, self.config.tags, self.config.lease_s, recent=self.parked.since)
 
     def _round_died(self, job: Job, token: Token, proc: RoundProcess) -> None:
         logs = self._mask(proc.logs())

@@ -137,33 +137,33 @@ def test_start_parent_helper_makes_a_waiting_parent(store: Store) -> None:
     assert store.get_job(parent).status == "waiting" and len(ids) == 3
 
 
-def test_a_claim_asked_for_recent_steps_reads_only_those_done_since_then(store: Store, clock: FakeClock) -> None:
+def test_a_claim_asked_for_recent_steps_reads_only_those_added_since_then(store: Store, clock: FakeClock) -> None:
     """A parked sticky parent needs only its children's new results (issue 17), not every step
-    of a long run: ``recent`` gives the time, ``steps_since`` says the steps are that subset."""
+    of a long run: ``recent`` gives the step seq of its earlier claim, ``steps_after`` says the
+    steps are that subset — by seq, not by clock, so a result finished in the same millisecond
+    as the claim is never missed."""
     parent = store.submit(spec())
     first = claim_job(store, parent)
-    assert first.claimed_at == clock.t and first.steps_since is None
+    assert first.claimed_at == clock.t and first.steps_after is None and first.step_seq == 0
     store.checkpoint(first.token, "early", 1, requeue=False)
     store.dispatch(first.token, [task("a_1", {"i": 1})])
     a = claim_job(store, store.children(parent)[0].id)
     store.complete(a.token, 10)
-    clock.advance(5)
     second = claim_job(store, parent)
-    parked_at = second.claimed_at
-    assert parked_at == clock.t
+    parked_seq = second.step_seq
+    assert parked_seq == 2  # "early" and "a_1"
     store.dispatch(second.token, [task("b_1", {"i": 2}), task("b_2", {"i": 3})])
-    clock.advance(5)
     for child in [c for c in store.children(parent) if c.status == "queued"]:
         store.complete(claim_job(store, child.id).token, child.args["i"] * 100)
     asked: list[str] = []
 
-    def recent(job_id: str) -> float | None:
+    def recent(job_id: str) -> int | None:
         asked.append(job_id)
-        return parked_at if job_id == parent else None
+        return parked_seq if job_id == parent else None
 
     third = store.claim("w1", ANY_TAG, 30, recent=recent)
     assert third is not None and third.job.id == parent and asked == [parent]
-    assert third.steps_since == parked_at
+    assert third.steps_after == parked_seq and third.step_seq == 4
     assert {s.key: s.value for s in third.steps} == {"b_1": 200, "b_2": 300}  # not "early", not "a_1"
     assert all(s.done for s in third.steps)
     full = {s.key for s in store.get_steps(parent)}

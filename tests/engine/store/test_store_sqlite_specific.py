@@ -148,3 +148,48 @@ def test_a_store_path_that_cannot_be_opened_is_a_clear_store_error(tmp_path: Pat
     (tmp_path / "garbage.db").write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError):
         open_store(f"sqlite://{tmp_path / 'garbage.db'}")
+
+
+def test_an_idle_wait_for_work_sleeps_through_this_processs_own_commits_that_queue_nothing(tmp_path: Path) -> None:
+    """A busy slot's commits move ``PRAGMA data_version`` for an idle slot's connection too; the
+    idle slot must not wake (and take the GIL and the store) for each of them when nothing is
+    claimable. A commit by another process that queues work still ends the wait at once."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from wac.engine.store import ANY_TAG, JobSpec
+
+    db = tmp_path / "wac.db"
+    store = open_store(f"sqlite://{db}")
+    store.put_bundle("b" * 64, {"main.py": "async def main(): ...\n"})
+    job = store.submit(JobSpec("b" * 64, "main.py", {}, "f/x"))
+    claim = store.claim("w1", ANY_TAG, 60)
+    assert claim is not None and claim.job.id == job
+    stop = threading.Event()
+
+    def busy() -> None:  # another thread of this process commits, making no work
+        while not stop.is_set():
+            store.append_log(job, "x")
+            time.sleep(0.002)
+
+    writer = threading.Thread(target=busy)
+    writer.start()
+    try:
+        t0 = time.monotonic()
+        store.wait_for_work(ANY_TAG, 0.5)
+        assert time.monotonic() - t0 >= 0.45  # it waited out its timeout
+    finally:
+        stop.set()
+        writer.join()
+    code = (f"from wac.engine.store import open_store, JobSpec; import time; time.sleep(0.3);"
+            f"open_store('sqlite://{db}').submit(JobSpec('{'b' * 64}', 'main.py', {{}}, 'f/y'))")
+    other = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        t0 = time.monotonic()
+        store.wait_for_work(ANY_TAG, 60.0)
+        assert time.monotonic() - t0 < 50  # woken by the other process's commit, not the timeout
+    finally:
+        other.wait(60)
+        store.close()

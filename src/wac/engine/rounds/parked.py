@@ -38,40 +38,38 @@ class ParkedParents:
         self.evicted = 0
         # job id -> set once the process of a round being parked is parked (or is not after all)
         self._pending: dict[str, threading.Event] = {}
-        # job id -> the store's clock when the parked (or pending) round was claimed
-        self._claimed_at: dict[str, float] = {}
+        # job id -> the job's step seq when the parked (or pending) round was claimed
+        self._step_seq: dict[str, int] = {}
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._procs)
 
-    def expect(self, job_id: str, claimed_at: float | None) -> None:
-        """Announce that the round of ``job_id`` (claimed at ``claimed_at``, the store's clock) is
-        about to be parked, before its dispatch is committed: its children may then run and
+    def expect(self, job_id: str, step_seq: int) -> None:
+        """Announce that the round of ``job_id`` (claimed when its last step seq was ``step_seq``)
+        is about to be parked, before its dispatch is committed: its children may then run and
         finish, and the job be claimed again, before :meth:`park` is reached; :meth:`resume`
         waits for it meanwhile instead of replaying."""
         with self._lock:
             self._pending[job_id] = threading.Event()
-            if claimed_at is not None:
-                self._claimed_at[job_id] = claimed_at
+            self._step_seq[job_id] = step_seq
 
     def settle(self, job_id: str) -> None:
         """The round announced by :meth:`expect` is parked, or will not be."""
         with self._lock:
             pending = self._pending.pop(job_id, None)
             if job_id not in self._procs:
-                self._claimed_at.pop(job_id, None)
+                self._step_seq.pop(job_id, None)
         if pending is not None:
             pending.set()
 
-    def since(self, job_id: str) -> float | None:
+    def since(self, job_id: str) -> int | None:
         """For the store's claim (``recent``): when ``job_id``'s process is parked here (or being
-        parked), the time from which its claim needs the job's done steps — the results the
-        process lacks finished after its round was claimed (a second early, to be safe: a step
-        read twice is harmless, one missed is not); None: the claim reads every step."""
+        parked), the step seq after which its claim needs the job's done steps — every result
+        the process lacks is a step added after its round was claimed (steps its own round added
+        are read again: harmless); None: the claim reads every step."""
         with self._lock:
-            at = self._claimed_at.get(job_id)
-        return None if at is None else at - 1.0
+            return self._step_seq.get(job_id)
 
     def park(self, job: Job, proc: RoundProcess, known: frozenset[str]) -> None:
         """Keep ``proc`` (whose dispatch is committed) until the job is claimed again."""
@@ -84,7 +82,7 @@ class ParkedParents:
             self._procs[job.id] = (proc, job.rounds, time.monotonic(), known, (job.bundle_hash, job.entry))
             while len(self._procs) > self.size:
                 gone, entry = self._procs.popitem(last=False)
-                self._claimed_at.pop(gone, None)
+                self._step_seq.pop(gone, None)
                 dropped.append(entry[0])
         if pending is not None:
             pending.set()
@@ -101,7 +99,7 @@ class ParkedParents:
             pending.wait(5.0)  # being parked by another slot of this worker: a moment at most
         with self._lock:
             entry = self._procs.pop(job.id, None)
-            self._claimed_at.pop(job.id, None)
+            self._step_seq.pop(job.id, None)
         if entry is None:
             return None
         proc, rounds, _since, known, code = entry
@@ -127,7 +125,7 @@ class ParkedParents:
             for job_id, (proc, _rounds, since, _known, _code) in list(self._procs.items()):
                 if now - since >= self.idle_s:
                     del self._procs[job_id]
-                    self._claimed_at.pop(job_id, None)
+                    self._step_seq.pop(job_id, None)
                     dropped.append(proc)
         for p in dropped:
             self._discard(p)
@@ -137,7 +135,7 @@ class ParkedParents:
         with self._lock:
             dropped = [entry[0] for entry in self._procs.values()]
             self._procs.clear()
-            self._claimed_at.clear()
+            self._step_seq.clear()
         for p in dropped:
             self._discard(p)
 

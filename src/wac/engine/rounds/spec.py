@@ -8,7 +8,7 @@ not a key silently missing on the other. Stdlib only (the zygote imports it befo
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +50,9 @@ class RoundSpec:
     extra: dict[str, Any] = field(default_factory=dict)  # fields of a newer worker, kept as they came
 
     def to_json(self) -> dict[str, Any]:
-        """The spec as the JSON object sent on the channel."""
-        data = asdict(self)
-        data.update(data.pop("extra"))
+        """The spec as the JSON object sent on the channel (shallow: it is serialised at once)."""
+        data = {name: getattr(self, name) for name in _NAMES}
+        data.update(self.extra)
         return data
 
     @classmethod
@@ -62,5 +62,7 @@ class RoundSpec:
         known = {k: v for k, v in data.items() if k in names}
         return cls(**known, extra={k: v for k, v in data.items() if k not in names})
 
+
+_NAMES = tuple(f.name for f in fields(RoundSpec) if f.name != "extra")
 
 __all__ = ["SHIM_DIR", "RoundSpec"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -41,6 +42,12 @@ class Dialect(Protocol):
         """Run ``fn(conn)`` in one write transaction; retried as a whole on transient errors.
         ``work``: the commit may make a job runnable (other processes' idle workers wake for it;
         a commit without work wakes only those waiting on a change)."""
+
+    def batch(self) -> AbstractContextManager[bool]:
+        """This thread's writes inside commit together, as one transaction, when the block ends
+        (each still undone alone if it raises). Yields whether it batches: False inside a batch
+        already, or where the dialect commits each write alone (PostgreSQL, whose lost-commit
+        check needs each write whole)."""
 
     def read(self, fn: Callable[[Any], T]) -> T:
         """Run ``fn(conn)`` in one read transaction."""

@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -285,6 +285,12 @@ class PgPool:
 
     def write(self, fn: Callable[[Any], T], *, work: bool = True) -> T:
         return self._run(fn, write=True, work=work)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[bool]:
+        """Writes commit one by one here: a lost COMMIT reply is settled per transaction
+        (:meth:`_settle`), which needs each write whole."""
+        yield False
 
     def read(self, fn: Callable[[Any], T]) -> T:
         return self._run(fn, write=False)

@@ -7,13 +7,14 @@ SQLITE_BUSY is retried here, so "database is locked" never reaches a user.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import resources
 from typing import TypeVar
 
@@ -188,9 +189,56 @@ class ConnectionPool:
             time.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 0.05)
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[bool]:
+        """This thread's writes inside run in one ``BEGIN IMMEDIATE`` transaction, committed when
+        the block ends (rolled back whole if it raises); each write is a savepoint in it, so a
+        write that raises undoes only itself. Yields False inside a batch already (the outer one
+        commits)."""
+        if getattr(self._local, "batch", False):
+            yield False
+            return
+        conn = self.get()
+        self.check_identity()
+        self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+        self._local.batch = True
+        try:
+            yield True
+        except BaseException:
+            self._local.batch = False
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            raise
+        self._local.batch = False
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            raise _store_error(exc, self.path) from exc
+
+    def _in_batch(self, conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """One write of a :meth:`batch`: a savepoint, undone alone if ``fn`` raises."""
+        try:
+            conn.execute("SAVEPOINT w")
+            try:
+                out = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK TO w")
+                conn.execute("RELEASE w")
+                raise
+            conn.execute("RELEASE w")
+            return out
+        except sqlite3.Error as exc:
+            raise _store_error(exc, self.path) from exc
+
     def write(self, fn: Callable[[sqlite3.Connection], T], *, work: bool = True) -> T:
         """Run ``fn(conn)`` in one ``BEGIN IMMEDIATE`` transaction (G1), retrying on busy."""
         conn = self.get()
+        if getattr(self._local, "batch", False):
+            return self._in_batch(conn, fn)
         self.check_identity()
         give_up = time.monotonic() + RETRY_BUDGET_S
         delay = 0.0005
@@ -216,6 +264,11 @@ class ConnectionPool:
     def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn(conn)`` in one read transaction (a consistent snapshot)."""
         conn = self.get()
+        if getattr(self._local, "batch", False):  # inside a batch: its transaction is the snapshot
+            try:
+                return fn(conn)
+            except sqlite3.Error as exc:
+                raise _store_error(exc, self.path) from exc
         self.check_identity()
 
         def run() -> T:

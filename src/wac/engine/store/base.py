@@ -16,6 +16,7 @@ Job states::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -160,9 +161,12 @@ class Claim:
     steps: list[Step] = field(default_factory=list)
     parent_args: dict[str, JsonValue] | None = None
     claimed_at: float | None = None  # the store's clock when the claim was made
-    # Not None when ``steps`` holds only the job's done steps finished at or after this time (the
+    # The job's last allocated step seq when the claim was made: every step added later (by
+    # this round, or the results of children it dispatches) has a greater seq.
+    step_seq: int = 0
+    # Not None when ``steps`` holds only the job's done steps whose seq is greater than this (the
     # claim's ``recent`` asked for them: a parked parent needs only its children's new results).
-    steps_since: float | None = None
+    steps_after: int | None = None
 
     def checkpoint(self) -> dict[str, JsonValue]:
         """The checkpoint a round gets: done steps, their order, and child mode's key."""
@@ -352,14 +356,22 @@ class Store(Protocol):
         ...
 
     def claim(self, worker_id: str, tags: frozenset[str], lease_s: float,
-              recent: Callable[[str], float | None] | None = None) -> Claim | None:
+              recent: Callable[[str], int | None] | None = None) -> Claim | None:
         """Take the best runnable job (queued, due, tag matching, its concurrency slot free):
         ``running``, ``attempt + 1``, leased for ``lease_s`` on the store clock; with its steps
         and token. At most one live claim per job. None when nothing is runnable.
 
-        ``recent(job_id)`` is asked about the job picked: a time when only its steps done since
-        then are needed (``Claim.steps_since``: a parked sticky parent's new results), else None
-        for all of them (``Claim.claimed_at`` is the store clock at this claim)."""
+        ``recent(job_id)`` is asked about the job picked: a step seq (the ``Claim.step_seq`` of
+        an earlier claim) when only its done steps added after it are needed (``Claim.steps_after``:
+        a parked sticky parent's new results), else None for all of them."""
+        ...
+
+    def together(self) -> AbstractContextManager[None]:
+        """This thread's operations inside commit as one transaction where the database allows
+        (SQLite); elsewhere each commits alone, as outside the block. Either way each operation
+        keeps G1-G6 and, if it raises, undoes only itself; if the block raises, what it wrote in
+        one transaction is undone whole. Wake-ups (G5) are sent once, after the commit, and not
+        for work the block itself claimed. Nested blocks join the outer one."""
         ...
 
     def heartbeat(self, tokens: list[Token], lease_s: float) -> HeartbeatReport:
