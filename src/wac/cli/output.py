@@ -63,8 +63,12 @@ def plan_text(text: str) -> None:
 
 
 def info(message: str) -> None:
-    """A message for the user on stderr."""
-    stderr_console().print(message, markup=False, soft_wrap=True)
+    """A message for the user on stderr (plain text off a terminal: rich is not even loaded)."""
+    if _err is None and not is_interactive():
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+        return
+    stderr_console().print(message, markup=False, soft_wrap=True, emoji=False)
 
 
 def error(message: str, hint: str | None = None) -> None:

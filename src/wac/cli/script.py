@@ -55,6 +55,9 @@ def preview(
 
     if approve and reject:
         raise UsageError("--approve and --reject exclude each other")
+    from wac.engine.rounds.zygote_client import start_early
+
+    start_early()  # the round processes' parent boots on the other core while the script is prepared
     from wac.cli.args import parse_data
     from wac.cli.prepare import open_workspace, prepare
     from wac.cli.signals import interrupt_on_termination
@@ -171,7 +174,8 @@ def _watch(path: str, args: dict[str, Any], config: Any, *, as_json: bool, decis
         worker.stop()
 
 
-FOLLOW_POLL = 0.02  # seconds between two reads of a followed run's root job, at least
+FOLLOW_POLL = 0.02  # seconds between two reads of a followed run's root job, at least,
+FOLLOW_QUICK = 0.25  # once the run has been followed this long (a short run's end shows at once)
 
 
 def follow_run(
@@ -187,6 +191,7 @@ def follow_run(
     job = None
     looked_below = 0.0  # when the tree under the root was last searched for a waiting approval
     checked = 0.0
+    started = time.monotonic()
     try:
         from wac.cli.runview import RunView  # inside the try: a signal may land while rich loads
         from wac.engine.store.base import TERMINAL
@@ -216,9 +221,11 @@ def follow_run(
                 if worker is not None:
                     worker.raise_if_failed()
                 backend.wait_for_change(job_id, 0.1 if not redrawn else 0.5, since)
-                # every commit of the run ends that wait (several per task): read the root at most
-                # every 20 ms, so following a run of a thousand tasks does not compete with it
-                time.sleep(max(0.0, checked + FOLLOW_POLL - time.monotonic()))
+                # every commit of the run ends that wait (several per task): past its first moments,
+                # read the root at most every 20 ms, so following a run of a thousand tasks does
+                # not compete with it
+                if checked - started >= FOLLOW_QUICK:
+                    time.sleep(max(0.0, checked + FOLLOW_POLL - time.monotonic()))
     except KeyboardInterrupt as exc:
         from wac.cli.signals import exit_code
 

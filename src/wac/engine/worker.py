@@ -272,7 +272,9 @@ class Worker:
 
     def _heartbeat_loop(self) -> None:
         interval = max(0.05, self.config.lease_s / 3)
-        tick = min(interval, 0.05)
+        busy_tick = min(interval, 0.05)  # round timeouts are enforced within this
+        idle_tick = min(interval, 0.25)  # nothing running or kept: an idle worker wakes less
+        tick = busy_tick
         last_beat = time.monotonic()
         while not self._stop.wait(tick):
             now_mono = time.monotonic()
@@ -280,6 +282,7 @@ class Worker:
             self.warm.evict_idle(now_mono)
             with self._live_lock:
                 live = list(self._live.items())
+            tick = busy_tick if live or len(self.parked) or len(self.warm) else idle_tick
             for job_id, (_token, proc, deadline) in live:
                 if proc is not None and deadline is not None and now_mono > deadline:
                     self._kill_live(job_id, proc, "timeout")

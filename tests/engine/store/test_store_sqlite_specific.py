@@ -193,3 +193,19 @@ def test_an_idle_wait_for_work_sleeps_through_this_processs_own_commits_that_que
     finally:
         other.wait(60)
         store.close()
+
+
+def test_a_parked_parents_partial_claim_reads_its_new_steps_through_an_index(tmp_path: Path) -> None:
+    """``seq > ?`` on one job's steps is a range of the ``steps_by_seq`` index (migration 0009),
+    not a walk over every step of a long run: a sequential task costs the same at the 1,000th
+    call as at the 10th (issue 17)."""
+    from wac.engine.store._sqlite_rows import STEP_COLUMNS
+
+    db = tmp_path / "wac.db"
+    open_store(f"sqlite://{db}").close()
+    with sqlite3.connect(db) as conn:
+        plan = conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT {STEP_COLUMNS} FROM steps WHERE job_id = ? AND done = 1 AND seq > ?"
+            " ORDER BY seq", ("j", 5)).fetchall()
+    detail = " ".join(str(row[-1]) for row in plan)
+    assert "steps_by_seq" in detail and "seq>?" in detail.replace(" ", ""), detail

@@ -23,7 +23,7 @@ from pathlib import Path
 from wac.engine.envlock import ENV_LOCK, third_party_imports
 from wac.engine.envs import EnvSpec, engine_path, ensure, env_python, note_once
 from wac.engine.rounds.spec import RoundSpec
-from wac.engine.rounds.zygote_client import RoundProcess, Zygote
+from wac.engine.rounds.zygote_client import RoundProcess, Zygote, adopt_early
 
 DEFAULT_IDLE_S = 300.0
 
@@ -46,7 +46,7 @@ def _bundle_sources(bundle_dir: Path) -> dict[str, str]:
 
 class ZygotePool:
     def __init__(self, idle_s: float | None = None, report: Callable[[str], None] | None = None) -> None:
-        self.default = Zygote()
+        self.default = adopt_early()  # started already when the CLI asked for it early
         if idle_s is None:
             idle_s = float(os.environ.get("WAC_ENV_IDLE_S") or DEFAULT_IDLE_S)
         self.idle_s = idle_s

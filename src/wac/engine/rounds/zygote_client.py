@@ -203,3 +203,27 @@ class Zygote:
                     self._proc.wait()
                 self._proc = None
 
+
+
+_early: Zygote | None = None
+_early_lock = threading.Lock()
+
+
+def start_early() -> None:
+    """Start wac's own zygote now, before this process has loaded and prepared what its workers
+    need: it boots (a fresh interpreter importing the SDK, a warm-up round) on another core
+    meanwhile. The first worker of this process adopts it (:func:`adopt_early`). If none ever
+    does (the command fails first), it exits with this process: its control socket closes."""
+    global _early
+    with _early_lock:
+        if _early is None:
+            _early = Zygote()
+            _early.start()
+
+
+def adopt_early() -> Zygote:
+    """The zygote :func:`start_early` started (once), else a new one (not started yet)."""
+    global _early
+    with _early_lock:
+        early, _early = _early, None
+    return early if early is not None else Zygote()

@@ -202,6 +202,7 @@ class ConnectionPool:
         self.check_identity()
         self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
         self._local.batch = True
+        self._local.now = None  # read once per batch, like a PostgreSQL transaction's clock
         try:
             yield True
         except BaseException:
@@ -294,8 +295,14 @@ class ConnectionPool:
         return self._retry(lambda: fn(conn))
 
     def now(self) -> float:
-        """SQLite's ``julianday('now')`` in seconds since the epoch (millisecond steps)."""
+        """SQLite's ``julianday('now')`` in seconds since the epoch (millisecond steps); inside a
+        :meth:`batch`, its first reading (one instant per transaction)."""
         conn = self.get()
+        if getattr(self._local, "batch", False):
+            at: float | None = self._local.now
+            if at is None:
+                at = self._local.now = float(self._retry(lambda: conn.execute(_NOW_SQL).fetchone()["now"]))
+            return at
         return float(self._retry(lambda: conn.execute(_NOW_SQL).fetchone()["now"]))
 
     def data_version(self) -> int:

@@ -171,10 +171,12 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
             "SELECT j.id, j.cancel_requested FROM jobs j WHERE j.status = 'queued' AND j.scheduled_at <= :now"
             f"{where} AND {SLOT_FREE} ORDER BY j.priority DESC, j.scheduled_at, j.seq LIMIT 1"
         )
-        # Look without the write lock first, so idle workers never queue up for it.
+        # Look without the write lock first, so idle workers never queue up for it (inside
+        # together() the lock is held already: the transaction below looks).
         self._remember_baseline()
         params = {"now": self.now(), **tag_params}
-        if self._pool.peek(lambda c: c.execute(sql, params).fetchone()) is None:
+        in_block = getattr(self._pool._local, "pending", None) is not None
+        if not in_block and self._pool.peek(lambda c: c.execute(sql, params).fetchone()) is None:
             return None
 
         cancelled = []
