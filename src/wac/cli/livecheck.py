@@ -56,9 +56,19 @@ def after_push(backend: Backend, path: str, *, migrate: bool, quiet: bool) -> li
         if migrate and not quiet:
             output.info(f"--migrate: workspace '{backend.name}' is not embedded; its runs are not checked or moved")
         return []
+    from wac.errors import EnvBuildError
+
     store = backend.store
-    bundle, record = deployed_bundle(store, path)
-    snaps = [s for s in run_snapshots(store, path, live=True) if s.job.bundle_hash != bundle.hash]
+    snaps = run_snapshots(store, path, live=True)
+    if not snaps:  # before pinning the head: that may resolve its lock (uv, maybe the network)
+        return []
+    try:
+        bundle, record = deployed_bundle(store, path)
+    except EnvBuildError as exc:  # the version is pushed: only the check cannot be made
+        if not quiet:
+            output.info(f"warning: the live runs of {path} were not checked: {exc.message}")
+        return []
+    snaps = [s for s in snaps if s.job.bundle_hash != bundle.hash]
     if not snaps:
         return []
     checks = check(store, backend.state_dir, bundle, snaps, versions_by_bundle(store, path, snaps))

@@ -134,13 +134,16 @@ class RoundClient:
     # ---- jobs
     def run_async(self, path: str | None, hash_: str | None, args: dict[str, Any] | None, tag: str | None) -> str:
         """Submit a run of a deployed script (its head, or the version ``hash_``); the new job is
-        a root job of its own, as a Windmill job run from a script is."""
+        a root job of its own, as a Windmill job run from a script is.
+
+        Its code is pinned now; its environment (a lock to resolve, maybe) by the worker that
+        starts it: this round may run on an environment's Python, without uv or the parser."""
         from wac.engine.deployed import deployed_bundle
 
         if hash_:
-            bundle, record = deployed_bundle(self.store, self._path_of_hash(hash_), hash_)
+            bundle, record = deployed_bundle(self.store, self._path_of_hash(hash_), hash_, defer=True)
         else:
-            bundle, record = deployed_bundle(self.store, str(path))
+            bundle, record = deployed_bundle(self.store, str(path), defer=True)
         options = TaskOptions.from_windmill(record.doc.get("options") or {})
         if tag:
             from dataclasses import replace

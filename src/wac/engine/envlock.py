@@ -13,11 +13,18 @@ neither the standard library, nor wac/wmill (served by wac's engine), nor a file
 The lock is stored in the bundle as :data:`ENV_LOCK`, so the bundle hash covers it: a job, its
 children and each of its replay rounds run in the environment the job started with. A bundle
 that needs none keeps running in wac's own interpreter, as before.
+
+Pinning may need uv and the parser, which only wac's own interpreter has. A round process (on an
+environment's Python, with only wac's package besides the lock's) that starts a deployed script
+(``wmill.run_script_*``) therefore never pins: :func:`defer_env` records in the bundle, as
+:data:`ENV_PENDING`, what pinning needs, and the worker that claims the job pins it
+(:func:`pin_deferred`) before its first round. Everything here but resolving is stdlib only.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import re
 import sys
 from collections.abc import Callable
@@ -28,6 +35,7 @@ from wac.engine.envs import lock_packages, lock_python
 from wac.errors import EnvBuildError
 
 ENV_LOCK = ".wac/env.lock"
+ENV_PENDING = ".wac/env.pending"  # a bundle whose environment its worker pins when the job starts
 _SERVED = {"wmill", "wac", "__future__", "f", "u", "g"}  # g/u/f: workspace scripts
 _DIRECTIVE = re.compile(r"^# ?(extra_)?requirements:\s*$|^# /// script\s*$", re.MULTILINE)
 
@@ -151,7 +159,7 @@ def pin_env(bundle: Bundle, locks: dict[str, str] | None, label: str,
     ``locks``: the script's lock and its modules' (``where → text``) when they are to be used as
     they are (fresh, or deployed), else None: the requirements are inferred and resolved.
     """
-    files = {k: v for k, v in bundle.files.items() if k != ENV_LOCK}
+    files = {k: v for k, v in bundle.files.items() if k not in (ENV_LOCK, ENV_PENDING)}
     if not needs_env(files):
         return Bundle(files=files, entry=bundle.entry)
     usable = {k: v for k, v in (locks or {}).items() if v and v.strip()}
@@ -159,3 +167,29 @@ def pin_env(bundle: Bundle, locks: dict[str, str] | None, label: str,
     if not lock_packages(lock):
         return Bundle(files=files, entry=bundle.entry)
     return Bundle(files={**files, ENV_LOCK: lock}, entry=bundle.entry)
+
+
+def defer_env(bundle: Bundle, locks: dict[str, str] | None, label: str) -> Bundle:
+    """The bundle with what :func:`pin_env` needs recorded in it (:data:`ENV_PENDING`), for the
+    worker that claims its job to pin (the same bundle, without it, when it needs no environment).
+
+    Nothing is resolved or merged here: stdlib only, for a round process that submits a job.
+    """
+    files = {k: v for k, v in bundle.files.items() if k not in (ENV_LOCK, ENV_PENDING)}
+    if not needs_env(files):
+        return Bundle(files=files, entry=bundle.entry)
+    usable = {k: v for k, v in (locks or {}).items() if v and v.strip()}
+    pending = json.dumps({"label": label, "locks": usable}, sort_keys=True)
+    return Bundle(files={**files, ENV_PENDING: pending}, entry=bundle.entry)
+
+
+def pin_deferred(bundle: Bundle, resolve: Callable[[dict[str, str], str], str] | None = None) -> Bundle:
+    """A bundle of :func:`defer_env` with its environment pinned as :func:`pin_env` pins it
+    (``resolve``: :func:`resolve_inferred` by default); any other bundle as it is. Raises
+    EnvBuildError as :func:`pin_env` does."""
+    text = bundle.files.get(ENV_PENDING)
+    if text is None:
+        return bundle
+    pending = json.loads(text)
+    return pin_env(bundle, dict(pending.get("locks") or {}) or None, str(pending.get("label") or bundle.entry),
+                   resolve or resolve_inferred)

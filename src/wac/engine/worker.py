@@ -7,6 +7,7 @@ fork rounds from. Every outcome becomes exactly one store operation (one transac
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import sys
@@ -19,13 +20,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from wac.engine import approvals
 from wac.engine.bundle import Manifest, materialize
+from wac.engine.envlock import ENV_PENDING
 from wac.engine.rounds.envzygotes import ZygotePool
 from wac.engine.rounds.parked import ParkedParents, done_keys
 from wac.engine.rounds.spec import RoundSpec
 from wac.engine.rounds.warm import WarmTasks
 from wac.engine.rounds.zygote_client import RoundProcess
 from wac.engine.store.base import ChildSpec, Claim, Job, Store, TaskOptions, Token
-from wac.errors import ConflictError, EnvBuildError, JobNotFoundError, LostClaimError, StoreError, WacError
+from wac.errors import ConflictError, JobNotFoundError, LostClaimError, StoreError, WacError
 from wac.sdk.outcomes import OUTCOME_TYPES
 from wac.timeformat import timestamp
 
@@ -232,6 +234,10 @@ class Worker:
             try:
                 claim = self._next_claim()
                 while claim is not None:  # a round's outcome came with the slot's next claim
+                    if self._stop.is_set():  # taken as the worker began to stop: give it back
+                        with contextlib.suppress(LostClaimError):
+                            self.store.release(claim.token)
+                        break
                     claim = self._run_claim(claim)
             except (LostClaimError, ConflictError, JobNotFoundError) as exc:  # another process moved the job
                 self._report(f"worker: {exc.message}")
@@ -324,10 +330,15 @@ class Worker:
             return None
         try:
             files, bundle_dir, manifest = self._bundle(job.bundle_hash)
+            if ENV_PENDING in files:  # a deployed script started by a job: its environment is pinned now
+                job = replace(job, bundle_hash=self._pin_started(job, token))
+                claim = replace(claim, job=job)
+                files, bundle_dir, manifest = self._bundle(job.bundle_hash)
         except StoreError:
             raise  # the store or its disk, not the job: the worker stops, the job stays
-        except WacError as exc:
-            self._apply_error(token, error_record(type(exc).__name__, exc.message), "")
+        except WacError as exc:  # e.g. EnvBuildError: the child's lock cannot be resolved
+            hint = f"\nhint: {exc.hint}" if exc.hint else ""
+            self._apply_error(token, error_record(type(exc).__name__, exc.message + hint), "")
             return None
         if job.entry not in files:
             self._apply_error(token, error_record(
@@ -532,13 +543,9 @@ class Worker:
             if outcome["type"] == "complete":
                 store.complete(token, outcome.get("result"), logs=logs)
             elif outcome["type"] == "dispatch":
-                try:
-                    steps = outcome.get("steps") or []
-                    marks = direct if self.config.direct_children and isinstance(direct, dict) else None
-                    children = [self._pin_deployed(c) for c in child_specs(job, module_dir, steps, marks)]
-                except EnvBuildError as exc:  # a deployed script's requirements could not be resolved
-                    store.fail(token, error_record(type(exc).__name__, exc.message), logs=logs)
-                    return False
+                steps = outcome.get("steps") or []
+                marks = direct if self.config.direct_children and isinstance(direct, dict) else None
+                children = [self._pin_deployed(c) for c in child_specs(job, module_dir, steps, marks)]
                 store.dispatch(token, children, max_in_flight=outcome.get("max_in_flight"), logs=logs)
             elif outcome["type"] == "inline_checkpoint":
                 value = outcome.get("result")
@@ -586,13 +593,27 @@ class Worker:
         )
 
     def _pin_deployed(self, child: ChildSpec) -> ChildSpec:
-        """A ``task_script("f/a/b")`` child runs the head deployed now, pinned by its bundle."""
+        """A ``task_script("f/a/b")`` child runs the head deployed now, pinned by its bundle (its
+        environment is pinned when it starts: _pin_started)."""
         if not child.entry.startswith(WORKSPACE_ENTRY) or child.kind == "flow":
             return child  # a flow is never a deployed script: its round says so (_not_deployed)
         from wac.engine.deployed import resolve_child
 
         found = resolve_child(self.store, child.entry[len(WORKSPACE_ENTRY):])
         return child if found is None else replace(child, bundle_hash=found[0], entry=found[1])
+
+    def _pin_started(self, job: Job, token: Token) -> str:
+        """Pin the environment of a job whose bundle left it to its worker (engine/deployed.py);
+        the claim is kept alive by the heartbeat meanwhile (resolving may take seconds)."""
+        from wac.engine.deployed import pin_started
+
+        with self._live_lock:
+            self._live[job.id] = (token, None, None)
+        try:
+            return pin_started(self.store, token, job.bundle_hash, job.entry)
+        finally:
+            with self._live_lock:
+                self._live.pop(job.id, None)
 
     def _bundle(self, bundle_hash: str) -> tuple[frozenset[str], Path, Manifest]:
         """The bundle's file names, its directory (materialized once per worker) and manifest."""

@@ -17,8 +17,8 @@ from wac.engine.store._sqlite_rows import (
     row_to_job,
     row_to_step,
 )
-from wac.engine.store.base import TERMINAL, Job, LogLine, Step, TimelineEntry
-from wac.errors import JobNotFoundError, StoreError
+from wac.engine.store.base import TERMINAL, Job, LogLine, Step, TimelineEntry, Token
+from wac.errors import JobNotFoundError, LostClaimError, StoreError
 
 #: The tag set that matches every job (``wac worker`` without ``--tag`` in a local store).
 ANY_TAG: frozenset[str] = frozenset({"*"})
@@ -90,6 +90,22 @@ class SqliteReads:
             raise StoreError(f"no code bundle {bundle_hash[:12]} in the store")
         files: dict[str, str] = loads(row["files"])
         return files
+
+    def set_bundle(self, token: Token, bundle_hash: str) -> None:
+        def txn(conn: sqlite3.Connection) -> None:
+            if conn.execute("SELECT 1 FROM bundles WHERE hash = ?", (bundle_hash,)).fetchone() is None:
+                raise StoreError(f"no code bundle {bundle_hash[:12]} in the store")
+            row = conn.execute(
+                "UPDATE jobs SET bundle_hash = ? WHERE id = ? AND status = 'running' AND attempt = ?"
+                " AND worker_id = ? RETURNING id", (bundle_hash, token.job_id, token.attempt, token.worker_id),
+            ).fetchone()
+            if row is None:
+                raise LostClaimError(f"job {token.job_id} is no longer held by worker {token.worker_id}"
+                                     f" (attempt {token.attempt})",
+                                     hint="its environment was pinned for nothing; the job was re-queued, "
+                                     "cancelled or finished")
+
+        self._pool.write(txn, work=False)
 
     # ------------------------------------------------------------------ logs
     def _log_txn(self, conn: sqlite3.Connection, job_id: str, text: str, now: float) -> None:
@@ -339,7 +355,8 @@ class SqliteReads:
 
     def wait_for_result(self, job_id: str, timeout: float) -> Job:
         """Block until the job is terminal or ``timeout`` passes; returns its latest state."""
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         while True:
             since = self._baseline()
             read_at = time.monotonic()
@@ -348,9 +365,10 @@ class SqliteReads:
             if job.status in TERMINAL or left <= 0:
                 return job
             self.wait_for_change(job_id, min(left, 1.0), since)
-            # Every commit ends the wait: while a run makes hundreds of commits a second, read
-            # the job at most every 10 ms (the reads would take the busy slots' GIL and store).
+            # Every commit ends the wait: once a run has gone on for a moment (hundreds of commits
+            # a second, maybe), read the job at most every 10 ms, so the reads do not take the busy
+            # slots' GIL and store; a short job's end is still seen at once.
             gap = read_at + 0.01 - time.monotonic()
-            if gap > 0:
+            if gap > 0 and read_at - started >= 0.25:
                 time.sleep(min(gap, max(0.0, deadline - time.monotonic())))
 

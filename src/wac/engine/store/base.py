@@ -301,6 +301,10 @@ class Store(Protocol):
         """The files of a stored bundle (``relative path → text``); StoreError when unknown."""
         ...
 
+    def set_bundle(self, token: Token, bundle_hash: str) -> None:
+        """The claimed job runs the stored bundle ``bundle_hash`` from now on, its replay rounds
+        and children too (its worker pinned its environment as it started, G2)."""
+
     # ---- deployed scripts: versions by content hash; a path's head is its newest live version
     def put_script(
         self, path: str, script_hash: str, doc: dict[str, JsonValue], created_by: str = "",
