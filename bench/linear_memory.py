@@ -4,14 +4,21 @@ zygotes and every round process, for a fan-out of n tasks and for n live sticky 
     .venv/bin/python bench/linear_memory.py [--before DIR] [--after DIR] [--fanout 1000] [--parents 100]
 
 Each scenario runs in its own process (``PYTHONPATH`` = the tree's ``src``: this checkout, or
-``--before DIR`` too, measured one after the other) with one worker of 4 slots on a fresh SQLite
-store; this process samples ``/proc/*/smaps_rollup`` of that process and all its descendants every
-50 ms and prints the largest sum (PSS counts a page shared by k processes as 1/k in each, so the
-sum is what the tree really costs). Linux only. Nothing here asserts a size.
+``--before DIR`` too, measured one after the other) on a fresh SQLite store; this process samples
+``/proc/*/smaps_rollup`` of that process and all its descendants every 50 ms and prints the largest
+sum (PSS counts a page shared by k processes as 1/k in each, so the sum is what the tree really
+costs). Linux only. Nothing here asserts a size.
 
-Scenarios: ``fanout`` — ``asyncio.gather`` of n ``@task`` calls; ``parents`` — n workflows each
-awaiting one task (a 0.2 s sleep): once with ``WAC_STICKY_MAX`` = n, so n parents are parked at
-once, and once with the default cap (16; the others are let go and replay).
+Scenarios: ``fanout`` — ``asyncio.gather`` of n ``@task`` calls, one worker of 4 slots;
+``parents`` — n workflows each committing one ``step()`` then awaiting one ``@task`` child: once
+with ``WAC_STICKY_MAX`` = n, so all n parents are parked at once, and once with the default cap
+(16; the others are let go and replay). Their children carry a tag the parents' worker (4 slots)
+does not serve: a second worker (4 slots) that serves it starts only once every parent's first
+round has ended (parked or let go), so the figure is that of n parents parked together, not of
+however many the timing happened to overlap. At that moment the parents' worker reads
+``/proc/PID/smaps`` of each parked process and the bench prints what one costs on average, by
+mapping: CPython's object arenas and other anonymous memory, the C heap (malloc: SQLite's cache,
+compile, large buffers), libpython's own data (static objects' reference counts), thread stacks.
 """
 
 from __future__ import annotations
@@ -26,32 +33,33 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 SCRIPT = textwrap.dedent("""
-    import asyncio, time
-    from wac import task, workflow
+    import asyncio
+    from wac import step, task, workflow
 
     @task
     def work(i: int) -> int:
         return i + 1
 
-    @task
-    def slow(i: int) -> int:
-        time.sleep(0.2)
+    @task(tag="gate")
+    def gated(i: int) -> int:
         return i
 
     @workflow
     async def main(shape: str, n: int):
         if shape == "fanout":
             return sum(await asyncio.gather(*[work(i) for i in range(n)]))
-        return await slow(n)
+        seen = await step("read", lambda: n)
+        return await gated(seen)
 """)
 
 
 def scenario(shape: str, n: int) -> None:
-    """In the measured process: run the scenario once, print its engine time."""
+    """In the measured process: run the scenario once, print its breakdown (parents) and engine time."""
     from wac.engine.bundle import build_bundle
     from wac.engine.local_backend import open_local
     from wac.engine.store.base import JobSpec
@@ -65,7 +73,9 @@ def scenario(shape: str, n: int) -> None:
         ws = open_local(repo)
         bundle = build_bundle(repo, repo / "f" / "mem.py", repo / "f" / "mem__mod")
         ws.store.put_bundle(bundle.hash, bundle.files)
-        worker = Worker(ws.store, ws.state_dir, WorkerConfig(slots=4))
+        tags = frozenset({"*"}) if shape == "fanout" else frozenset({"default"})
+        worker = Worker(ws.store, ws.state_dir, WorkerConfig(slots=4, tags=tags))
+        gate = Worker(ws.store, ws.state_dir, WorkerConfig(slots=4, tags=frozenset({"gate"})))
         worker.start()
         try:
             t0 = time.perf_counter()
@@ -74,15 +84,99 @@ def scenario(shape: str, n: int) -> None:
             else:
                 ids = [ws.store.submit(JobSpec(bundle.hash, bundle.entry, {"shape": shape, "n": i}, "f/mem"))
                        for i in range(n)]
+                deadline = time.monotonic() + 300
+                while len(worker.parked) + worker.parked.evicted < n and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                pids = [entry[0].pid for entry in list(worker.parked._procs.values())]
+                report: dict[str, Any] = {"parked": len(pids), "breakdown": breakdown(pids)}
+                if pids and os.environ.get("WAC_BENCH_PAGES"):
+                    report["pages"] = page_changes(pids[0])
+                print(json.dumps(report), flush=True)
+                time.sleep(0.5)  # the sampler sees the tree with every parent parked
+                gate.start()
             for job_id in ids:
                 job = ws.store.wait_for_result(job_id, 600)
                 if job.status != "succeeded":
                     raise SystemExit(f"{shape}: {job.status} {job.error}")
             print(json.dumps({"seconds": time.perf_counter() - t0}), flush=True)
         finally:
+            gate.stop()
             worker.stop()
             ws.close()
 
+
+#: How a parked process's mappings are grouped in the breakdown.
+KINDS = ("object arenas + anon", "C heap (malloc)", "libpython data", "thread stacks", "other")
+
+
+def _kind(name: str, size_kib: int) -> str:
+    if name == "[heap]":
+        return KINDS[1]
+    if "libpython" in name:
+        return KINDS[2]
+    if name == "[anon]":
+        return KINDS[3] if size_kib >= 8192 else KINDS[0]
+    return KINDS[4]
+
+
+def breakdown(pids: list[int]) -> dict[str, dict[str, float]]:
+    """Average KiB per process of ``pids``, by kind of mapping: PSS and Private_Dirty."""
+    sums = {k: {"pss": 0.0, "private_dirty": 0.0} for k in (*KINDS, "total")}
+    counted = 0
+    for pid in pids:
+        try:
+            text = Path(f"/proc/{pid}/smaps").read_text()
+        except OSError:
+            continue
+        counted += 1
+        kind = KINDS[4]
+        for line in text.splitlines():
+            head, _, rest = line.partition(" ")
+            if "-" in head and not head.endswith(":"):  # a mapping's first line
+                fields = line.split()
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                kind = _kind(fields[5] if len(fields) > 5 else "[anon]", (end - start) // 1024)
+            elif head in ("Pss:", "Private_Dirty:"):
+                key = "pss" if head == "Pss:" else "private_dirty"
+                kib = float(rest.split()[0])
+                sums[kind][key] += kib
+                sums["total"][key] += kib
+    return {k: {key: v / max(counted, 1) for key, v in d.items()} for k, d in sums.items()}
+
+
+def page_changes(pid: int) -> dict[str, int]:
+    """How much of each page private to ``pid`` (a round process) differs from the same page in
+    its zygote (its parent): pages by the number of 8-byte words that differ. A page whose copy
+    differs in a few words was copied for a reference count or a pointer; one that differs in
+    most holds new data. (The zygote's own writes since the fork count too: a few pages.)"""
+    zygote = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    bins = {"1-4 words": 0, "5-16": 0, "17-64": 0, "65-512": 0, "same": 0}
+    with open(f"/proc/{pid}/pagemap", "rb", 0) as pagemap, open(f"/proc/{pid}/mem", "rb", 0) as mine, \
+            open(f"/proc/{zygote}/mem", "rb", 0) as theirs:
+        for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+            fields = line.split()
+            if not fields[1].startswith("rw"):
+                continue
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            pagemap.seek(start // 4096 * 8)
+            entries = pagemap.read((end - start) // 4096 * 8)
+            for i in range(len(entries) // 8):
+                flags = int.from_bytes(entries[i * 8:i * 8 + 8], "little")
+                if not (flags >> 63) & 1 or not (flags >> 56) & 1:  # not present, or shared
+                    continue
+                addr = start + i * 4096
+                try:
+                    mine.seek(addr)
+                    a = mine.read(4096)
+                    theirs.seek(addr)
+                    b = theirs.read(4096)
+                except OSError:
+                    continue
+                words = sum(a[j:j + 8] != b[j:j + 8] for j in range(0, 4096, 8)) if len(b) == 4096 else 512
+                key = ("same" if words == 0 else "1-4 words" if words <= 4 else "5-16" if words <= 16
+                       else "17-64" if words <= 64 else "65-512")
+                bins[key] += 1
+    return bins
 
 
 def _tree(root: int) -> list[int]:
@@ -114,8 +208,9 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
-def measure(src: Path, shape: str, n: int, sticky_max: int | None = None) -> tuple[float, int, float]:
-    """Peak PSS (MiB) of the tree, the most processes seen at once, and the engine time."""
+def measure(src: Path, shape: str, n: int, sticky_max: int | None = None) -> tuple[float, int, float, dict[str, Any]]:
+    """Peak PSS (MiB) of the tree, the most processes seen at once, the engine time and what the
+    scenario reported of its parked parents (``{}`` for a fan-out)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(src)
     if sticky_max is not None:
@@ -140,7 +235,9 @@ def measure(src: Path, shape: str, n: int, sticky_max: int | None = None) -> tup
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"{shape} {n} on {src} failed")
-    return peak / 1024, most, float(json.loads(out.strip().splitlines()[-1])["seconds"])
+    lines = [json.loads(line) for line in out.strip().splitlines()]
+    parked = next((line for line in lines if "breakdown" in line), {})
+    return peak / 1024, most, float(lines[-1]["seconds"]), parked
 
 
 def main() -> None:
@@ -150,7 +247,11 @@ def main() -> None:
     parser.add_argument("--after", type=Path, help="a tree whose src/ is measured (default: this checkout)")
     parser.add_argument("--fanout", type=int, default=1000)
     parser.add_argument("--parents", type=int, default=100)
+    parser.add_argument("--pages", action="store_true",
+                        help="also compare one parked parent's private pages with its zygote's, word by word")
     opts = parser.parse_args()
+    if opts.pages:
+        os.environ["WAC_BENCH_PAGES"] = "1"
     if opts.one:
         scenario(opts.one[0], int(opts.one[1]))
         return
@@ -161,10 +262,17 @@ def main() -> None:
     for shape, n, sticky_max in (("fanout", opts.fanout, None), ("parents", opts.parents, opts.parents),
                                  ("parents", opts.parents, None)):
         for name, src in trees:
-            mib, most, seconds = measure(src, shape, n, sticky_max)
+            mib, most, seconds, parked = measure(src, shape, n, sticky_max)
             kept = f"WAC_STICKY_MAX={sticky_max}" if sticky_max else "default settings"
             print(f"{shape:8} n={n:<5} {name:6} peak {mib:7.1f} MiB  processes {most:4}  ({seconds:.2f} s, {kept})",
                   flush=True)
+            if parked:
+                print(f"  one parked parent (average of {parked['parked']} parked at once), KiB:")
+                for kind, kib in parked["breakdown"].items():
+                    print(f"    {kind:22} PSS {kib['pss']:7.0f}  private dirty {kib['private_dirty']:7.0f}", flush=True)
+                if "pages" in parked:
+                    print("  its private pages by 8-byte words that differ from the zygote's copy: "
+                          + ", ".join(f"{k}: {v}" for k, v in parked["pages"].items()), flush=True)
 
 
 if __name__ == "__main__":

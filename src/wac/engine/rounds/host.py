@@ -16,6 +16,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from wac.engine import approvals
+from wac.engine.rounds import footprint
 from wac.engine.rounds.spec import RoundSpec
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ class EngineHost:
         chan = CHANNEL[0]
         try:
             chan.sock.sendall(payload.encode() + b"\n")
+            # while the worker commits the dispatch, give back what the parked process won't use
+            # (its garbage, SQLite's page cache, the C heap's free pages: engine/rounds/footprint.py)
+            footprint.release(list(STORES.values()))
             reply = chan.recv()
         except (OSError, ValueError):  # ConnectionError included: the worker let this process go
             os._exit(0)

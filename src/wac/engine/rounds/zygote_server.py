@@ -32,18 +32,7 @@ import wac  # noqa: F401
 import wac.engine.rounds.round as round_mod
 import wac.engine.store.sqlite  # noqa: F401  (rounds commit their steps themselves)
 import wac.sdk  # noqa: F401
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: the channel EOF still ends the round
-        pass
+from wac.engine.rounds import footprint
 
 
 def _warm_up() -> None:
@@ -83,7 +72,7 @@ def _fork_spare(control: socket.socket) -> tuple[int, socket.socket]:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.setpgid(0, 0)
-            _die_with_parent()
+            footprint.die_with_parent()
             code = round_mod.run_child(theirs.detach())
         finally:
             os._exit(code)
@@ -129,13 +118,16 @@ def _preimport() -> None:
 
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
-    _die_with_parent()
+    footprint.die_with_parent()  # binds prctl and malloc_trim once, for every round process
     _preimport()
     _warm_up()
     # Keep the collector away from everything loaded so far: a forked round that runs a GC pass
     # would otherwise touch (and copy) every page of the zygote's heap.
     gc.collect()
     gc.freeze()
+    # The warm-up's freed C heap goes back to the kernel rather than being shared by every round
+    # process (whose first allocations would otherwise write into those pages, copying them).
+    footprint.trim()
     serve(control)
     # Nothing to flush or clean up (its spare dies with it, PR_SET_PDEATHSIG): skip the
     # interpreter's teardown of every module and the frozen heap, which its worker waits for.
