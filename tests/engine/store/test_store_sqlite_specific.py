@@ -209,3 +209,28 @@ def test_a_parked_parents_partial_claim_reads_its_new_steps_through_an_index(tmp
             " ORDER BY seq", ("j", 5)).fetchall()
     detail = " ".join(str(row[-1]) for row in plan)
     assert "steps_by_seq" in detail and "seq>?" in detail.replace(" ", ""), detail
+
+
+def test_an_idle_wait_polls_at_its_slowest_once_nothing_has_happened_for_a_while(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An idle worker's poll of ``PRAGMA data_version`` backs off to ``poll_max``, then, once
+    nothing has happened for ``QUIET_S``, to ``poll_quiet`` (issue 17: an idle worker's CPU)."""
+    from wac.engine.store import ANY_TAG, _sqlite_reads
+    from wac.engine.store.sqlite import SqliteStore
+
+    monkeypatch.setattr(_sqlite_reads, "QUIET_S", 0.2)
+    store = SqliteStore(str(tmp_path / "wac.db"), poll_interval=0.001, poll_max=0.01, poll_quiet=0.25)
+    store.migrate()
+    polls = []
+    real = store._data_version
+    monkeypatch.setattr(store, "_data_version", lambda: polls.append(1) or real())
+    try:
+        store.wait_for_work(ANY_TAG, 0.2)  # the first 0.2 s: backing off to every 10 ms
+        busy = len(polls)
+        polls.clear()
+        store.wait_for_work(ANY_TAG, 1.0)  # quiet since: backing off on to every 250 ms
+        # at 10 ms a second of waiting would be ~100 polls; ramping up ×1.5 to 250 ms, about 12
+        assert busy >= 8 and len(polls) <= 20, (busy, len(polls))
+    finally:
+        store.close()

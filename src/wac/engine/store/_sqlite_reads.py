@@ -20,6 +20,8 @@ from wac.engine.store._sqlite_rows import (
 from wac.engine.store.base import TERMINAL, Job, LogLine, Step, TimelineEntry, Token
 from wac.errors import JobNotFoundError, LostClaimError, StoreError
 
+#: After this many seconds without a commit seen, an idle wait polls at its slowest (``_poll_quiet``).
+QUIET_S = 5.0
 #: The tag set that matches every job (``wac worker`` without ``--tag`` in a local store).
 ANY_TAG: frozenset[str] = frozenset({"*"})
 
@@ -62,6 +64,7 @@ class SqliteReads:
     _waker: Waker
     _poll: float
     _poll_max: float
+    _poll_quiet: float
 
     def now(self) -> float:
         raise NotImplementedError
@@ -292,26 +295,30 @@ class SqliteReads:
 
         # Commits of this process wake the condition at once; other processes' are seen by
         # polling ``PRAGMA data_version``: every ``_poll`` seconds at first, backing off to
-        # ``_poll_max`` while nothing happens, so an idle worker costs almost no CPU (issue 17).
-        # The back-off carries over to the thread's next wait until something happens.
+        # ``_poll_max`` while nothing happens, and to ``_poll_quiet`` once nothing has happened
+        # for QUIET_S seconds, so an idle worker costs almost no CPU (issue 17). The back-off
+        # carries over to the thread's next wait until something happens.
         local = self._pool._local
         poll = getattr(local, "poll", None) or self._poll
+        quiet_since = getattr(local, "quiet_since", None) or time.monotonic()
         while True:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
-                local.poll = poll
+                local.poll, local.quiet_since = poll, quiet_since
                 return
             with waker.cond:
                 if waker.cond.wait_for(moved, timeout=min(left, poll)):
-                    local.poll = None
+                    local.poll = local.quiet_since = None
                     return
             version = self._data_version()
             if version != base[2]:
                 if recheck is None or waker.change == base[1] or recheck():
-                    local.poll = None
+                    local.poll = local.quiet_since = None
                     return
                 base = (base[0], waker.change, version)
-            poll = min(poll * 1.5, max(self._poll, self._poll_max))
+            cap = self._poll_max if now - quiet_since < QUIET_S else max(self._poll_max, self._poll_quiet)
+            poll = min(poll * 1.5, max(self._poll, cap))
 
     def wait_for_work(self, tags: frozenset[str], timeout: float) -> None:
         """Return when a job with these tags may be runnable (hint), at ``next_due`` at the

@@ -36,6 +36,7 @@ class PostgresStore(StoreCore):
         self._clock = clock
         self._poll = poll_interval
         self._poll_max = poll_interval  # the listener's counter is cheap to look at: no back-off
+        self._poll_quiet = poll_interval
         self._secret_key: bytes | None = None
         self._secret_lock = threading.Lock()
 

@@ -572,13 +572,14 @@ class SqliteStore(StoreCore):
         path: the database file (its directory must exist).
         clock: the store clock (G4), seconds since the epoch; tests inject a fake one.
         poll_interval: how often idle waits look at ``PRAGMA data_version`` for commits made by
-            other processes, at first; a wait that sees nothing backs off to ``poll_max`` (issue
-            17: an idle worker polls about 20 times a second, not 330).
+            other processes, at first; a wait that sees nothing backs off to ``poll_max``, and
+            after ``QUIET_S`` seconds of nothing to ``poll_quiet`` (issue 17: an idle worker polls
+            about 5 times a second, not 330; a worker that just saw a commit, 20 to 330).
     """
 
     def __init__(
         self, path: str, *, clock: Callable[[], float] | None = None, poll_interval: float = 0.003,
-        create: bool = True, poll_max: float = 0.05,
+        create: bool = True, poll_max: float = 0.05, poll_quiet: float = 0.2,
     ) -> None:
         self.path = os.path.realpath(path)
         self._pool = ConnectionPool(self.path, create=create)
@@ -586,3 +587,4 @@ class SqliteStore(StoreCore):
         self._clock = clock  # None: SQLite's clock (G4), the one clock every process shares
         self._poll = poll_interval
         self._poll_max = poll_max
+        self._poll_quiet = poll_quiet
