@@ -211,9 +211,16 @@ def _fmt(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds:.2f} s"
 
 
-def dbos(python: Path, sizes: str, ours: dict[int, float]) -> None:
+def runs_for(n: int, runs: int) -> int:
+    """Runs of a size (the median is taken): a small run lasts milliseconds and its figure is
+    mostly noise, so sizes under 300 get at least 15 runs (both engines, and DBOS alike)."""
+    return max(runs, 15) if n < 300 else runs
+
+
+def dbos(python: Path, sizes: str, ours: dict[int, float], runs: int) -> None:
     """DBOS's sequential child workflows at the same sizes, beside wac's engine time (``ours``)."""
-    out = subprocess.run([str(python), str(Path(__file__).resolve().parent / "linear_dbos.py"), "--sizes", sizes],
+    plan = ",".join(f"{n}x{runs_for(int(n), runs)}" for n in sizes.split(","))
+    out = subprocess.run([str(python), str(Path(__file__).resolve().parent / "linear_dbos.py"), "--sizes", plan],
                          capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"dbos bench failed:\n{out.stderr[-2000:]}")
@@ -255,7 +262,8 @@ def main() -> None:
     sizes = [int(s) for s in opts.sizes.split(",")]
     shapes = (opts.only or "seq,par10,par,steps").split(",")
     settings = {k: v for k, v in os.environ.items() if k.startswith("WAC_") and k not in ("WAC_CONFIG_DIR",)}
-    print(f"linear bench: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, runs {opts.runs}, "
+    print(f"linear bench: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, runs {opts.runs} "
+          f"(at least 15 under 300 tasks; medians), "
           f"settings {settings or 'defaults'}; engine time = submit→result, 4 worker slots")
     header = f"{'shape':26} {'n':>6} " + " ".join(f"{name:>10}" for name, _ in trees)
     header += f" {'ratio':>7} {'marginal/task':>16}" if len(trees) == 2 else f" {'marginal/task':>16}"
@@ -265,7 +273,7 @@ def main() -> None:
         for n in ([opts.steps] if shape == "steps" else sizes):
             figures = []
             for name, src in trees:
-                value = measure(src, shape, n, opts.runs)
+                value = measure(src, shape, n, runs_for(n, opts.runs))
                 rows.setdefault((shape, name), {})[n] = value
                 figures.append(value)
             prev = [k for k in rows[(shape, trees[-1][0])] if k < n]
@@ -281,7 +289,7 @@ def main() -> None:
                 line += f" {figures[0] / figures[1]:6.1f}x"
             print(line + f" {marg:>16}", flush=True)
     if opts.dbos is not None and "seq" in shapes:
-        dbos(opts.dbos, opts.sizes, rows[("seq", trees[-1][0])])
+        dbos(opts.dbos, opts.sizes, rows[("seq", trees[-1][0])], opts.runs)
     if not opts.skip_process:
         print("whole process `wac script preview` (wall, store already created):")
         for shape, n in [("seq", 1), ("seq", max(sizes)), ("par10", max(sizes)), ("par", max(sizes)),

@@ -7,7 +7,7 @@ Runs in the bench's own environment, never the project's:
     bench/.venv-dbos/bin/python bench/linear_dbos.py [--sizes 10,100,300,1000]
 
 Prints one JSON line per size: ``{"n", "seconds", "per_child_ms"}`` (wall time of the parent
-workflow from start to result; a warm-up run first). ``bench/linear_bench.py --dbos`` runs this
+workflow from start to result, the median of the size's runs; a warm-up run first). ``bench/linear_bench.py --dbos`` runs this
 and prints the figures beside wac's. Nothing here asserts a time.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import statistics
 import sys
 import tempfile
 import time
@@ -24,7 +25,8 @@ from pathlib import Path
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10,100,300,1000")
+    parser.add_argument("--sizes", default="10,100,300,1000",
+                        help="sizes, each N or NxRUNS (the median of RUNS runs; default 1)")
     opts = parser.parse_args()
     from dbos import DBOS, DBOSConfig
 
@@ -49,13 +51,17 @@ def main() -> None:
         logging.getLogger("dbos").setLevel(logging.ERROR)
         try:
             sequential(2)  # warm-up
-            for n in (int(s) for s in opts.sizes.split(",")):
-                t0 = time.perf_counter()
-                total = sequential(n)
-                seconds = time.perf_counter() - t0
-                if total != sum(i + 1 for i in range(n)):
-                    raise SystemExit(f"dbos: wrong total {total} for {n}")
-                print(json.dumps({"n": n, "seconds": seconds, "per_child_ms": seconds / n * 1000}), flush=True)
+            for size in opts.sizes.split(","):
+                n, _, runs = size.partition("x")
+                n_i, times = int(n), []
+                for _ in range(int(runs or 1)):
+                    t0 = time.perf_counter()
+                    total = sequential(n_i)
+                    times.append(time.perf_counter() - t0)
+                    if total != sum(i + 1 for i in range(n_i)):
+                        raise SystemExit(f"dbos: wrong total {total} for {n_i}")
+                seconds = statistics.median(times)
+                print(json.dumps({"n": n_i, "seconds": seconds, "per_child_ms": seconds / n_i * 1000}), flush=True)
         finally:
             DBOS.destroy()
 
