@@ -31,6 +31,7 @@ import traceback  # noqa: F401
 import wac  # noqa: F401
 import wac.engine.rounds.round as round_mod
 import wac.engine.store.sqlite  # noqa: F401  (rounds commit their steps themselves)
+import wac.owndeps  # noqa: F401  (every round opens its store through it: imported once, not per round)
 import wac.sdk  # noqa: F401
 from wac.engine.rounds import footprint
 
