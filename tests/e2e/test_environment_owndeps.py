@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import pg_server
 from tests.clirun import SRC, wac
+from tests.e2e.postgres_machines import pg_url_or_skip
 from tests.metadata.wheels import write_wheel
 
 pytestmark = pytest.mark.slow
@@ -105,12 +105,7 @@ def test_user_code_whose_lock_has_a_yaml_package_gets_the_locks_and_wac_still_re
 
 @pytest.fixture
 def pg_url() -> str:
-    server = pg_server.server()
-    if server is None:
-        if os.environ.get("WAC_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL binaries are missing in CI (.ci/run installs them)")
-        pytest.skip("no PostgreSQL here (install Debian's postgresql or set WAC_TEST_POSTGRES_URL)")
-    return server.fresh_url()
+    return pg_url_or_skip()
 
 
 def test_a_worker_on_a_postgresql_store_runs_a_script_with_an_environment_that_reads_objects_and_steps(

@@ -16,6 +16,7 @@ import pytest
 
 from tests import pg_server
 from tests.clirun import SRC, wac
+from tests.e2e.postgres_machines import pg_url_or_skip
 
 Write = Callable[[str, str], Path]
 pytestmark = pytest.mark.slow
@@ -23,12 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def pg_url() -> str:
-    server = pg_server.server()
-    if server is None:
-        if os.environ.get("WAC_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL binaries are missing in CI (.ci/run installs them)")
-        pytest.skip("no PostgreSQL here (install Debian's postgresql or set WAC_TEST_POSTGRES_URL)")
-    return server.fresh_url()
+    return pg_url_or_skip()
 
 
 def _machine(tmp_path: Path, name: str) -> dict[str, str]:
