@@ -8,12 +8,18 @@ itself, and what one transaction wrote is undone whole when the block raises.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
-from tests.engine.store.conftest import ANY_TAG, Backend, FakeClock, claim_job, spec, task
+from tests.engine.store.conftest import ANY_TAG, Backend, FakeClock, _sqlite, claim_job, spec, task
 from wac.engine.store import Store
 from wac.errors import LostClaimError
+
+
+@pytest.fixture
+def sqlite_backend(tmp_path: Path) -> Backend:
+    return _sqlite(tmp_path)
 
 
 def test_an_outcome_and_the_next_claim_inside_together_both_land(store: Store) -> None:
@@ -60,9 +66,10 @@ def test_a_block_that_raises_leaves_the_store_consistent(store: Store) -> None:
     assert (status, len(children)) in {("running", 0), ("waiting", 1)}
 
 
-def test_together_is_one_transaction_on_sqlite(backend: Backend, clock: FakeClock) -> None:
-    if backend.name != "sqlite":
-        pytest.skip("PostgreSQL commits each operation of the block alone")
+def test_together_is_one_transaction_on_sqlite(sqlite_backend: Backend, clock: FakeClock) -> None:
+    """(PostgreSQL commits each operation of the block alone: its lost-commit check needs each
+    write whole.)"""
+    backend = sqlite_backend
     store = backend.open(clock)
     store.migrate()
     store.put_bundle("b" * 64, {"main.py": "async def main(): ...\n"})
@@ -87,11 +94,11 @@ def test_together_is_one_transaction_on_sqlite(backend: Backend, clock: FakeCloc
         store.close()
 
 
-def test_a_claim_inside_together_wakes_no_idle_slot_for_the_job_it_took(backend: Backend, clock: FakeClock) -> None:
+def test_a_claim_inside_together_wakes_no_idle_slot_for_the_job_it_took(sqlite_backend: Backend,
+                                                                        clock: FakeClock) -> None:
     """The commit wakes this process's idle slots (G5) only when something is left for them to
     claim: a sequential task's child, taken by the slot that dispatched it, wakes nobody."""
-    if backend.name != "sqlite":
-        pytest.skip("PostgreSQL's wake-ups are its NOTIFY, sent per commit")
+    backend = sqlite_backend  # PostgreSQL's wake-ups are its NOTIFY, sent per commit
     store = backend.open(clock)
     store.migrate()
     store.put_bundle("b" * 64, {"main.py": "async def main(): ...\n"})
