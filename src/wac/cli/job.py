@@ -161,8 +161,11 @@ def result(job_id: str) -> None:
         output.emit_json(job.result)
         return
     if job.status in ("failed", "cancelled"):
+        from wac.cli.jobdoc import failure_line
+
         err = job.error or {}
-        raise WorkflowFailedError(f"job {job_id} {job.status}: {err.get('name', 'Error')}: {err.get('message', '')}")
+        raise WorkflowFailedError(f"job {job_id} "
+                                  + failure_line(job.status, str(err.get("name", "Error")), str(err.get("message", ""))))
     raise WorkflowFailedError(f"job {job_id} has not finished (it is {job.status})",
                               hint="wait for it, or follow it with: wac job timeline " + job_id)
 

@@ -48,3 +48,15 @@ def shown_status(backend: Backend, job: Job, now: float | None = None) -> str:
     if last is not None and last.kind == "sleep" and last.finished_at is not None and last.finished_at > now:
         return "sleeping"
     return job.status
+
+
+def failure_line(status: str, name: str, message: str) -> str:
+    """``failed: ValueError: boom``; a part the next one already starts with is said once
+    (``cancelled: cancelled by user``, not ``cancelled: Cancelled: cancelled: cancelled by user``)."""
+    kept: list[str] = []
+    for part in (status, name, message):
+        if not part or any(part.lower() == k.lower() for k in kept):
+            continue
+        kept = [k for k in kept if not part.lower().startswith(k.lower() + ":")]
+        kept.append(part)
+    return ": ".join(kept)

@@ -328,8 +328,10 @@ def _print_result(job: Any, as_json: bool) -> None:
     elif job.status == "succeeded":
         output.emit_json(job.result)
     if job.status != "succeeded":
+        from wac.cli.jobdoc import failure_line
         from wac.errors import WorkflowFailedError
 
         err = job.error or {}
-        raise WorkflowFailedError(f"{job.status}: {err.get('name', 'Error')}: {err.get('message', '')}",
+        raise WorkflowFailedError(failure_line(job.status, str(err.get("name", "Error")), str(err.get("message", ""))),
                                   hint=f"see its log with: wac job logs {job.id}")
+
