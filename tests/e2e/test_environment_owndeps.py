@@ -5,7 +5,6 @@ real uv, a local wheel folder built here (offline), the real CLI, a real Postgre
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.clirun import SRC, wac
-from tests.e2e.postgres_machines import pg_url_or_skip
+from tests.e2e.postgres_machines import pg_url_or_skip, stop_workers
 from tests.metadata.wheels import write_wheel
 
 pytestmark = pytest.mark.slow
@@ -149,11 +148,7 @@ def test_a_worker_on_a_postgresql_store_runs_a_script_with_an_environment_that_r
                 break
             time.sleep(0.3)
     finally:
-        worker.send_signal(signal.SIGINT)
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_workers([worker])
     logs = (tmp_path / "worker.log").read_text()
     assert got.get("status") == "succeeded", (got, logs)
     assert got["result"] == {"api": "https://api.example.com", "db": "db.local", "state": {"seen": "1.0.0"},

@@ -16,7 +16,7 @@ import pytest
 
 from tests import pg_server
 from tests.clirun import SRC, wac
-from tests.e2e.postgres_machines import pg_url_or_skip
+from tests.e2e.postgres_machines import pg_url_or_skip, stop_workers
 
 Write = Callable[[str, str], Path]
 pytestmark = pytest.mark.slow
@@ -265,12 +265,7 @@ def test_a_server_restarted_mid_run_is_survived_by_the_worker_and_the_waiting_ru
             server.restart_immediate()
             out, _ = run.communicate(timeout=120)
         finally:
-            worker.send_signal(signal.SIGINT)
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            stop_workers([worker])
             if run.poll() is None:
                 run.kill()
                 run.wait()

@@ -171,8 +171,7 @@ class Worker:
         tags = self.config.tags
         with self._seeking:
             while not self._stop.is_set():
-                # a parent parked here needs only its children's new results (parked.since)
-                claim = self.store.claim(self.worker_id, tags, self.config.lease_s, recent=self.parked.since)
+                claim = self._claim()
                 if claim is not None:
                     return claim
                 self._idle(tags)
@@ -347,6 +346,11 @@ class Worker:
         looks for work as usual)."""
         if not self.config.chain_claims or self._stop.is_set():
             return None
+        return self._claim()
+
+    def _claim(self) -> Claim | None:
+        """The best runnable job for this worker's tags, if any (a parked parent needs only its
+        children's new results: parked.since)."""
         return self.store.claim(self.worker_id, self.config.tags, self.config.lease_s, recent=self.parked.since)
 
     def _round_died(self, job: Job, token: Token, proc: RoundProcess) -> None:

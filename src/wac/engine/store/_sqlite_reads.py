@@ -108,7 +108,7 @@ class SqliteReads:
                                      hint="its environment was pinned for nothing; the job was re-queued, "
                                      "cancelled or finished")
 
-        self._pool.write(txn, work=False)
+        self._write(txn, work=False)
 
     # ------------------------------------------------------------------ logs
     def _log_txn(self, conn: sqlite3.Connection, job_id: str, text: str, now: float) -> None:

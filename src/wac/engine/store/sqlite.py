@@ -172,12 +172,13 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
             f"{where} AND {SLOT_FREE} ORDER BY j.priority DESC, j.scheduled_at, j.seq LIMIT 1"
         )
         # Look without the write lock first, so idle workers never queue up for it (inside
-        # together() the lock is held already: the transaction below looks).
-        self._remember_baseline()
-        params = {"now": self.now(), **tag_params}
-        in_block = getattr(self._pool._local, "pending", None) is not None
-        if not in_block and self._pool.peek(lambda c: c.execute(sql, params).fetchone()) is None:
-            return None
+        # together() the lock is held already: the transaction below looks; a slot whose chained
+        # claim finds nothing claims again before it waits, so it needs no wake-up baseline).
+        if getattr(self._pool._local, "pending", None) is None:
+            self._remember_baseline()
+            params = {"now": self.now(), **tag_params}
+            if self._pool.peek(lambda c: c.execute(sql, params).fetchone()) is None:
+                return None
 
         cancelled = []
 
