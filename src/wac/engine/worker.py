@@ -72,7 +72,7 @@ class Worker:
         self._last_reap = 0.0
         self._bundles: dict[str, tuple[frozenset[str], Path, Manifest]] = {}
         self._user: str | None = None  # the OS user, looked up once (WM_USERNAME of every job)
-        self.parked = ParkedParents(self.config.sticky_max, self.config.sticky_idle_s)
+        self.parked = ParkedParents(self.config.sticky_max, self.config.sticky_idle_s, self.config.sticky_share)
         self.warm = WarmTasks(self.config.slots, self.config.warm_idle_s)
         self.rounds_run = 0
         #: The error that stopped this worker (a store that is gone, damaged or full, or a bug):
@@ -272,8 +272,9 @@ class Worker:
             else:
                 known = done_keys(claim.steps)
                 spec = round_spec(self.store, self.config, claim, bundle_dir, manifest, self._username())
-                kept_warm = self.warm.take((job.bundle_hash, job.entry), spec) if spec.warm else None
-                proc = kept_warm or self.zygotes.spawn(bundle_dir, job.script_path or job.name, spec)
+                code = (job.bundle_hash, job.entry)
+                reused = self.warm.take(code, spec) if spec.warm else self.parked.host(code, spec) if spec.sticky else None
+                proc = reused or self.zygotes.spawn(bundle_dir, job.script_path or job.name, spec)
         except (OSError, WacError) as exc:  # WacError: the bundle's environment could not be built
             with self._live_lock:
                 self._live.pop(job.id, None)
@@ -301,7 +302,7 @@ class Worker:
                 self.warm.put((job.bundle_hash, job.entry), proc)  # it waits for the next direct child
             else:
                 if kept != "closed":
-                    proc.kill("released")  # it would wait on its channel for nothing
+                    proc.release("released")  # it would wait on its channel for nothing
                 proc.close()
             self.parked.settle(job.id)  # a slot that claimed the job again meanwhile may go on
         return chained
@@ -338,7 +339,7 @@ class Worker:
         if kept == "parked":
             proc.reset_log()  # the next round's log starts here
         elif msg.get("op") == "parked":
-            proc.kill("released")
+            proc.release("released")
         return kept, chained
 
     def _chain_claim(self) -> Claim | None:

@@ -59,6 +59,9 @@ class WorkerConfig:
     sticky_parents: bool = field(default_factory=sticky_parents_default)
     sticky_max: int = field(default_factory=lambda: int(_number("WAC_STICKY_MAX", 16, 0)))
     sticky_idle_s: float = field(default_factory=lambda: _number("WAC_STICKY_IDLE_S", 30.0, 0.0))
+    # A process that parked a parent holds up to sticky_share of them (engine/rounds/sharing.py):
+    # new rounds of the same code run in it while its parents wait; 1 gives each its own process.
+    sticky_share: int = field(default_factory=lambda: int(_number("WAC_STICKY_SHARE", 16, 1)))
     # A direct child's round process is kept for the next direct child of the same code instead of
     # exiting (engine/rounds/warm.py), at most one per slot, each for at most warm_idle_s seconds.
     warm_tasks: bool = field(default_factory=warm_tasks_default)

@@ -13,10 +13,11 @@ import json
 import os
 import socket
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 from wac.engine import approvals
-from wac.engine.rounds import footprint
+from wac.engine.rounds import footprint, sharing
 from wac.engine.rounds.spec import RoundSpec
 
 if TYPE_CHECKING:
@@ -24,17 +25,46 @@ if TYPE_CHECKING:
 
 
 class Channel:
-    """The round's socket to its worker: JSON lines both ways (file descriptors beside them)."""
+    """The round's socket to its worker: JSON lines both ways; a log file comes from the worker as
+    the byte ``L`` with its descriptor attached (``socket.send_fds``)."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.rfile = sock.makefile("rb")
+        self._buf = bytearray()
+        self._fds: list[int] = []
+        self._send_lock = threading.Lock()
+
+    def next(self) -> tuple[str, Any]:
+        """The next message: ``("log", descriptor)`` or ``("msg", object)``; ConnectionError at EOF."""
+        while True:
+            if self._buf[:1] == b"L":
+                del self._buf[:1]
+                if not self._fds:
+                    raise ConnectionError("a log file came without its descriptor")
+                return "log", self._fds.pop(0)
+            end = self._buf.find(b"\n")
+            if end >= 0:
+                line = bytes(self._buf[:end])
+                del self._buf[:end + 1]
+                return "msg", json.loads(line)
+            # a descriptor comes with the byte it was sent with: a read never splits the two
+            data, fds, _flags, _addr = socket.recv_fds(self.sock, 65536, 4)
+            self._fds.extend(fds)
+            if not data:
+                raise ConnectionError("worker went away")
+            self._buf += data
 
     def recv(self) -> dict[str, Any]:
-        line = self.rfile.readline()
-        if not line:
-            raise ConnectionError("worker went away")
-        return json.loads(line)  # type: ignore[no-any-return]
+        """The next JSON message (ConnectionError at EOF, or if a log file comes instead)."""
+        kind, value = self.next()
+        if kind != "msg":
+            os.close(value)
+            raise ConnectionError("a log file came where a message was expected")
+        return value  # type: ignore[no-any-return]
+
+    def send(self, payload: bytes) -> None:
+        with self._send_lock:
+            self.sock.sendall(payload)
 
 
 class EngineHost:
@@ -76,13 +106,12 @@ class EngineHost:
         self.flush()
         CLAIM["gen"] += 1
         CLAIM["parked"] = True
-        chan = CHANNEL[0]
         try:
-            chan.sock.sendall(payload.encode() + b"\n")
             # while the worker commits the dispatch, give back what the parked process won't use
-            # (its garbage, SQLite's page cache, the C heap's free pages: engine/rounds/footprint.py)
-            footprint.release(list(STORES.values()))
-            reply = chan.recv()
+            # (its garbage, SQLite's page cache, the C heap's free pages: engine/rounds/footprint.py);
+            # meanwhile the process may run other rounds of this code (engine/rounds/sharing.py)
+            reply = sharing.park(CHANNEL[0], payload.encode() + b"\n",
+                                 lambda: footprint.release(list(STORES.values())))
         except (OSError, ValueError):  # ConnectionError included: the worker let this process go
             os._exit(0)
         if reply.get("op") != "resume":

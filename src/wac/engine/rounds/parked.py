@@ -12,6 +12,13 @@ The cache is bounded: at most ``size`` parked processes per worker (the oldest g
 each for at most ``idle_s`` seconds. An evicted, killed or moved parent loses nothing: every
 result is committed before it is delivered, and the next round replays from the store as always.
 Sleeps and approvals never park (a sleeping run holds no process).
+
+A process that parked a parent may hold up to ``share`` of them: while none of its rounds runs, a
+new round of the same code (bundle and entry) that may park is handed to it instead of a fresh
+fork, and runs there on a thread of its own (engine/rounds/sharing.py). 100 parked parents then
+cost a few processes, not 100 (each about 5 MiB on CPython 3.11). A shared process runs one round
+at a time: a parent whose process is busy with another round when it is claimed again is let go
+and replays, as an evicted one.
 """
 
 from __future__ import annotations
@@ -20,16 +27,22 @@ import threading
 import time
 from collections import OrderedDict
 
-from wac.engine.rounds.zygote_client import RoundProcess
+from wac.engine.rounds.spec import RoundSpec
+from wac.engine.rounds.zygote_client import Link, RoundProcess
 from wac.engine.store.base import Job, Step, Token
 
 
 class ParkedParents:
     """The parked round processes of one worker, by job id."""
 
-    def __init__(self, size: int, idle_s: float) -> None:
+    def __init__(self, size: int, idle_s: float, share: int = 1) -> None:
         self.size = size
         self.idle_s = idle_s
+        self.share = share  # parked parents one process may hold (1: each in a process of its own)
+        # code (bundle hash, entry) -> the shared processes that parked a parent of it
+        self._hosts: dict[tuple[str, str], list[Link]] = {}
+        self.shared = 0  # rounds handed to a shared process instead of a fresh fork
+        self.busy = 0  # parents let go because their shared process ran another round
         self._lock = threading.Lock()
         # job id -> (process, the job's round count when it parked, when, done keys it holds,
         # the code it runs)
@@ -79,7 +92,12 @@ class ParkedParents:
             old = self._procs.pop(job.id, None)
             if old is not None:
                 dropped.append(old[0])
-            self._procs[job.id] = (proc, job.rounds, time.monotonic(), known, (job.bundle_hash, job.entry))
+            code = (job.bundle_hash, job.entry)
+            self._procs[job.id] = (proc, job.rounds, time.monotonic(), known, code)
+            link = proc.link
+            if self.share > 1 and not link.sharing and not link.dead:
+                link.sharing = True
+                self._hosts.setdefault(code, []).append(link)
             while len(self._procs) > self.size:
                 gone, entry = self._procs.popitem(last=False)
                 self._step_seq.pop(gone, None)
@@ -108,6 +126,11 @@ class ParkedParents:
         if rounds + 1 != job.rounds or code != (job.bundle_hash, job.entry):
             self._discard(proc)
             return None
+        if not proc.link.try_activate(job.id):  # it died, or runs another parent's round now
+            if not proc.link.dead:
+                self.busy += 1
+            self._discard(proc)
+            return None
         completed = {s.key: s.value for s in steps if s.done and s.key not in known}
         try:
             proc.send({"op": "resume", "token": [token.job_id, token.attempt, token.worker_id],
@@ -117,6 +140,28 @@ class ParkedParents:
             return None
         self.resumed += 1
         return proc, known | frozenset(completed)
+
+    def host(self, code: tuple[str, str], spec: RoundSpec) -> RoundProcess | None:
+        """A new round of ``code`` that may park, handed to a shared process that holds parked
+        parents of that code and room for one more (and runs no round now); None: fork one."""
+        if self.share <= 1:
+            return None
+        while True:
+            with self._lock:
+                links = self._hosts.get(code, [])
+                links[:] = [link for link in links if not link.dead]
+                if not links:
+                    self._hosts.pop(code, None)
+                link = next((link for link in links
+                             if len(link.live) + link.dropped < self.share and link.try_activate(spec.job_id)), None)
+            if link is None:
+                return None
+            try:
+                proc = link.share(spec)
+            except OSError:
+                continue  # it died meanwhile (share() marked it so): try another, else fork
+            self.shared += 1
+            return proc
 
     def evict_idle(self, now: float) -> None:
         """Let go of processes parked for longer than ``idle_s`` (monotonic ``now``)."""
@@ -136,12 +181,13 @@ class ParkedParents:
             dropped = [entry[0] for entry in self._procs.values()]
             self._procs.clear()
             self._step_seq.clear()
+            self._hosts.clear()
         for p in dropped:
             self._discard(p)
 
     def _discard(self, proc: RoundProcess) -> None:
         self.evicted += 1
-        proc.kill("evicted")
+        proc.release("evicted")
         try:
             proc.close()
         except OSError:

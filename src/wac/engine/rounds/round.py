@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import socket
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wac.engine.rounds import sharing
 from wac.engine.rounds.host import CHANNEL, CLAIM, ENGINE, Channel, EngineHost, LazyClient, revealed, watch_claim
 from wac.engine.rounds.spec import RoundSpec
 
@@ -56,7 +57,8 @@ def _exec_main(bundle_dir: str, entry: str, mod_dir: str, shim_dir: str | None) 
     extra = [str(bundle / mod_dir), str(bundle)]
     if shim_dir is not None:
         extra.append(shim_dir)
-    sys.path[:0] = extra
+    if sys.path[:len(extra)] != extra:  # a shared process runs this code again: once is enough
+        sys.path[:0] = extra
     name, package = _module_name(entry)
     file = bundle / entry
     mspec = importlib.util.spec_from_file_location(name, file)
@@ -66,6 +68,7 @@ def _exec_main(bundle_dir: str, entry: str, mod_dir: str, shim_dir: str | None) 
     module.__package__ = package
     sys.modules[name] = module
     sys.argv = [str(file)]
+    sharing.note_module(name, module)
     mspec.loader.exec_module(module)
     main = getattr(module, "main", None)
     if main is None or not callable(main):
@@ -91,7 +94,10 @@ def error_record(exc: BaseException, entry: str) -> dict[str, Any]:
 
 
 def _main_of(spec: RoundSpec) -> Any:
-    return load_main(spec.bundle_dir, spec.entry, spec.mod_dir, None if spec.real_wmill else spec.shim_dir)
+    shim = None if spec.real_wmill else spec.shim_dir
+    if spec.sticky:  # a parent's round: its module its own (a shared process runs other runs of it)
+        return _exec_main(spec.bundle_dir, spec.entry, spec.mod_dir, shim)
+    return load_main(spec.bundle_dir, spec.entry, spec.mod_dir, shim)
 
 
 def _run(spec: RoundSpec) -> Outcome:
@@ -162,37 +168,33 @@ def _parent_replay(spec: RoundSpec, engine: EngineHost) -> tuple[dict[str, Any],
 
 
 def run_child(chan_fd: int) -> int:
-    """Run one round (a warm task process: one per direct child it is handed); returns the exit code.
+    """Run the rounds the worker hands this process; returns the exit code.
 
-    The worker first sends the log file's descriptor over the channel, then the spec line. A
-    direct child's round that completes with ``"warm"`` in its spec says so with its outcome and
-    waits for the next log descriptor and spec (engine/rounds/warm.py); EOF ends it.
+    Each round comes as its log file's descriptor, then its spec line, on the channel. A process
+    runs one round, except a warm task process (one direct child after another, while its round
+    completes with ``"warm"`` in its spec: engine/rounds/warm.py) and a process that parked a
+    sticky parent (it may take further rounds of the same code: engine/rounds/sharing.py); those
+    end at EOF, when the worker lets them go.
     """
     sock = socket.socket(fileno=chan_fd)
     chan = Channel(sock)
     CHANNEL[:] = [chan]
     while True:
-        _msg, fds, _flags, _addr = socket.recv_fds(sock, 1, 1)
-        if not fds:
-            return 0  # the worker went away (or let this warm process go) before another round
-        os.dup2(fds[0], 1)
-        os.dup2(fds[0], 2)
-        os.close(fds[0])
         try:
-            spec = RoundSpec.from_json(chan.recv())
-        except ConnectionError:
-            return 0
-        if not _one_round(chan, spec):
+            logfd, spec = sharing.serve(chan, None)
+        except (ConnectionError, ValueError):
+            return 0  # the worker went away (or let this process go) before another round
+        if not one_round(chan, spec, logfd) and not sharing.hosting():
             return 0
 
 
-def _one_round(chan: Channel, spec: RoundSpec) -> bool:
-    """Run the round of ``spec`` and report it; True when this process waits for another."""
-    os.chdir(spec.cwd or spec.bundle_dir)
-    os.environ.update(spec.env)
-    if CLAIM["token"] is None:
+def one_round(chan: Channel, spec: RoundSpec, logfd: int) -> bool:
+    """Run the round of ``spec`` (its log on ``logfd``) and report it; True when this process is
+    kept warm for another."""
+    run = sharing.begin(spec, logfd)
+    if CLAIM["token"] is None and threading.current_thread() is threading.main_thread():
         watch_claim(spec)
-    else:  # a warm task process: the watch already runs, it now watches this round's claim
+    else:  # a warm task process or a shared one: the watch already runs, it now watches this round's claim
         CLAIM["token"] = spec.token
         CLAIM["gen"] += 1
         CLAIM["parked"] = False
@@ -215,8 +217,12 @@ def _one_round(chan: Channel, spec: RoundSpec) -> bool:
         payload = json.dumps({"op": "error", "error": error_record(exc, spec.entry), "mask": revealed()},
                              default=str)
     EngineHost.flush()
-    if warm:
-        CLAIM["gen"] += 1
-        CLAIM["parked"] = True  # kept, it holds no claim until handed the next round
-    chan.sock.sendall(payload.encode() + b"\n")
+    # no user code runs any more: a process kept (warm, or holding parked parents) holds no
+    # claim until handed its next round, and its claim watch must not take this one's end for a loss
+    CLAIM["gen"] += 1
+    CLAIM["parked"] = True
+    try:
+        chan.send(payload.encode() + b"\n")
+    finally:
+        sharing.end(run)
     return warm

@@ -38,29 +38,117 @@ def round_log_file() -> Any:
     return tempfile.TemporaryFile()
 
 
-class RoundProcess:
-    """One forked round: its channel, its log file, and how to kill it."""
+class Link:
+    """The worker's end of one round process's channel, shared by the rounds it runs or holds.
 
-    def __init__(self, pid: int, chan: socket.socket, log: Any) -> None:
+    A process runs one round at a time: ``active`` is the job whose round runs in it (None: it
+    waits). A process that parked a sticky parent may hold several of them and take new rounds of
+    the same code while none runs (``sharing``: engine/rounds/sharing.py); it ends when the worker
+    closes its last round (``live``: the rounds it runs or holds parked).
+    """
+
+    def __init__(self, pid: int, chan: socket.socket) -> None:
         self.pid = pid
         self.chan = chan
-        self._rfile = chan.makefile("rb")
+        self.rfile = chan.makefile("rb")
+        self.lock = threading.Lock()  # guards the fields below and every write on the channel
+        self.active: str | None = None
+        self.live: set[str] = set()
+        self.held = 0  # rounds handed to this process over its life
+        self.dropped = 0  # rounds it was told to let go (their threads stay, blocked, until it ends)
+        self.sharing = False  # it takes new rounds while its parked parents wait
+        self.dead = False
+        self.on_close: Any = None  # called once, when the process is let go
+
+    def try_activate(self, job_id: str) -> bool:
+        """Mark the round of ``job_id`` as running here (and live), unless another runs or the
+        process is gone or being let go."""
+        with self.lock:
+            if self.dead or self.active is not None:
+                return False
+            self.active = job_id
+            self.live.add(job_id)
+            return True
+
+    def share(self, spec: RoundSpec) -> RoundProcess:
+        """A handle on a new round of ``spec``, run by this shared process (marked active for it
+        first: :meth:`try_activate`). Raises OSError when the process is gone."""
+        log = round_log_file()
+        try:
+            self.send(json.dumps(spec.to_json(), ensure_ascii=False).encode() + b"\n", [log.fileno()])
+        except BaseException:
+            log.close()
+            with self.lock:
+                self.active = None
+                self.live.discard(spec.job_id)
+                self.dead = True
+            raise
+        return RoundProcess(self.pid, self, log, spec.job_id)
+
+    def send(self, payload: bytes, fds: list[int] | None = None) -> None:
+        with self.lock:
+            if fds:
+                socket.send_fds(self.chan, [b"L"], fds)
+            self.chan.sendall(payload)
+
+    def close(self) -> None:
+        with self.lock:
+            self.dead = True
+        try:
+            self.rfile.close()
+            self.chan.close()
+        finally:
+            done, self.on_close = self.on_close, None
+            if done is not None:
+                done()
+
+
+class RoundProcess:
+    """The worker's handle on one round in a round process: the process's channel (shared with the
+    other rounds it holds, if any), the round's log file, and how to kill it."""
+
+    def __init__(self, pid: int, chan: socket.socket | Link, log: Any, job_id: str = "") -> None:
+        self.link = chan if isinstance(chan, Link) else Link(pid, chan)
+        self.pid = pid
+        self.job_id = job_id
         self._log = log
         self.killed_because: str | None = None
-        self.on_close: Any = None  # called once when the worker is done with this round
+        with self.link.lock:
+            self.link.live.add(job_id)
+            self.link.active = job_id
+            self.link.held += 1
+
+    @property
+    def chan(self) -> socket.socket:
+        return self.link.chan
+
+    @property
+    def on_close(self) -> Any:
+        return self.link.on_close
+
+    @on_close.setter
+    def on_close(self, value: Any) -> None:
+        self.link.on_close = value
 
     def send(self, message: dict[str, Any]) -> None:
-        self.chan.sendall(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+        self.link.send(json.dumps(message, ensure_ascii=False).encode() + b"\n")
 
     def recv(self, timeout: float | None) -> dict[str, Any] | None:
-        """The next message, ``None`` at EOF; raises ``TimeoutError`` after ``timeout`` seconds."""
-        self.chan.settimeout(timeout)
+        """The next message, ``None`` at EOF; raises ``TimeoutError`` after ``timeout`` seconds.
+        A message (or EOF) ends the running round: the process waits for another meanwhile."""
+        link = self.link
+        link.chan.settimeout(timeout)
         try:
-            line = self._rfile.readline()
+            line = link.rfile.readline()
         except TimeoutError:
             raise TimeoutError from None
         except OSError:
-            return None
+            line = b""
+        with link.lock:
+            if link.active == self.job_id:
+                link.active = None
+            if not line:
+                link.dead = True
         if not line:
             return None
         try:
@@ -69,23 +157,45 @@ class RoundProcess:
             return None
 
     def kill(self, because: str) -> None:
+        """Kill the process (every round it holds: those parked replay from the store)."""
         if self.killed_because is None:
             self.killed_because = because
+        with self.link.lock:
+            self.link.dead = True
         for target in (-self.pid, self.pid):  # the round's process group, then the round itself
             try:
                 os.kill(target, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
 
+    def release(self, because: str) -> None:
+        """Let go of this round, which waits (parked, or kept warm): a process of its own is
+        killed; a shared one is told to drop it and goes on holding the others."""
+        if not self.link.sharing:
+            self.kill(because)
+            return
+        with self.link.lock:
+            self.link.dropped += 1
+        try:
+            self.send({"op": "drop", "job": self.job_id})
+        except OSError:
+            pass
+
     def hand(self, spec: RoundSpec) -> None:
-        """Give a kept warm task process its next round: a fresh log file, then the spec."""
+        """Give this process a new round: a fresh log file, then the spec (a kept warm task
+        process, or a shared process whose parked parents wait: :meth:`Link.try_activate` first)."""
         log = round_log_file()
         try:
-            socket.send_fds(self.chan, [b"L"], [log.fileno()])
-            self.send(spec.to_json())
+            self.link.send(json.dumps(spec.to_json(), ensure_ascii=False).encode() + b"\n", [log.fileno()])
         except BaseException:
             log.close()
             raise
+        with self.link.lock:
+            self.link.live.discard(self.job_id)
+            self.link.live.add(spec.job_id)
+            self.link.active = spec.job_id
+            self.link.held += 1
+        self.job_id = spec.job_id
         self._log = log
 
     def end_log(self) -> None:
@@ -108,15 +218,20 @@ class RoundProcess:
         return read_capped(self._log)  # at most WAC_LOG_CAP bytes of it, whatever the round printed
 
     def close(self) -> None:
+        """The worker is done with this round; the process is let go with its last round."""
+        link = self.link
         try:
-            self._rfile.close()
-            self.chan.close()
-        finally:
             if self._log is not None:
                 self._log.close()
-            done, self.on_close = self.on_close, None
-            if done is not None:
-                done()
+                self._log = None
+        finally:
+            with link.lock:
+                link.live.discard(self.job_id)
+                last = not link.live
+                if last:
+                    link.dead = True  # no new round is handed to it from now on
+            if last:
+                link.close()
 
 
 class Zygote:
@@ -188,10 +303,8 @@ class Zygote:
                         log.close()
                         raise
         pid = struct.unpack("!i", msg)[0]
-        chan = socket.socket(fileno=fds[0])
-        socket.send_fds(chan, [b"L"], [log.fileno()])
-        handle = RoundProcess(pid, chan, log)
-        handle.send(spec.to_json())
+        handle = RoundProcess(pid, socket.socket(fileno=fds[0]), log, spec.job_id)
+        handle.link.send(json.dumps(spec.to_json(), ensure_ascii=False).encode() + b"\n", [log.fileno()])
         return handle
 
     def stop(self) -> None:
