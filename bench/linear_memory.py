@@ -88,7 +88,8 @@ def scenario(shape: str, n: int) -> None:
                 while len(worker.parked) + worker.parked.evicted < n and time.monotonic() < deadline:
                     time.sleep(0.05)
                 pids = [entry[0].pid for entry in list(worker.parked._procs.values())]
-                report: dict[str, Any] = {"parked": len(pids), "breakdown": breakdown(pids)}
+                report: dict[str, Any] = {"parked": len(pids), "processes": len(set(pids)),
+                                          "breakdown": breakdown(sorted(set(pids)), len(pids))}
                 if pids and os.environ.get("WAC_BENCH_PAGES"):
                     report["pages"] = page_changes(pids[0])
                 print(json.dumps(report), flush=True)
@@ -119,16 +120,15 @@ def _kind(name: str, size_kib: int) -> str:
     return KINDS[4]
 
 
-def breakdown(pids: list[int]) -> dict[str, dict[str, float]]:
-    """Average KiB per process of ``pids``, by kind of mapping: PSS and Private_Dirty."""
+def breakdown(pids: list[int], parents: int) -> dict[str, dict[str, float]]:
+    """KiB per parked parent of the processes ``pids`` that hold ``parents`` of them (several
+    share a process: engine/rounds/sharing.py), by kind of mapping: PSS and Private_Dirty."""
     sums = {k: {"pss": 0.0, "private_dirty": 0.0} for k in (*KINDS, "total")}
-    counted = 0
     for pid in pids:
         try:
             text = Path(f"/proc/{pid}/smaps").read_text()
         except OSError:
             continue
-        counted += 1
         kind = KINDS[4]
         for line in text.splitlines():
             head, _, rest = line.partition(" ")
@@ -141,7 +141,7 @@ def breakdown(pids: list[int]) -> dict[str, dict[str, float]]:
                 kib = float(rest.split()[0])
                 sums[kind][key] += kib
                 sums["total"][key] += kib
-    return {k: {key: v / max(counted, 1) for key, v in d.items()} for k, d in sums.items()}
+    return {k: {key: v / max(parents, 1) for key, v in d.items()} for k, d in sums.items()}
 
 
 def page_changes(pid: int) -> dict[str, int]:
@@ -208,13 +208,16 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
-def measure(src: Path, shape: str, n: int, sticky_max: int | None = None) -> tuple[float, int, float, dict[str, Any]]:
+def measure(src: Path, shape: str, n: int, sticky_max: int | None = None,
+            share: int | None = None) -> tuple[float, int, float, dict[str, Any]]:
     """Peak PSS (MiB) of the tree, the most processes seen at once, the engine time and what the
     scenario reported of its parked parents (``{}`` for a fan-out)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "WAC_STICKY_MAX", "WAC_STICKY_SHARE")}
     env["PYTHONPATH"] = str(src)
     if sticky_max is not None:
         env["WAC_STICKY_MAX"] = str(sticky_max)
+    if share is not None:
+        env["WAC_STICKY_SHARE"] = str(share)
     proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--one", shape, str(n)],
                             stdout=subprocess.PIPE, text=True, env=env)
     peak, most = 0, 0
@@ -259,15 +262,21 @@ def main() -> None:
     if opts.before is not None:
         trees.insert(0, ("before", opts.before / "src"))
     print(f"memory bench: peak PSS of the process tree, one worker with 4 slots, load {os.getloadavg()[0]:.1f}")
-    for shape, n, sticky_max in (("fanout", opts.fanout, None), ("parents", opts.parents, opts.parents),
-                                 ("parents", opts.parents, None)):
+    # parents parked all at once: each in a process of its own (WAC_STICKY_SHARE=1, as before
+    # sharing), then sharing processes (the default); then the default cap of parked parents
+    for shape, n, sticky_max, share in (("fanout", opts.fanout, None, None),
+                                        ("parents", opts.parents, opts.parents, 1),
+                                        ("parents", opts.parents, opts.parents, None),
+                                        ("parents", opts.parents, None, None)):
         for name, src in trees:
-            mib, most, seconds, parked = measure(src, shape, n, sticky_max)
-            kept = f"WAC_STICKY_MAX={sticky_max}" if sticky_max else "default settings"
+            mib, most, seconds, parked = measure(src, shape, n, sticky_max, share)
+            kept = ", ".join(filter(None, (f"WAC_STICKY_MAX={sticky_max}" if sticky_max else "",
+                                           f"WAC_STICKY_SHARE={share}" if share else ""))) or "default settings"
             print(f"{shape:8} n={n:<5} {name:6} peak {mib:7.1f} MiB  processes {most:4}  ({seconds:.2f} s, {kept})",
                   flush=True)
             if parked:
-                print(f"  one parked parent (average of {parked['parked']} parked at once), KiB:")
+                print(f"  per parked parent ({parked['parked']} parked at once in {parked.get('processes', '?')}"
+                      " processes), KiB:")
                 for kind, kib in parked["breakdown"].items():
                     print(f"    {kind:22} PSS {kib['pss']:7.0f}  private dirty {kib['private_dirty']:7.0f}", flush=True)
                 if "pages" in parked:

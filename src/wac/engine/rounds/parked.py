@@ -17,8 +17,8 @@ A process that parked a parent may hold up to ``share`` of them: while none of i
 new round of the same code (bundle and entry) that may park is handed to it instead of a fresh
 fork, and runs there on a thread of its own (engine/rounds/sharing.py). 100 parked parents then
 cost a few processes, not 100 (each about 5 MiB on CPython 3.11). A shared process runs one round
-at a time: a parent whose process is busy with another round when it is claimed again is let go
-and replays, as an evicted one.
+at a time: a parent whose process runs another round when it is claimed again waits for that
+round to report, at most ``BUSY_WAIT_S``; past that it is let go and replays, as an evicted one.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ from collections import OrderedDict
 from wac.engine.rounds.spec import RoundSpec
 from wac.engine.rounds.zygote_client import Link, RoundProcess
 from wac.engine.store.base import Job, Step, Token
+
+#: How long a parent claimed again waits for its shared process to end the round it runs (a
+#: parent's round between two dispatches is usually a millisecond or less) before it replays.
+BUSY_WAIT_S = 0.1
 
 
 class ParkedParents:
@@ -126,7 +130,7 @@ class ParkedParents:
         if rounds + 1 != job.rounds or code != (job.bundle_hash, job.entry):
             self._discard(proc)
             return None
-        if not proc.link.try_activate(job.id):  # it died, or runs another parent's round now
+        if not proc.link.try_activate(job.id, BUSY_WAIT_S):  # it died, or runs another round for long
             if not proc.link.dead:
                 self.busy += 1
             self._discard(proc)

@@ -166,9 +166,15 @@ def serve(chan: Channel, waiting: Run | None) -> Any:
 
 
 def _threaded_round(chan: Channel, logfd: int, spec: RoundSpec) -> None:
+    from wac.engine.rounds.host import STORES
     from wac.engine.rounds.round import one_round
 
     one_round(chan, spec, logfd)
+    for store in list(STORES.values()):  # this thread's connection is not the next round's
+        try:
+            store.end_thread()
+        except Exception:  # noqa: BLE001  (closing is best effort: the process may hold it until it ends)
+            pass
 
 
 def _restore(run: Run) -> None:

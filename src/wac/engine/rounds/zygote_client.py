@@ -52,6 +52,7 @@ class Link:
         self.chan = chan
         self.rfile = chan.makefile("rb")
         self.lock = threading.Lock()  # guards the fields below and every write on the channel
+        self.idle = threading.Condition(self.lock)  # notified when the running round reports
         self.active: str | None = None
         self.live: set[str] = set()
         self.held = 0  # rounds handed to this process over its life
@@ -60,15 +61,26 @@ class Link:
         self.dead = False
         self.on_close: Any = None  # called once, when the process is let go
 
-    def try_activate(self, job_id: str) -> bool:
-        """Mark the round of ``job_id`` as running here (and live), unless another runs or the
-        process is gone or being let go."""
-        with self.lock:
+    def try_activate(self, job_id: str, wait_s: float = 0.0) -> bool:
+        """Mark the round of ``job_id`` as running here (and live), unless the process is gone or
+        being let go, or another round runs here for longer than ``wait_s`` seconds."""
+        with self.idle:
+            if self.active is not None and not self.dead and wait_s > 0:
+                self.idle.wait_for(lambda: self.active is None or self.dead, wait_s)
             if self.dead or self.active is not None:
                 return False
             self.active = job_id
             self.live.add(job_id)
             return True
+
+    def _done(self, job_id: str, eof: bool) -> None:
+        """The round of ``job_id`` reported (or the process went away): none runs here now."""
+        with self.idle:
+            if self.active == job_id:
+                self.active = None
+            if eof:
+                self.dead = True
+            self.idle.notify_all()
 
     def share(self, spec: RoundSpec) -> RoundProcess:
         """A handle on a new round of ``spec``, run by this shared process (marked active for it
@@ -87,13 +99,19 @@ class Link:
 
     def send(self, payload: bytes, fds: list[int] | None = None) -> None:
         with self.lock:
-            if fds:
-                socket.send_fds(self.chan, [b"L"], fds)
-            self.chan.sendall(payload)
+            try:
+                if fds:
+                    socket.send_fds(self.chan, [b"L"], fds)
+                self.chan.sendall(payload)
+            except OSError:
+                self.dead = True  # it is gone: no round is handed to it any more
+                self.idle.notify_all()
+                raise
 
     def close(self) -> None:
         with self.lock:
             self.dead = True
+            self.idle.notify_all()
         try:
             self.rfile.close()
             self.chan.close()
@@ -144,11 +162,7 @@ class RoundProcess:
             raise TimeoutError from None
         except OSError:
             line = b""
-        with link.lock:
-            if link.active == self.job_id:
-                link.active = None
-            if not line:
-                link.dead = True
+        link._done(self.job_id, not line)
         if not line:
             return None
         try:
@@ -162,6 +176,7 @@ class RoundProcess:
             self.killed_because = because
         with self.link.lock:
             self.link.dead = True
+            self.link.idle.notify_all()
         for target in (-self.pid, self.pid):  # the round's process group, then the round itself
             try:
                 os.kill(target, signal.SIGKILL)

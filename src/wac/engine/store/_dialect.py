@@ -64,4 +64,7 @@ class Dialect(Protocol):
     def migrate(self) -> int:
         """Bring the schema up to date (or refuse a newer one); returns its version."""
 
+    def end_thread(self) -> None:
+        """This thread is done with the store: close what it holds of its own (a connection)."""
+
     def close(self) -> None: ...

@@ -367,6 +367,9 @@ class PgPool:
         self.waker.notify(work=work)
 
     # -------------------------------------------------------------- lifecycle
+    def end_thread(self) -> None:
+        pass  # a thread holds no connection of its own between operations (the pool's)
+
     def close(self) -> None:
         self._closed = True
         pool, self._pool = self._pool, None

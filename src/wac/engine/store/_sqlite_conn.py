@@ -312,6 +312,16 @@ class ConnectionPool:
     def migrate(self) -> int:
         return migrate(self)
 
+    def end_thread(self) -> None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        pid = os.getpid()
+        if conn is None or getattr(self._local, "pid", None) != pid:
+            return
+        self._local.conn = None
+        with self._lock:
+            self._all = [entry for entry in self._all if entry[1] is not conn]
+        conn.close()
+
     def close(self) -> None:
         self._closed = True
         pid = os.getpid()

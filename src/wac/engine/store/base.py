@@ -289,6 +289,10 @@ class Store(Protocol):
     def close(self) -> None:
         """Release this process's connections; the store is not used afterwards."""
 
+    def end_thread(self) -> None:
+        """Release what the calling thread holds of its own (SQLite: its connection); the store
+        stays open (a thread of a shared round process whose round ended: engine/rounds/sharing.py)."""
+
     def now(self) -> float:
         """The store's clock (G4), seconds since the epoch: every deadline is compared with it."""
         ...

@@ -75,6 +75,9 @@ class StoreCore(SqliteEnding, SqliteScripts, SqliteObjects, SqliteApprovals, Sql
     def close(self) -> None:
         self._pool.close()
 
+    def end_thread(self) -> None:
+        self._pool.end_thread()
+
     def now(self) -> float:
         """The store clock (G4): the database's clock in seconds since the epoch.
 

@@ -1,0 +1,189 @@
+"""Parked parents sharing one round process (issue 17, engine/rounds/sharing.py): several parents
+wait in one process, each round with its own log, environment and module; a parent let go, or
+whose process is busy or killed, finishes by replay with every step body once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.engine.enginerun import submit, workers, workspace
+from wac.engine.rounds.host import Channel
+from wac.engine.worker import WorkerConfig
+
+SHARED = """
+    import os, sys, time
+    from wac import step, task, workflow
+
+    DIR = {folder!r}
+    SEEN = []  # a module global: each run has its own module
+
+    def note(name, text):
+        with open(os.path.join(DIR, name), "a") as f:
+            f.write(text + "\\n")
+
+    def wait_for(name):
+        while not os.path.exists(os.path.join(DIR, name)):
+            time.sleep(0.01)
+
+    @task(tag="gate")
+    def gate(i: int) -> int:
+        wait_for(f"go-{{i}}")
+        return i * 2
+
+    def hold(i):
+        note("held", str(i))
+        wait_for(f"release-{{i}}")
+        return i
+
+    @workflow
+    async def main(i: int, holds: bool = False):
+        SEEN.append(i)
+        os.environ["MINE"] = str(i)
+        note("body", f"{{i}} {{os.getpid()}}")
+        print(f"before {{i}}")
+        a = await step("s", lambda: (note("s", str(i)), i)[1])
+        b = await gate(a)
+        if holds:
+            await step("hold", lambda: hold(i))
+        print(f"after {{i}}")
+        note("after", f"{{i}} {{os.getpid()}} {{os.environ['WM_JOB_ID']}} {{os.environ['MINE']}} {{len(SEEN)}}")
+        return b
+"""
+
+
+def _rows(folder: Path, name: str) -> list[list[str]]:
+    path = folder / name
+    return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _wait_for(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def _parked_pids(worker) -> set[int]:
+    return {entry[0].pid for entry in list(worker.parked._procs.values())}
+
+
+@pytest.fixture
+def folder(repo: Path) -> Path:
+    path = repo / "notes"
+    path.mkdir()
+    return path
+
+
+def test_channel_reads_lines_and_log_descriptors_in_the_order_sent():
+    ours, theirs = socket.socketpair()
+    chan = Channel(theirs)
+    r, w = os.pipe()
+    try:
+        ours.sendall(b'{"op": "drop", "job": "a"}\n')
+        socket.send_fds(ours, [b"L"], [w])
+        ours.sendall(b'{"job_id": "b"}\n{"op": "resume", "token": ["c", 1, "w"]}\n')
+        assert chan.next() == ("msg", {"op": "drop", "job": "a"})
+        kind, fd = chan.next()
+        assert kind == "log"
+        os.write(fd, b"x")
+        os.close(fd)
+        assert os.read(r, 1) == b"x"  # the descriptor sent with the byte L
+        assert chan.recv() == {"job_id": "b"}
+        assert chan.recv()["op"] == "resume"
+        ours.close()
+        with pytest.raises(ConnectionError):
+            chan.next()
+    finally:
+        os.close(r)
+        os.close(w)
+        theirs.close()
+
+
+@pytest.mark.slow
+def test_parents_parked_in_one_process_each_go_on_with_their_own_log_environment_and_module(repo, write, folder):
+    write("f/x/shared.py", SHARED.format(folder=str(folder)))
+    n = 5
+    with workspace(repo) as ws:
+        ids = {}
+        with workers(ws, WorkerConfig(slots=1)) as (worker,):
+            for i in range(n):
+                ids[i] = submit(ws, "f/x/shared.py", {"i": i})
+            _wait_for(lambda: len(worker.parked) == n)
+            assert len(_parked_pids(worker)) == 1  # one process holds all five
+            assert worker.parked.shared == n - 1
+            with workers(ws, WorkerConfig(slots=2, tags=frozenset({"gate"}))):
+                for i in range(n):
+                    (folder / f"go-{i}").touch()
+                jobs = {i: ws.store.wait_for_result(ids[i], 120) for i in range(n)}
+            resumed = worker.parked.resumed
+        logs = {i: "".join(line.text for line in ws.store.read_logs(ids[i])) for i in range(n)}
+    for i, job in jobs.items():
+        assert (job.status, job.result) == ("succeeded", i * 2), job.error
+    assert resumed == n  # none replayed
+    body = {int(i): pid for i, pid in _rows(folder, "body")}
+    assert sorted(body) == list(range(n)) and len(set(body.values())) == 1
+    after = {int(row[0]): row[1:] for row in _rows(folder, "after")}
+    for i in range(n):
+        # resumed in the process it parked in, with its own WM_JOB_ID, os.environ and module globals
+        assert after[i] == [body[i], ids[i], str(i), "1"]
+        assert f"before {i}" in logs[i] and f"after {i}" in logs[i]
+        assert not any(f"before {j}" in logs[i] or f"after {j}" in logs[i] for j in range(n) if j != i)
+    assert sorted(int(row[0]) for row in _rows(folder, "s")) == list(range(n))  # each step body once
+
+
+@pytest.mark.slow
+def test_a_parent_whose_shared_process_runs_another_round_finishes_by_replay(repo, write, folder):
+    write("f/x/shared.py", SHARED.format(folder=str(folder)))
+    with workspace(repo) as ws:
+        with workers(ws, WorkerConfig(slots=2)) as (worker,):
+            a = submit(ws, "f/x/shared.py", {"i": 1})
+            _wait_for(lambda: len(worker.parked) == 1)
+            b = submit(ws, "f/x/shared.py", {"i": 2, "holds": True})
+            _wait_for(lambda: len(worker.parked) == 2)
+            assert len(_parked_pids(worker)) == 1
+            with workers(ws, WorkerConfig(slots=2, tags=frozenset({"gate"}))):
+                (folder / "go-2").touch()
+                _wait_for(lambda: _rows(folder, "held"))  # b runs its step in the shared process
+                (folder / "go-1").touch()  # a is claimed while b runs: it replays elsewhere
+                job_a = ws.store.wait_for_result(a, 120)
+                (folder / "release-2").touch()
+                job_b = ws.store.wait_for_result(b, 120)
+            busy = worker.parked.busy
+    assert (job_a.status, job_a.result) == ("succeeded", 2), job_a.error
+    assert (job_b.status, job_b.result) == ("succeeded", 4), job_b.error
+    assert busy == 1
+    body = _rows(folder, "body")
+    assert [row[0] for row in body].count("1") == 2  # started, then one replay in another process
+    assert len({row[1] for row in body if row[0] == "1"}) == 2
+    assert sorted(row[0] for row in _rows(folder, "s")) == ["1", "2"]  # each step body once
+    after = {row[0]: row for row in _rows(folder, "after")}
+    assert after["1"][3:] == ["1", "1"] and after["2"][3:] == ["2", "1"]
+
+
+@pytest.mark.slow
+def test_parents_let_go_or_killed_in_a_shared_process_finish_by_replay(repo, write, folder):
+    write("f/x/shared.py", SHARED.format(folder=str(folder)))
+    n = 4
+    with workspace(repo) as ws:
+        with workers(ws, WorkerConfig(slots=1, sticky_max=3)) as (worker,):
+            ids = [submit(ws, "f/x/shared.py", {"i": i}) for i in range(n)]
+            _wait_for(lambda: len(worker.parked) == 3 and worker.parked.evicted == 1)  # the first let go
+            (pid,) = _parked_pids(worker)
+            os.kill(pid, signal.SIGKILL)  # the process with the three others
+            with workers(ws, WorkerConfig(slots=2, tags=frozenset({"gate"}))):
+                for i in range(n):
+                    (folder / f"go-{i}").touch()
+                jobs = [ws.store.wait_for_result(job_id, 120) for job_id in ids]
+            resumed = worker.parked.resumed
+    for i, job in enumerate(jobs):
+        assert (job.status, job.result) == ("succeeded", i * 2), job.error
+    assert resumed == 0
+    starts = [row[0] for row in _rows(folder, "body")]
+    assert sorted(starts) == sorted([str(i) for i in range(n)] * 2)  # each started, then replayed once
+    assert sorted(row[0] for row in _rows(folder, "s")) == [str(i) for i in range(n)]  # each step body once
