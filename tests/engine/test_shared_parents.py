@@ -187,3 +187,31 @@ def test_parents_let_go_or_killed_in_a_shared_process_finish_by_replay(repo, wri
     starts = [row[0] for row in _rows(folder, "body")]
     assert sorted(starts) == sorted([str(i) for i in range(n)] * 2)  # each started, then replayed once
     assert sorted(row[0] for row in _rows(folder, "s")) == [str(i) for i in range(n)]  # each step body once
+
+
+@pytest.mark.slow
+def test_a_shared_process_is_kept_for_the_next_run_of_its_code_until_idle(repo, write, folder):
+    write("f/x/shared.py", SHARED.format(folder=str(folder)))
+    with workspace(repo) as ws:
+        with workers(ws, WorkerConfig(slots=1, sticky_idle_s=1.0), WorkerConfig(slots=1, tags=frozenset({"gate"}))) \
+                as (worker, _gate):
+            for i in range(2):
+                (folder / f"go-{i}").touch()
+            first = ws.store.wait_for_result(submit(ws, "f/x/shared.py", {"i": 0}), 120)
+            second = ws.store.wait_for_result(submit(ws, "f/x/shared.py", {"i": 1}), 120)
+            pids = {int(pid) for _i, pid in _rows(folder, "body")}
+            assert len(pids) == 1  # the second run's rounds ran in the first one's process
+            (pid,) = pids
+            assert _alive(pid)
+            _wait_for(lambda: not _alive(pid), 30)  # let go once idle for sticky_idle_s
+    assert (first.status, first.result, second.status, second.result) == ("succeeded", 0, "succeeded", 2)
+    after = {row[0]: row[3:] for row in _rows(folder, "after")}
+    assert after == {"0": ["0", "1"], "1": ["1", "1"]}  # its own environment and module each
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

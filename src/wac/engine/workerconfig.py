@@ -57,7 +57,7 @@ class WorkerConfig:
     # A parent whose round dispatched children stays alive awaiting their results (issue 17),
     # at most sticky_max of them per worker, each for at most sticky_idle_s seconds.
     sticky_parents: bool = field(default_factory=sticky_parents_default)
-    sticky_max: int = field(default_factory=lambda: int(_number("WAC_STICKY_MAX", 16, 0)))
+    sticky_max: int = field(default_factory=lambda: int(_number("WAC_STICKY_MAX", 100, 0)))
     sticky_idle_s: float = field(default_factory=lambda: _number("WAC_STICKY_IDLE_S", 30.0, 0.0))
     # A process that parked a parent holds up to sticky_share of them (engine/rounds/sharing.py):
     # new rounds of the same code run in it while its parents wait; 1 gives each its own process.

@@ -26,6 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 from wac.engine.rounds.spec import RoundSpec
 from wac.engine.rounds.zygote_client import Link, RoundProcess
@@ -100,7 +101,7 @@ class ParkedParents:
             self._procs[job.id] = (proc, job.rounds, time.monotonic(), known, code)
             link = proc.link
             if self.share > 1 and not link.sharing and not link.dead:
-                link.sharing = True
+                link.sharing = link.keep = True
                 self._hosts.setdefault(code, []).append(link)
             while len(self._procs) > self.size:
                 gone, entry = self._procs.popitem(last=False)
@@ -168,7 +169,8 @@ class ParkedParents:
             return proc
 
     def evict_idle(self, now: float) -> None:
-        """Let go of processes parked for longer than ``idle_s`` (monotonic ``now``)."""
+        """Let go of processes parked for longer than ``idle_s`` (monotonic ``now``), and of shared
+        processes kept without a live round for as long."""
         dropped: list[RoundProcess] = []
         with self._lock:
             for job_id, (proc, _rounds, since, _known, _code) in list(self._procs.items()):
@@ -178,6 +180,22 @@ class ParkedParents:
                     dropped.append(proc)
         for p in dropped:
             self._discard(p)
+        self._close_hosts(lambda link: now - link.idle_since >= self.idle_s)
+
+    def _close_hosts(self, due: Callable[[Link], bool], keep: bool = True) -> None:
+        """Close the shared processes without a live round for which ``due`` holds; ``keep=False``:
+        those still holding one close with their last (the worker stops)."""
+        closing = []
+        with self._lock:
+            for links in self._hosts.values():
+                for link in links:
+                    with link.lock:
+                        link.keep = link.keep and keep
+                        if not link.live and not link.dead and due(link):
+                            link.dead = True
+                            closing.append(link)
+        for link in closing:
+            link.close()
 
     def clear(self) -> None:
         """Let go of every parked process (the worker stops)."""
@@ -185,9 +203,11 @@ class ParkedParents:
             dropped = [entry[0] for entry in self._procs.values()]
             self._procs.clear()
             self._step_seq.clear()
-            self._hosts.clear()
         for p in dropped:
             self._discard(p)
+        self._close_hosts(lambda _link: True, keep=False)
+        with self._lock:
+            self._hosts.clear()
 
     def _discard(self, proc: RoundProcess) -> None:
         self.evicted += 1

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,8 @@ class Link:
         self.held = 0  # rounds handed to this process over its life
         self.dropped = 0  # rounds it was told to let go (their threads stay, blocked, until it ends)
         self.sharing = False  # it takes new rounds while its parked parents wait
+        self.keep = False  # kept, once none of its rounds is live, for the next round of its code
+        self.idle_since = 0.0  # monotonic time its last live round was closed (while kept)
         self.dead = False
         self.on_close: Any = None  # called once, when the process is let go
 
@@ -243,7 +246,10 @@ class RoundProcess:
             with link.lock:
                 link.live.discard(self.job_id)
                 last = not link.live
-                if last:
+                if last and link.keep and not link.dead:
+                    link.idle_since = time.monotonic()  # kept for the next round of its code
+                    last = False
+                elif last:
                     link.dead = True  # no new round is handed to it from now on
             if last:
                 link.close()
