@@ -10,15 +10,17 @@ sum (PSS counts a page shared by k processes as 1/k in each, so the sum is what 
 costs). Linux only. Nothing here asserts a size.
 
 Scenarios: ``fanout`` — ``asyncio.gather`` of n ``@task`` calls, one worker of 4 slots;
-``parents`` — n workflows each committing one ``step()`` then awaiting one ``@task`` child: once
-with ``WAC_STICKY_MAX`` = n, so all n parents are parked at once, and once with the default cap
-(16; the others are let go and replay). Their children carry a tag the parents' worker (4 slots)
-does not serve: a second worker (4 slots) that serves it starts only once every parent's first
-round has ended (parked or let go), so the figure is that of n parents parked together, not of
-however many the timing happened to overlap. At that moment the parents' worker reads
-``/proc/PID/smaps`` of each parked process and the bench prints what one costs on average, by
-mapping: CPython's object arenas and other anonymous memory, the C heap (malloc: SQLite's cache,
-compile, large buffers), libpython's own data (static objects' reference counts), thread stacks.
+``parents`` — n workflows each committing one ``step()`` then awaiting one ``@task`` child: with
+``WAC_STICKY_MAX`` = n, so all n parents are parked at once, first each in a process of its own
+(``WAC_STICKY_SHARE=1``: the baseline), then sharing processes (the default: 16 per process,
+engine/rounds/sharing.py); then with the default settings. Their children carry a tag the
+parents' worker (4 slots) does not serve: a second worker (4 slots) that serves it starts only
+once every parent's first round has ended (parked or let go), so the figure is that of n parents
+parked together, not of however many the timing happened to overlap. At that moment the parents'
+worker reads ``/proc/PID/smaps`` of each process holding parked parents and the bench prints what
+one parked parent costs on average (the processes' sum over the parents they hold), by mapping:
+CPython's object arenas and other anonymous memory, the C heap (malloc: SQLite's cache, compile,
+large buffers), libpython's own data (static objects' reference counts), thread stacks.
 """
 
 from __future__ import annotations

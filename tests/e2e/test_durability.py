@@ -19,21 +19,24 @@ pytestmark = pytest.mark.slow  # end to end: real wac processes, seconds each
 
 
 @pytest.fixture(autouse=True, params=["direct-sticky-warm", "direct-sticky-fresh", "direct-replay-warm",
-                                      "replayed-sticky", "replayed-replay", "direct-sticky-warm-unchained"])
+                                      "replayed-sticky", "replayed-replay", "direct-sticky-warm-unchained",
+                                      "direct-sticky-warm-unshared"])
 def child_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Every test here runs under both values of both settings of issue 17: children called
     directly or replaying their parent (WAC_DIRECT_CHILDREN), parents kept alive while their
     children run or ending their round at each dispatch (WAC_STICKY_PARENTS); direct children
     also with and without warm task processes (WAC_WARM_TASKS: a kept process runs the next
     direct child, or a fresh fork each); and with a slot's next claim taken in the commit of a
-    round's outcome (WAC_CHAIN_CLAIMS, on everywhere but "unchained"). The worker processes
-    inherit the settings."""
+    round's outcome (WAC_CHAIN_CLAIMS, on everywhere but "unchained"); and with parked parents
+    sharing round processes (WAC_STICKY_SHARE, 16) or each in a process of its own ("unshared").
+    The worker processes inherit the settings."""
     children, parents, *rest = request.param.split("-")
     direct = children == "direct"
     monkeypatch.setenv("WAC_DIRECT_CHILDREN", "1" if direct else "0")
     monkeypatch.setenv("WAC_STICKY_PARENTS", "1" if parents == "sticky" else "0")
     monkeypatch.setenv("WAC_WARM_TASKS", "0" if "fresh" in rest else "1")
     monkeypatch.setenv("WAC_CHAIN_CLAIMS", "0" if "unchained" in rest else "1")
+    monkeypatch.setenv("WAC_STICKY_SHARE", "1" if "unshared" in rest else "16")
     return direct
 
 

@@ -14,6 +14,8 @@ import pytest
 
 from tests.engine.enginerun import submit, workers, workspace
 from wac.engine.rounds.host import Channel
+from wac.engine.rounds.spec import RoundSpec
+from wac.engine.rounds.zygote_client import RoundProcess, new_round_id
 from wac.engine.worker import WorkerConfig
 
 SHARED = """
@@ -103,6 +105,76 @@ def test_channel_reads_lines_and_log_descriptors_in_the_order_sent():
         os.close(r)
         os.close(w)
         theirs.close()
+
+
+def _spec(job_id: str) -> RoundSpec:
+    return RoundSpec(job_id=job_id, bundle_dir="/b", entry="x.py", mod_dir="x__mod", args={}, checkpoint={},
+                     store_url="", token=None, workspace="local", cwd="/", env={}, script_path="f/x", root_id=job_id)
+
+
+def test_a_round_let_go_and_a_new_round_of_the_same_job_in_one_process_are_told_apart():
+    """The worker's bookkeeping of a shared process (zygote_client.Link), over a socketpair: the
+    parked round of job J is let go while a new round of J runs in the same process; the drop
+    names the old round only, and closing the old handle leaves the process to the new one."""
+    ours, theirs = socket.socketpair()
+    peer = Channel(theirs)
+    logs = [open(os.devnull, "w+b") for _ in range(2)]
+    try:
+        first = RoundProcess(-1, ours, logs[0], "J")
+        link = first.link
+        theirs.sendall(b'{"op": "parked"}\n')
+        assert first.recv(5) == {"op": "parked"} and link.active is None
+        link.sharing = link.keep = True
+        spec = _spec("J")
+        spec.round_id = new_round_id("J")
+        assert link.try_activate(spec.round_id)
+        assert not link.try_activate(new_round_id("K"))  # one round at a time
+        second = link.share(spec)
+        first.release("evicted")
+        first.release("evicted")  # once
+        first.close()
+        assert link.live == {second.round_id} and not link.dead and link.dropped == 1
+        kind, fd = peer.next()
+        os.close(fd)
+        assert kind == "log" and peer.recv()["round_id"] == second.round_id
+        assert peer.recv() == {"op": "drop", "round": first.round_id} != second.round_id
+        theirs.sendall(b'{"op": "outcome"}\n')
+        assert second.recv(5) == {"op": "outcome"}
+        second.close()
+        assert not link.closed and link.idle_since > 0  # kept for the next round of its code
+        assert link.close_if_idle() and link.closed and link.dead
+        assert not link.try_activate(new_round_id("L"))
+    finally:
+        theirs.close()
+        for log in logs:
+            log.close()
+
+
+@pytest.mark.slow
+def test_a_parent_that_removed_its_working_folder_parks_and_finishes(repo, write, folder):
+    write("f/x/gone.py", """
+    import os, tempfile
+    from wac import task, workflow
+
+    @task
+    def double(i: int) -> int:
+        return i * 2
+
+    @workflow
+    async def main():
+        here = tempfile.mkdtemp()
+        os.chdir(here)
+        os.rmdir(here)
+        a = await double(1)
+        b = await double(a)
+        return b
+    """)
+    with workspace(repo) as ws:
+        with workers(ws, WorkerConfig(slots=2)) as (worker,):
+            job = ws.store.wait_for_result(submit(ws, "f/x/gone.py"), 120)
+            resumed = worker.parked.resumed
+    assert (job.status, job.result) == ("succeeded", 4), job.error
+    assert resumed == 2
 
 
 @pytest.mark.slow

@@ -204,9 +204,9 @@ class Worker:
             with self._live_lock:
                 live = list(self._live.items())
             tick = busy_tick if live or len(self.parked) or len(self.warm) else idle_tick
-            for job_id, (_token, proc, deadline) in live:
+            for job_id, (token, proc, deadline) in live:
                 if proc is not None and deadline is not None and now_mono > deadline:
-                    self._kill_live(job_id, proc, "timeout")
+                    self._kill_live(job_id, token, proc, "timeout")
             if now_mono - last_beat < interval or not live:
                 continue
             last_beat = now_mono
@@ -217,21 +217,22 @@ class Worker:
             except Exception as exc:  # noqa: BLE001  (see _slot_loop)
                 self._fail(exc)
                 return
-            for job_id, (_token, proc, _deadline) in live:
+            for job_id, (token, proc, _deadline) in live:
                 if proc is None:
                     continue
                 if job_id in report.cancel_requested:
-                    self._kill_live(job_id, proc, "cancelled")
+                    self._kill_live(job_id, token, proc, "cancelled")
                 elif job_id in report.lost:
-                    self._kill_live(job_id, proc, "lost")
+                    self._kill_live(job_id, token, proc, "lost")
 
-    def _kill_live(self, job_id: str, proc: RoundProcess, because: str) -> None:
-        """Kill ``proc`` if it still runs the round of ``job_id``. The heartbeat decides on a
-        snapshot; meanwhile the round may have ended and its process been parked or kept warm
-        (then a "lost" claim is only the finished round's, and the process is another job's now)."""
+    def _kill_live(self, job_id: str, token: Token, proc: RoundProcess, because: str) -> None:
+        """Kill ``proc`` if it still runs the round of ``job_id`` under ``token``. The heartbeat
+        decides on a snapshot; meanwhile the round may have ended and its process been parked or
+        kept warm (then a "lost" claim is only the finished round's, and the process is another
+        job's now, or the same parent's resumed under a new claim)."""
         with self._live_lock:
             entry = self._live.get(job_id)
-            if entry is not None and entry[1] is proc:
+            if entry is not None and entry[0] == token and entry[1] is proc:
                 proc.kill(because)
 
     # ---- one round
@@ -301,7 +302,7 @@ class Worker:
             elif kept == "warm" and alive:
                 self.warm.put((job.bundle_hash, job.entry), proc)  # it waits for the next direct child
             else:
-                if kept != "closed":
+                if kept != "closed" or proc.last_op == "parked":
                     proc.release("released")  # it would wait on its channel for nothing
                 proc.close()
             self.parked.settle(job.id)  # a slot that claimed the job again meanwhile may go on

@@ -91,9 +91,9 @@ class EngineHost:
 
         The worker commits the dispatch first. When every child is done and this worker claims
         the job again, it sends ``{"op": "resume", "token", "completed"}``: the results (already
-        committed) and the new claim. If it evicts this process instead, the channel closes and
-        the process exits; the next round replays from the store as always.
-        """
+        committed) and the new claim. If it lets the round go instead (``{"op": "drop"}``, or the
+        channel closes), the round never runs again; the next round replays from the store as
+        always. Meanwhile the process may run other rounds of this code (engine/rounds/sharing.py)."""
         if not self._spec.sticky or outcome.get("type") != "dispatch" or not CHANNEL:
             return None
         message: dict[str, Any] = {"op": "parked", "outcome": outcome, "mask": revealed()}
@@ -121,6 +121,7 @@ class EngineHost:
         self._token = Token(*reply["token"])
         self._spec.token = reply["token"]
         CLAIM["token"] = reply["token"]
+        CLAIM["gen"] += 1  # a watch that read the parked claim's token must not judge by it
         CLAIM["parked"] = False
         completed = reply.get("completed")
         return completed if isinstance(completed, dict) else {}

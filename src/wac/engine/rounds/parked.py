@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from wac.engine.rounds.spec import RoundSpec
-from wac.engine.rounds.zygote_client import Link, RoundProcess
+from wac.engine.rounds.zygote_client import Link, RoundProcess, new_round_id
 from wac.engine.store.base import Job, Step, Token
 
 #: How long a parent claimed again waits for its shared process to end the round it runs (a
@@ -131,15 +131,14 @@ class ParkedParents:
         if rounds + 1 != job.rounds or code != (job.bundle_hash, job.entry):
             self._discard(proc)
             return None
-        if not proc.link.try_activate(job.id, BUSY_WAIT_S):  # it died, or runs another round for long
+        if not proc.link.try_activate(proc.round_id, BUSY_WAIT_S):  # it died, or runs another round for long
             if not proc.link.dead:
                 self.busy += 1
             self._discard(proc)
             return None
         completed = {s.key: s.value for s in steps if s.done and s.key not in known}
         try:
-            proc.send({"op": "resume", "token": [token.job_id, token.attempt, token.worker_id],
-                       "completed": completed})
+            proc.resume({"token": [token.job_id, token.attempt, token.worker_id], "completed": completed})
         except (OSError, ValueError):
             self._discard(proc)
             return None
@@ -151,14 +150,18 @@ class ParkedParents:
         parents of that code and room for one more (and runs no round now); None: fork one."""
         if self.share <= 1:
             return None
+        spec.round_id = new_round_id(spec.job_id)
         while True:
             with self._lock:
                 links = self._hosts.get(code, [])
+                gone = [link for link in links if link.dead]
                 links[:] = [link for link in links if not link.dead]
                 if not links:
                     self._hosts.pop(code, None)
                 link = next((link for link in links
-                             if len(link.live) + link.dropped < self.share and link.try_activate(spec.job_id)), None)
+                             if len(link.live) + link.dropped < self.share and link.try_activate(spec.round_id)), None)
+            for dead in gone:
+                dead.close_if_idle()  # a kept process that died (its last rounds closed already)
             if link is None:
                 return None
             try:
@@ -191,11 +194,10 @@ class ParkedParents:
                 for link in links:
                     with link.lock:
                         link.keep = link.keep and keep
-                        if not link.live and not link.dead and due(link):
-                            link.dead = True
+                        if not link.live and link.active is None and (link.dead or due(link)):
                             closing.append(link)
         for link in closing:
-            link.close()
+            link.close_if_idle()
 
     def clear(self) -> None:
         """Let go of every parked process (the worker stops)."""

@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 class Run:
     """One round of this process: what it changes of the process, saved while it is parked."""
 
-    def __init__(self, job_id: str, logfd: int) -> None:
-        self.job_id = job_id
+    def __init__(self, round_id: str, logfd: int) -> None:
+        self.round_id = round_id  # the worker's id of the round (a resume or a drop names it)
         self.logfd = logfd  # the job's log file (fds 1 and 2 while the round runs)
         self.cwd = ""
         self.env: dict[str, str] = {}
@@ -52,8 +52,11 @@ class Run:
         self.reply: dict[str, Any] | None = None
 
 
-#: Parked rounds of this process by job id (each waits for its resume).
+#: Parked rounds of this process by round id (each waits for its resume).
 PARKED: dict[str, Run] = {}
+#: Held by the round whose user code may run, from its start (or resume) until it has parked
+#: (and given back its memory) or ended (and closed what it held): the next round starts after.
+TURN = threading.Lock()
 #: "current": the Run whose state is in place; "base_env": os.environ before any round changed it;
 #: "hosting": a round of this process parked once (the process then ends only on EOF).
 STATE: dict[str, Any] = {"current": None, "base_env": None, "hosting": False}
@@ -66,8 +69,10 @@ def hosting() -> bool:
 
 
 def begin(spec: RoundSpec, logfd: int) -> Run:
-    """A new round on this thread: its log on fds 1 and 2, its folder and environment."""
-    run = Run(spec.job_id, logfd)
+    """A new round on this thread (it takes the turn): its log on fds 1 and 2, its folder and
+    environment."""
+    TURN.acquire()
+    run = Run(spec.round_id or spec.job_id, logfd)
     base = STATE["base_env"]
     if base is None:
         STATE["base_env"] = dict(os.environ)
@@ -82,8 +87,19 @@ def begin(spec: RoundSpec, logfd: int) -> Run:
 
 
 def end(run: Run) -> None:
-    """The round ended (its outcome sent): its log descriptor is not needed any more."""
-    _close(run)
+    """The round ended (its outcome sent): close what it held, and give the turn to the next."""
+    try:
+        _close(run)
+        if threading.current_thread() is not threading.main_thread():
+            from wac.engine.rounds.host import STORES
+
+            for store in list(STORES.values()):  # this thread's connection is not the next round's
+                try:
+                    store.end_thread()
+                except Exception:  # noqa: BLE001  (best effort: the process holds it until it ends)
+                    pass
+    finally:
+        TURN.release()
 
 
 def note_module(name: str, module: Any) -> None:
@@ -105,14 +121,21 @@ def park(chan: Channel, payload: bytes, release: Callable[[], object]) -> dict[s
     run = STATE["current"]
     if run is None:  # never: every round begins through begin()
         raise ConnectionError("no round to park")
-    run.cwd, run.env, run.argv = os.getcwd(), dict(os.environ), list(sys.argv)
+    try:
+        run.cwd = os.getcwd()
+    except OSError:  # the round removed its own working folder: it resumes wherever it is
+        run.cwd = ""
+    run.env, run.argv = dict(os.environ), list(sys.argv)
     run.engine, run.client = (ENGINE[0] if ENGINE else None), sdk_host.current_client()
     run.event.clear()
     run.reply = None
-    PARKED[run.job_id] = run
+    PARKED[run.round_id] = run
     STATE["hosting"] = True
-    chan.send(payload)
-    release()
+    try:
+        chan.send(payload)
+        release()
+    finally:
+        TURN.release()
     reply: dict[str, Any] | None
     if threading.current_thread() is threading.main_thread():
         reply = serve(chan, run)
@@ -121,6 +144,7 @@ def park(chan: Channel, payload: bytes, release: Callable[[], object]) -> dict[s
         reply = run.reply
     if reply is None:  # let go: this round never runs again
         threading.Event().wait()
+    TURN.acquire()
     _restore(run)
     return reply
 
@@ -135,21 +159,19 @@ def serve(chan: Channel, waiting: Run | None) -> Any:
     while True:
         kind, value = chan.next()
         if kind == "log":
-            spec = RoundSpec.from_json(chan.recv())
+            try:
+                spec = RoundSpec.from_json(chan.recv())
+            except (TypeError, ValueError, AttributeError):  # not a spec: the worker's bug, not the rounds'
+                os._exit(70)
             if waiting is None:
                 return value, spec
             threading.Thread(target=_threaded_round, args=(chan, value, spec), name=f"wac-round-{spec.job_id}",
                              daemon=True).start()
             continue
-        op = value.get("op")
-        if op == "resume":
-            token = value.get("token") or [None]
-            job_id = token[0]
-        elif op == "drop":
-            job_id = value.get("job")
-        else:
+        if not isinstance(value, dict) or value.get("op") not in ("resume", "drop"):
             continue
-        run = PARKED.pop(job_id, None)
+        op = value["op"]
+        run = PARKED.pop(str(value.get("round")), None)
         if run is None:
             continue  # stale: that round already went on or was let go
         if op == "drop":
@@ -166,15 +188,12 @@ def serve(chan: Channel, waiting: Run | None) -> Any:
 
 
 def _threaded_round(chan: Channel, logfd: int, spec: RoundSpec) -> None:
-    from wac.engine.rounds.host import STORES
     from wac.engine.rounds.round import one_round
 
-    one_round(chan, spec, logfd)
-    for store in list(STORES.values()):  # this thread's connection is not the next round's
-        try:
-            store.end_thread()
-        except Exception:  # noqa: BLE001  (closing is best effort: the process may hold it until it ends)
-            pass
+    try:
+        one_round(chan, spec, logfd)
+    except BaseException:  # noqa: BLE001  (outside the round's own handling: the process is in doubt)
+        os._exit(70)  # its worker sees the round die (EOF); the parents parked here replay
 
 
 def _restore(run: Run) -> None:
@@ -186,7 +205,11 @@ def _restore(run: Run) -> None:
 
     os.dup2(run.logfd, 1)
     os.dup2(run.logfd, 2)
-    os.chdir(run.cwd)
+    if run.cwd:
+        try:
+            os.chdir(run.cwd)
+        except OSError:  # its folder went away meanwhile: it resumes wherever it is
+            pass
     _set_environ(run.env)
     sys.argv[:] = run.argv
     if run.module is not None:

@@ -47,6 +47,7 @@ class RoundSpec:
     warm: bool = False  # a direct child's process may be kept for the next one
     repo_root: str | None = None  # a preview's client reads the repo's object files first,
     objects_workspace: str | None = None  # then this workspace's objects, then the store's
+    round_id: str = ""  # the worker's id of this round in its process (a resume or a drop names it)
     extra: dict[str, Any] = field(default_factory=dict)  # fields of a newer worker, kept as they came
 
     def to_json(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ how to kill it). What runs inside the round process is :mod:`wac.engine.rounds.r
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -39,13 +40,23 @@ def round_log_file() -> Any:
     return tempfile.TemporaryFile()
 
 
+_ROUND_IDS = itertools.count(1)
+
+
+def new_round_id(job_id: str) -> str:
+    """An id for one round in its process, unique in this worker: a job may have a round parked (or
+    being let go) and a new one in the same process at once; the process tells them apart by it."""
+    return f"{job_id}#{next(_ROUND_IDS)}"
+
+
 class Link:
     """The worker's end of one round process's channel, shared by the rounds it runs or holds.
 
-    A process runs one round at a time: ``active`` is the job whose round runs in it (None: it
-    waits). A process that parked a sticky parent may hold several of them and take new rounds of
-    the same code while none runs (``sharing``: engine/rounds/sharing.py); it ends when the worker
-    closes its last round (``live``: the rounds it runs or holds parked).
+    A process runs one round at a time: ``active`` is the id of the round that runs in it (None:
+    it waits). A process that parked a sticky parent may hold several of them and take new rounds
+    of the same code while none runs (``sharing``: engine/rounds/sharing.py); it ends when the
+    worker closes its last live round (``live``: the ids of the rounds it runs or holds parked),
+    unless it is kept for the next round of its code (``keep``).
     """
 
     def __init__(self, pid: int, chan: socket.socket) -> None:
@@ -62,32 +73,39 @@ class Link:
         self.keep = False  # kept, once none of its rounds is live, for the next round of its code
         self.idle_since = 0.0  # monotonic time its last live round was closed (while kept)
         self.dead = False
+        self.closed = False
         self.on_close: Any = None  # called once, when the process is let go
 
-    def try_activate(self, job_id: str, wait_s: float = 0.0) -> bool:
-        """Mark the round of ``job_id`` as running here (and live), unless the process is gone or
+    def try_activate(self, round_id: str, wait_s: float = 0.0) -> bool:
+        """Mark the round ``round_id`` as running here (and live), unless the process is gone or
         being let go, or another round runs here for longer than ``wait_s`` seconds."""
         with self.idle:
             if self.active is not None and not self.dead and wait_s > 0:
                 self.idle.wait_for(lambda: self.active is None or self.dead, wait_s)
             if self.dead or self.active is not None:
                 return False
-            self.active = job_id
-            self.live.add(job_id)
+            self.active = round_id
+            self.live.add(round_id)
             return True
 
-    def _done(self, job_id: str, eof: bool) -> None:
-        """The round of ``job_id`` reported (or the process went away): none runs here now."""
+    def _mark_dead(self) -> None:
+        """(``lock`` held) No round is handed to this process any more."""
+        self.dead = True
+        self.idle.notify_all()
+
+    def _done(self, round_id: str, eof: bool) -> None:
+        """The round ``round_id`` reported (or the process went away): none runs here now."""
         with self.idle:
-            if self.active == job_id:
+            if self.active == round_id:
                 self.active = None
             if eof:
-                self.dead = True
+                self._mark_dead()
             self.idle.notify_all()
 
     def share(self, spec: RoundSpec) -> RoundProcess:
-        """A handle on a new round of ``spec``, run by this shared process (marked active for it
-        first: :meth:`try_activate`). Raises OSError when the process is gone."""
+        """A handle on a new round of ``spec``, run by this shared process: its round id
+        (``spec.round_id``) was marked active first (:meth:`try_activate`). Raises OSError when
+        the process is gone."""
         log = round_log_file()
         try:
             self.send(json.dumps(spec.to_json(), ensure_ascii=False).encode() + b"\n", [log.fileno()])
@@ -95,10 +113,10 @@ class Link:
             log.close()
             with self.lock:
                 self.active = None
-                self.live.discard(spec.job_id)
-                self.dead = True
+                self.live.discard(spec.round_id)
+                self._mark_dead()
             raise
-        return RoundProcess(self.pid, self, log, spec.job_id)
+        return RoundProcess(self.pid, self, log, spec.job_id, spec.round_id)
 
     def send(self, payload: bytes, fds: list[int] | None = None) -> None:
         with self.lock:
@@ -107,14 +125,16 @@ class Link:
                     socket.send_fds(self.chan, [b"L"], fds)
                 self.chan.sendall(payload)
             except OSError:
-                self.dead = True  # it is gone: no round is handed to it any more
-                self.idle.notify_all()
+                self._mark_dead()  # it is gone
                 raise
 
     def close(self) -> None:
+        """Let the process go (EOF on its channel: it exits); once."""
         with self.lock:
-            self.dead = True
-            self.idle.notify_all()
+            self._mark_dead()
+            if self.closed:
+                return
+            self.closed = True
         try:
             self.rfile.close()
             self.chan.close()
@@ -123,20 +143,33 @@ class Link:
             if done is not None:
                 done()
 
+    def close_if_idle(self) -> bool:
+        """Close this process if none of its rounds is live or runs (it died, or is let go)."""
+        with self.lock:
+            if self.live or self.active is not None or self.closed:
+                return False
+            self._mark_dead()
+        self.close()
+        return True
+
 
 class RoundProcess:
     """The worker's handle on one round in a round process: the process's channel (shared with the
     other rounds it holds, if any), the round's log file, and how to kill it."""
 
-    def __init__(self, pid: int, chan: socket.socket | Link, log: Any, job_id: str = "") -> None:
+    def __init__(self, pid: int, chan: socket.socket | Link, log: Any, job_id: str = "",
+                 round_id: str | None = None) -> None:
         self.link = chan if isinstance(chan, Link) else Link(pid, chan)
         self.pid = pid
         self.job_id = job_id
+        self.round_id = round_id or new_round_id(job_id)
         self._log = log
         self.killed_because: str | None = None
+        self.last_op: str | None = None  # what the round last reported ("parked", "outcome"…)
+        self._released = self._closed = False
         with self.link.lock:
-            self.link.live.add(job_id)
-            self.link.active = job_id
+            self.link.live.add(self.round_id)
+            self.link.active = self.round_id
             self.link.held += 1
 
     @property
@@ -154,6 +187,10 @@ class RoundProcess:
     def send(self, message: dict[str, Any]) -> None:
         self.link.send(json.dumps(message, ensure_ascii=False).encode() + b"\n")
 
+    def resume(self, message: dict[str, Any]) -> None:
+        """Send the parked round its resume (its process marked it active first)."""
+        self.send({**message, "op": "resume", "round": self.round_id})
+
     def recv(self, timeout: float | None) -> dict[str, Any] | None:
         """The next message, ``None`` at EOF; raises ``TimeoutError`` after ``timeout`` seconds.
         A message (or EOF) ends the running round: the process waits for another meanwhile."""
@@ -163,23 +200,25 @@ class RoundProcess:
             line = link.rfile.readline()
         except TimeoutError:
             raise TimeoutError from None
-        except OSError:
+        except (OSError, ValueError):  # ValueError: closed meanwhile
             line = b""
-        link._done(self.job_id, not line)
+        link._done(self.round_id, not line)
         if not line:
             return None
         try:
-            return json.loads(line)  # type: ignore[no-any-return]
+            msg = json.loads(line)
         except ValueError:
             return None
+        if isinstance(msg, dict):
+            self.last_op = msg.get("op")
+        return msg  # type: ignore[no-any-return]
 
     def kill(self, because: str) -> None:
         """Kill the process (every round it holds: those parked replay from the store)."""
         if self.killed_because is None:
             self.killed_because = because
         with self.link.lock:
-            self.link.dead = True
-            self.link.idle.notify_all()
+            self.link._mark_dead()
         for target in (-self.pid, self.pid):  # the round's process group, then the round itself
             try:
                 os.kill(target, signal.SIGKILL)
@@ -188,32 +227,36 @@ class RoundProcess:
 
     def release(self, because: str) -> None:
         """Let go of this round, which waits (parked, or kept warm): a process of its own is
-        killed; a shared one is told to drop it and goes on holding the others."""
+        killed; a shared one is told to drop it and goes on holding the others. Once."""
+        if self._released:
+            return
+        self._released = True
         if not self.link.sharing:
             self.kill(because)
             return
         with self.link.lock:
             self.link.dropped += 1
         try:
-            self.send({"op": "drop", "job": self.job_id})
+            self.send({"op": "drop", "round": self.round_id})
         except OSError:
             pass
 
     def hand(self, spec: RoundSpec) -> None:
-        """Give this process a new round: a fresh log file, then the spec (a kept warm task
-        process, or a shared process whose parked parents wait: :meth:`Link.try_activate` first)."""
+        """Give this kept warm task process its next round: a fresh log file, then the spec."""
         log = round_log_file()
+        round_id = new_round_id(spec.job_id)
+        spec.round_id = round_id
         try:
             self.link.send(json.dumps(spec.to_json(), ensure_ascii=False).encode() + b"\n", [log.fileno()])
         except BaseException:
             log.close()
             raise
         with self.link.lock:
-            self.link.live.discard(self.job_id)
-            self.link.live.add(spec.job_id)
-            self.link.active = spec.job_id
+            self.link.live.discard(self.round_id)
+            self.link.live.add(round_id)
+            self.link.active = round_id
             self.link.held += 1
-        self.job_id = spec.job_id
+        self.job_id, self.round_id, self.last_op = spec.job_id, round_id, None
         self._log = log
 
     def end_log(self) -> None:
@@ -236,21 +279,26 @@ class RoundProcess:
         return read_capped(self._log)  # at most WAC_LOG_CAP bytes of it, whatever the round printed
 
     def close(self) -> None:
-        """The worker is done with this round; the process is let go with its last round."""
+        """The worker is done with this round (once); the process is let go with its last live
+        round, unless it is kept for the next round of its code."""
+        if self._closed:
+            return
+        self._closed = True
         link = self.link
+        if link.active == self.round_id:  # never expected: closed while it runs, without a report
+            self.kill("closed while running")
+            link._done(self.round_id, True)
         try:
             if self._log is not None:
                 self._log.close()
                 self._log = None
         finally:
             with link.lock:
-                link.live.discard(self.job_id)
-                last = not link.live
+                link.live.discard(self.round_id)
+                last = not link.live and link.active is None
                 if last and link.keep and not link.dead:
                     link.idle_since = time.monotonic()  # kept for the next round of its code
                     last = False
-                elif last:
-                    link.dead = True  # no new round is handed to it from now on
             if last:
                 link.close()
 
@@ -324,7 +372,8 @@ class Zygote:
                         log.close()
                         raise
         pid = struct.unpack("!i", msg)[0]
-        handle = RoundProcess(pid, socket.socket(fileno=fds[0]), log, spec.job_id)
+        spec.round_id = new_round_id(spec.job_id)
+        handle = RoundProcess(pid, socket.socket(fileno=fds[0]), log, spec.job_id, spec.round_id)
         handle.link.send(json.dumps(spec.to_json(), ensure_ascii=False).encode() + b"\n", [log.fileno()])
         return handle
 
