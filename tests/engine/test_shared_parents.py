@@ -287,3 +287,48 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+@pytest.mark.slow
+def test_a_claim_the_heartbeat_finds_released_by_a_reported_round_kills_nothing(repo, write, monkeypatch):
+    """A round's outcome commit releases its claim; a heartbeat that judges the claim lost from
+    then on (before the worker is done with the round) must not kill the process, which may now
+    hold parked parents. Here the heartbeat's kill runs inside every outcome's application."""
+    import wac.engine.worker as worker_mod
+
+    write("f/x/seq.py", """
+    from wac import task, workflow
+
+    @task
+    def double(i: int) -> int:
+        return i * 2
+
+    @workflow
+    async def main():
+        total = 0
+        for i in range(4):
+            total += await double(i)
+        return total
+    """)
+    running: list = []
+    judged: list[str] = []
+    real = worker_mod.apply_outcome
+
+    def apply_then_heartbeat(store, config, job, token, *rest, **kw):
+        applied = real(store, config, job, token, *rest, **kw)
+        (worker,) = running
+        with worker._live_lock:
+            entry = worker._live.get(job.id)
+        if entry is not None and entry[1] is not None:  # a heartbeat now would judge the claim lost
+            judged.append(job.id)
+            worker._kill_live(job.id, entry[0], entry[1], "lost")
+        return applied
+
+    monkeypatch.setattr(worker_mod, "apply_outcome", apply_then_heartbeat)
+    with workspace(repo) as ws:
+        with workers(ws, WorkerConfig(slots=2)) as started:
+            running[:] = started
+            job = ws.store.wait_for_result(submit(ws, "f/x/seq.py"), 120)
+            resumed = started[0].parked.resumed
+    assert (job.status, job.result) == ("succeeded", 12), job.error
+    assert judged == [] and resumed == 4

@@ -317,6 +317,14 @@ class Worker:
         if msg is None:
             self._round_died(job, token, proc)
             return "closed", None
+        with self._live_lock:
+            # The round reported: no user code of it runs now. Its claim stays heartbeated while its
+            # outcome is applied, but a "lost" the heartbeat judges from then on (the outcome's
+            # commit releases the claim) must not kill the process, which may be parked or kept
+            # warm meanwhile, holding other rounds too (engine/rounds/sharing.py).
+            entry = self._live.get(job.id)
+            if entry is not None and entry[1] is proc:
+                self._live[job.id] = (entry[0], None, entry[2])
         logs = mask(self.store, proc.logs(), msg.get("mask"))
         kept = "closed"
         with self.store.together():
