@@ -190,7 +190,10 @@ class ParkedParents:
         those still holding one close with their last (the worker stops)."""
         closing = []
         with self._lock:
-            for links in self._hosts.values():
+            for code, links in list(self._hosts.items()):
+                links[:] = [link for link in links if not link.closed]  # let go of since the last look
+                if not links:
+                    del self._hosts[code]
                 for link in links:
                     with link.lock:
                         link.keep = link.keep and keep

@@ -67,7 +67,6 @@ class Link:
         self.idle = threading.Condition(self.lock)  # notified when the running round reports
         self.active: str | None = None
         self.live: set[str] = set()
-        self.held = 0  # rounds handed to this process over its life
         self.dropped = 0  # rounds it was told to let go (their threads stay, blocked, until it ends)
         self.sharing = False  # it takes new rounds while its parked parents wait
         self.keep = False  # kept, once none of its rounds is live, for the next round of its code
@@ -106,17 +105,26 @@ class Link:
         """A handle on a new round of ``spec``, run by this shared process: its round id
         (``spec.round_id``) was marked active first (:meth:`try_activate`). Raises OSError when
         the process is gone."""
-        log = round_log_file()
         try:
-            self.send(json.dumps(spec.to_json(), ensure_ascii=False).encode() + b"\n", [log.fileno()])
+            log = self.send_round(spec)
         except BaseException:
-            log.close()
             with self.lock:
                 self.active = None
                 self.live.discard(spec.round_id)
                 self._mark_dead()
             raise
         return RoundProcess(self.pid, self, log, spec.job_id, spec.round_id)
+
+    def send_round(self, spec: RoundSpec) -> Any:
+        """Send a round: a fresh log file (its descriptor with the byte ``L``), then the spec;
+        returns the log file (closed again if the send fails)."""
+        log = round_log_file()
+        try:
+            self.send(json.dumps(spec.to_json(), ensure_ascii=False).encode() + b"\n", [log.fileno()])
+        except BaseException:
+            log.close()
+            raise
+        return log
 
     def send(self, payload: bytes, fds: list[int] | None = None) -> None:
         with self.lock:
@@ -170,7 +178,6 @@ class RoundProcess:
         with self.link.lock:
             self.link.live.add(self.round_id)
             self.link.active = self.round_id
-            self.link.held += 1
 
     @property
     def chan(self) -> socket.socket:
@@ -243,19 +250,13 @@ class RoundProcess:
 
     def hand(self, spec: RoundSpec) -> None:
         """Give this kept warm task process its next round: a fresh log file, then the spec."""
-        log = round_log_file()
         round_id = new_round_id(spec.job_id)
         spec.round_id = round_id
-        try:
-            self.link.send(json.dumps(spec.to_json(), ensure_ascii=False).encode() + b"\n", [log.fileno()])
-        except BaseException:
-            log.close()
-            raise
+        log = self.link.send_round(spec)
         with self.link.lock:
             self.link.live.discard(self.round_id)
             self.link.live.add(round_id)
             self.link.active = round_id
-            self.link.held += 1
         self.job_id, self.round_id, self.last_op = spec.job_id, round_id, None
         self._log = log
 
@@ -354,7 +355,6 @@ class Zygote:
 
     def spawn(self, spec: RoundSpec) -> RoundProcess:
         """Fork a round process and hand it its spec."""
-        log = round_log_file()
         with self._lock:
             for attempt in (1, 2):
                 if self._proc is None or self._proc.poll() is not None:
@@ -369,12 +369,11 @@ class Zygote:
                 except (OSError, ConnectionError):
                     self._proc = None  # the zygote died: start another and try once more
                     if attempt == 2:
-                        log.close()
                         raise
         pid = struct.unpack("!i", msg)[0]
         spec.round_id = new_round_id(spec.job_id)
-        handle = RoundProcess(pid, socket.socket(fileno=fds[0]), log, spec.job_id, spec.round_id)
-        handle.link.send(json.dumps(spec.to_json(), ensure_ascii=False).encode() + b"\n", [log.fileno()])
+        handle = RoundProcess(pid, socket.socket(fileno=fds[0]), None, spec.job_id, spec.round_id)
+        handle._log = handle.link.send_round(spec)
         return handle
 
     def stop(self) -> None:
