@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import signal
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+# A suite started in the background of a non-interactive shell (`./.ci/run &`) inherits SIGINT
+# ignored, and so would every wac process the tests start: their Ctrl-C tests would fail for the
+# shell's sake. A handler (unlike an ignore) is not inherited across exec, so they get the default.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
