@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from wac.engine.bundle import build_bundle  # noqa: E402
-from wac.engine.local_backend import open_local  # noqa: E402
+from scratch import scratch_script  # noqa: E402  (beside this file)
+
 from wac.engine.store.base import JobSpec  # noqa: E402
 from wac.engine.worker import Worker, WorkerConfig  # noqa: E402
 
@@ -103,14 +103,7 @@ def _median_plain(scenario: str, n: int, runs: int) -> float:
 
 def run_engine(scenario: str, n: int, runs: int, slots: int) -> float:
     times = []
-    with tempfile.TemporaryDirectory() as tmp:
-        repo = Path(tmp)
-        (repo / "wmill.yaml").write_text("{}\n")
-        (repo / "f").mkdir()
-        (repo / "f" / "bench.py").write_text(SCRIPT)
-        ws = open_local(repo)
-        bundle = build_bundle(repo, repo / "f" / "bench.py", repo / "f" / "bench__mod")
-        ws.store.put_bundle(bundle.hash, bundle.files)
+    with scratch_script(SCRIPT) as (ws, bundle):
         worker = Worker(ws.store, ws.state_dir, WorkerConfig(slots=slots))
         worker.start()
         try:
@@ -127,7 +120,6 @@ def run_engine(scenario: str, n: int, runs: int, slots: int) -> float:
                     raise SystemExit(f"{scenario} failed: {job.error}")
         finally:
             worker.stop()
-            ws.close()
     return statistics.median(times)
 
 

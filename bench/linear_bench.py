@@ -38,7 +38,9 @@ import textwrap
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # linear_memory beside this file
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # linear_memory and scratch beside this file
+
+from scratch import scratch_script  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,20 +78,11 @@ def _expected(shape: str, n: int) -> int:
 
 def one(shape: str, n: int, runs: int) -> dict[str, float]:
     """In the measuring process: engine time of ``runs`` runs of one shape (median, seconds)."""
-    from wac.engine.bundle import build_bundle
-    from wac.engine.local_backend import open_local
     from wac.engine.store.base import JobSpec
     from wac.engine.worker import Worker, WorkerConfig
 
     times = []
-    with tempfile.TemporaryDirectory() as tmp:
-        repo = Path(tmp)
-        (repo / "wmill.yaml").write_text("{}\n")
-        (repo / "f").mkdir()
-        (repo / "f" / "bench.py").write_text(SCRIPT)
-        ws = open_local(repo)
-        bundle = build_bundle(repo, repo / "f" / "bench.py", repo / "f" / "bench__mod")
-        ws.store.put_bundle(bundle.hash, bundle.files)
+    with scratch_script(SCRIPT) as (ws, bundle):
         worker = Worker(ws.store, ws.state_dir, WorkerConfig(slots=4))
         worker.start()
         try:
@@ -104,7 +97,6 @@ def one(shape: str, n: int, runs: int) -> dict[str, float]:
                     raise SystemExit(f"{shape} {n} failed: {job.status} {job.error} {job.result}")
         finally:
             worker.stop()
-            ws.close()
     return {"engine": statistics.median(times)}
 
 

@@ -30,12 +30,15 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scratch beside this file
+
+from scratch import scratch_script  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,19 +65,10 @@ SCRIPT = textwrap.dedent("""
 
 def scenario(shape: str, n: int) -> None:
     """In the measured process: run the scenario once, print its breakdown (parents) and engine time."""
-    from wac.engine.bundle import build_bundle
-    from wac.engine.local_backend import open_local
     from wac.engine.store.base import JobSpec
     from wac.engine.worker import Worker, WorkerConfig
 
-    with tempfile.TemporaryDirectory() as tmp:
-        repo = Path(tmp)
-        (repo / "wmill.yaml").write_text("{}\n")
-        (repo / "f").mkdir()
-        (repo / "f" / "mem.py").write_text(SCRIPT)
-        ws = open_local(repo)
-        bundle = build_bundle(repo, repo / "f" / "mem.py", repo / "f" / "mem__mod")
-        ws.store.put_bundle(bundle.hash, bundle.files)
+    with scratch_script(SCRIPT, "mem") as (ws, bundle):
         tags = frozenset({"*"}) if shape == "fanout" else frozenset({"default"})
         worker = Worker(ws.store, ws.state_dir, WorkerConfig(slots=4, tags=tags))
         gate = Worker(ws.store, ws.state_dir, WorkerConfig(slots=4, tags=frozenset({"gate"})))
@@ -105,7 +99,6 @@ def scenario(shape: str, n: int) -> None:
         finally:
             gate.stop()
             worker.stop()
-            ws.close()
 
 
 #: How a parked process's mappings are grouped in the breakdown.

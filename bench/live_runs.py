@@ -19,49 +19,28 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
-import textwrap
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scratch and linear_bench beside this file
 
-SCRIPT = textwrap.dedent("""
-    from wac import task, workflow
-
-    @task
-    def work(i: int) -> int:
-        return i + 1
-
-    @workflow
-    async def main(n: int):
-        total = 0
-        for i in range(n):
-            total += await work(i)
-        return total
-""")
+from linear_bench import SCRIPT  # noqa: E402
+from scratch import scratch_script  # noqa: E402
 
 
 def one(runs: int, tasks: int, slots: int) -> None:
     """In the measuring process: one scenario, its figures as a JSON line."""
-    from wac.engine.bundle import build_bundle
-    from wac.engine.local_backend import open_local
     from wac.engine.store.base import JobSpec
     from wac.engine.worker import Worker, WorkerConfig
 
-    with tempfile.TemporaryDirectory() as tmp:
-        repo = Path(tmp)
-        (repo / "wmill.yaml").write_text("{}\n")
-        (repo / "f").mkdir()
-        (repo / "f" / "live.py").write_text(SCRIPT)
-        ws = open_local(repo)
-        bundle = build_bundle(repo, repo / "f" / "live.py", repo / "f" / "live__mod")
-        ws.store.put_bundle(bundle.hash, bundle.files)
+    with scratch_script(SCRIPT, "live") as (ws, bundle):
         worker = Worker(ws.store, ws.state_dir, WorkerConfig(slots=slots))
         worker.start()
         try:
             t0 = time.perf_counter()
-            ids = [ws.store.submit(JobSpec(bundle.hash, bundle.entry, {"n": tasks}, "f/live")) for _ in range(runs)]
+            args = {"shape": "seq", "n": tasks}  # linear_bench's script: n @task calls one after the other
+            ids = [ws.store.submit(JobSpec(bundle.hash, bundle.entry, args, "f/live")) for _ in range(runs)]
             for job_id in ids:
                 job = ws.store.wait_for_result(job_id, 1800)
                 if job.status != "succeeded" or job.result != sum(i + 1 for i in range(tasks)):
@@ -72,7 +51,6 @@ def one(runs: int, tasks: int, slots: int) -> None:
                               "busy": p.busy, "shared": p.shared, "evicted": p.evicted}), flush=True)
         finally:
             worker.stop()
-            ws.close()
 
 
 def main() -> None:
