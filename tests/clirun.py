@@ -88,3 +88,12 @@ def wac_on_terminal(*args: str, cwd: Path, answer: bytes | None, when: bytes, en
     code = proc.wait(timeout=10)
     os.close(main_fd)
     return code, screen.decode("utf-8", "replace")
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for its parent counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

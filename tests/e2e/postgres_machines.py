@@ -90,15 +90,6 @@ def process_tree(pid: int) -> list[int]:
     return out
 
 
-def alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie waiting for its parent counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def wait_until(what: str, check: Callable[[], bool], timeout: float,
                logs: Callable[[], str] | None = None) -> None:
     """Poll ``check()`` until it is true; fail naming ``what`` (and ``logs()``) after ``timeout``."""

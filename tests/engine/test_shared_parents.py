@@ -7,12 +7,12 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.engine.enginerun import submit, workers, workspace
+from tests.clirun import alive
+from tests.engine.enginerun import submit, wait_for, workers, workspace
 from wac.engine.rounds.host import Channel
 from wac.engine.rounds.spec import RoundSpec
 from wac.engine.rounds.zygote_client import RoundProcess, new_round_id
@@ -62,13 +62,6 @@ SHARED = """
 def _rows(folder: Path, name: str) -> list[list[str]]:
     path = folder / name
     return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
-
-
-def _wait_for(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def _parked_pids(worker) -> set[int]:
@@ -186,7 +179,7 @@ def test_parents_parked_in_one_process_each_go_on_with_their_own_log_environment
         with workers(ws, WorkerConfig(slots=1)) as (worker,):
             for i in range(n):
                 ids[i] = submit(ws, "f/x/shared.py", {"i": i})
-            _wait_for(lambda: len(worker.parked) == n)
+            wait_for(lambda: len(worker.parked) == n)
             assert len(_parked_pids(worker)) == 1  # one process holds all five
             assert worker.parked.shared == n - 1
             with workers(ws, WorkerConfig(slots=2, tags=frozenset({"gate"}))):
@@ -215,13 +208,13 @@ def test_a_parent_whose_shared_process_runs_another_round_finishes_by_replay(rep
     with workspace(repo) as ws:
         with workers(ws, WorkerConfig(slots=2)) as (worker,):
             a = submit(ws, "f/x/shared.py", {"i": 1})
-            _wait_for(lambda: len(worker.parked) == 1)
+            wait_for(lambda: len(worker.parked) == 1)
             b = submit(ws, "f/x/shared.py", {"i": 2, "holds": True})
-            _wait_for(lambda: len(worker.parked) == 2)
+            wait_for(lambda: len(worker.parked) == 2)
             assert len(_parked_pids(worker)) == 1
             with workers(ws, WorkerConfig(slots=2, tags=frozenset({"gate"}))):
                 (folder / "go-2").touch()
-                _wait_for(lambda: _rows(folder, "held"))  # b runs its step in the shared process
+                wait_for(lambda: _rows(folder, "held"))  # b runs its step in the shared process
                 (folder / "go-1").touch()  # a is claimed while b runs: it replays elsewhere
                 job_a = ws.store.wait_for_result(a, 120)
                 (folder / "release-2").touch()
@@ -245,7 +238,7 @@ def test_parents_let_go_or_killed_in_a_shared_process_finish_by_replay(repo, wri
     with workspace(repo) as ws:
         with workers(ws, WorkerConfig(slots=1, sticky_max=3)) as (worker,):
             ids = [submit(ws, "f/x/shared.py", {"i": i}) for i in range(n)]
-            _wait_for(lambda: len(worker.parked) == 3 and worker.parked.evicted == 1)  # the first let go
+            wait_for(lambda: len(worker.parked) == 3 and worker.parked.evicted == 1)  # the first let go
             (pid,) = _parked_pids(worker)
             os.kill(pid, signal.SIGKILL)  # the process with the three others
             with workers(ws, WorkerConfig(slots=2, tags=frozenset({"gate"}))):
@@ -274,19 +267,12 @@ def test_a_shared_process_is_kept_for_the_next_run_of_its_code_until_idle(repo, 
             pids = {int(pid) for _i, pid in _rows(folder, "body")}
             assert len(pids) == 1  # the second run's rounds ran in the first one's process
             (pid,) = pids
-            assert _alive(pid)
-            _wait_for(lambda: not _alive(pid), 30)  # let go once idle for sticky_idle_s
+            assert alive(pid)
+            wait_for(lambda: not alive(pid), 30)  # let go once idle for sticky_idle_s
     assert (first.status, first.result, second.status, second.result) == ("succeeded", 0, "succeeded", 2)
     after = {row[0]: row[3:] for row in _rows(folder, "after")}
     assert after == {"0": ["0", "1"], "1": ["1", "1"]}  # its own environment and module each
 
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.slow

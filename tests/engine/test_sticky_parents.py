@@ -7,13 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.clirun import SRC
-from tests.engine.enginerun import submit, workers, workspace
+from tests.engine.enginerun import submit, wait_for, workers, workspace
 from wac.engine.worker import WorkerConfig
 
 pytestmark = pytest.mark.slow
@@ -56,13 +55,6 @@ def _lines(folder: Path, name: str) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
 
-def _wait_for(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 @pytest.mark.parametrize("sticky", ["1", "0"])
 def test_a_sticky_parent_goes_on_after_its_children_without_replaying(repo, write, monkeypatch, sticky):
     monkeypatch.setenv("WAC_STICKY_PARENTS", sticky)
@@ -96,8 +88,8 @@ def test_a_parent_evicted_while_its_child_runs_finishes_by_replay(repo, write, m
     with workspace(repo) as ws:
         job_id = submit(ws, "f/x/gated.py")
         with workers(ws, WorkerConfig(slots=2)) as (worker,):
-            _wait_for(lambda: _lines(folder, "gate-reached"))
-            _wait_for(lambda: len(worker.parked) == 1)
+            wait_for(lambda: _lines(folder, "gate-reached"))
+            wait_for(lambda: len(worker.parked) == 1)
             worker.parked.clear()  # evicted: the parked process is killed
             assert len(worker.parked) == 0
             (folder / "go").touch()
@@ -123,7 +115,7 @@ def test_a_killed_sticky_parent_is_finished_by_another_worker_with_every_step_bo
         job_id = submit(ws, "f/x/gated.py")
         first = _start_worker(repo)
         try:
-            _wait_for(lambda: _lines(folder, "gate-reached"))
+            wait_for(lambda: _lines(folder, "gate-reached"))
             assert ws.store.get_job(job_id).status == "waiting"  # its process is parked in `first`
         finally:
             first.send_signal(signal.SIGKILL)  # the worker, its zygote, the parked parent, the child

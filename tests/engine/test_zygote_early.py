@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.clirun import SRC
+from tests.clirun import SRC, alive
 from wac.engine.rounds import zygote_client
 from wac.engine.rounds.envzygotes import ZygotePool
 
@@ -40,14 +40,8 @@ def test_a_zygote_started_early_that_no_worker_adopts_ends_with_its_process() ->
                          env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=60)
     pid = int(out.stdout.split()[0])
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and alive(pid):
         time.sleep(0.05)
-    assert not _alive(pid), "the zygote outlived the process that started it"
+    assert not alive(pid), "the zygote outlived the process that started it"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
