@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.clirun import wac
+from tests.clirun import alive, wac
 from tests.e2e.postgres_machines import (
-    alive,
     machine_env,
     pg_url_or_skip,
     process_tree,
